@@ -1,0 +1,442 @@
+//! `CapturedLogs`: a snapshot of what a collector wrote, and the assertions on it.
+//!
+//! A marker matches a record when it is a substring of the record's message.
+
+use std::path::PathBuf;
+
+use crate::record::CapturedRecord;
+use crate::report::{self, Origin};
+
+/// A snapshot of every record a collector has written, in order, with
+/// assertions that print the log when they fail.
+///
+/// Get one from [`LogCollector::captured`](crate::LogCollector::captured) or
+/// [`TestLogs::captured`](crate::TestLogs::captured).
+///
+/// # Examples
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+/// collector.log(log::Level::Info, "connecting to db");
+/// collector.log(log::Level::Warn, "retrying");
+/// collector.log(log::Level::Info, "connected");
+///
+/// let logs = collector.captured()?;
+/// logs.assert_in_order(&["connecting", "retrying", "connected"]);
+/// logs.assert_logged_at(log::Level::Warn, "retrying");
+/// logs.assert_count("connect", 2);
+/// assert!(!logs.contains("timeout"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CapturedLogs {
+    records: Vec<CapturedRecord>,
+    origin: Origin,
+}
+
+impl CapturedLogs {
+    pub(crate) fn new(
+        records: Vec<CapturedRecord>,
+        collector_id: u64,
+        session: Option<PathBuf>,
+    ) -> CapturedLogs {
+        CapturedLogs {
+            records,
+            origin: Origin {
+                test_name: None,
+                collector_id,
+                session,
+            },
+        }
+    }
+
+    pub(crate) fn with_test_name(mut self, name: &str) -> CapturedLogs {
+        self.origin.test_name = Some(name.to_owned());
+        self
+    }
+
+    /// The records, oldest first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log(log::Level::Debug, "x");
+    /// assert_eq!(collector.captured()?.records()[0].level, log::Level::Debug);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn records(&self) -> &[CapturedRecord] {
+        &self.records
+    }
+
+    /// Each record formatted as in the file (a multi-line message stays one item).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log_str("hello");
+    /// assert!(collector.captured()?.lines()[0].ends_with("logged_test: hello"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn lines(&self) -> Vec<String> {
+        self.records.iter().map(ToString::to_string).collect()
+    }
+
+    /// The whole log as in the file, one record per line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log_str("a");
+    /// collector.log_str("b");
+    /// assert_eq!(collector.captured()?.text().lines().count(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn text(&self) -> String {
+        let mut text = String::new();
+        for record in &self.records {
+            text.push_str(&record.to_string());
+            text.push('\n');
+        }
+        text
+    }
+
+    /// The messages alone, oldest first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log_str("a");
+    /// assert_eq!(collector.captured()?.messages(), ["a"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn messages(&self) -> Vec<&str> {
+        self.records.iter().map(|r| r.message.as_str()).collect()
+    }
+
+    /// Number of records.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// assert_eq!(collector.captured()?.len(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether no record was captured.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// assert!(collector.captured()?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The records whose message contains `marker`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log_str("job 1 done");
+    /// collector.log_str("job 2 failed");
+    /// let logs = collector.captured()?;
+    /// let done: Vec<_> = logs.matching("done").map(|r| r.message.as_str()).collect();
+    /// assert_eq!(done, ["job 1 done"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn matching<'a>(&'a self, marker: &'a str) -> impl Iterator<Item = &'a CapturedRecord> + 'a {
+        self.records.iter().filter(move |r| r.message.contains(marker))
+    }
+
+    /// Whether some record contains `marker`. Never panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log_str("ready");
+    /// assert!(collector.captured()?.contains("ready"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn contains(&self, marker: &str) -> bool {
+        self.matching(marker).next().is_some()
+    }
+
+    /// How many records contain `marker`. Never panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log_str("tick");
+    /// collector.log_str("tick");
+    /// assert_eq!(collector.captured()?.count("tick"), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn count(&self, marker: &str) -> usize {
+        self.matching(marker).count()
+    }
+
+    /// Asserts that some record contains `marker`.
+    ///
+    /// # Panics
+    ///
+    /// When none does, with a report of the records and the closest one.
+    ///
+    /// # Examples
+    ///
+    /// ```should_panic
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let collector = logged_test::LogCollector::without_ui(dir.path()).unwrap();
+    /// collector.log_str("connection refused");
+    /// // panics: expected a record containing "connected"; none of 1 did ...
+    /// collector.captured().unwrap().assert_contains("connected");
+    /// ```
+    #[track_caller]
+    pub fn assert_contains(&self, marker: &str) {
+        if !self.contains(marker) {
+            self.fail(
+                &format!(
+                    "expected a record containing {marker:?}; none of {} did",
+                    self.records.len()
+                ),
+                Some(marker),
+            );
+        }
+    }
+
+    /// Asserts that no record contains `marker`.
+    ///
+    /// # Panics
+    ///
+    /// When one does, naming the first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log_str("all good");
+    /// collector.captured()?.assert_not_contains("error");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn assert_not_contains(&self, marker: &str) {
+        let hits: Vec<usize> = (0..self.records.len())
+            .filter(|&i| self.records[i].message.contains(marker))
+            .map(|i| i + 1)
+            .collect();
+        if !hits.is_empty() {
+            self.fail(
+                &format!(
+                    "expected no record containing {marker:?}; {} did (#{})",
+                    hits.len(),
+                    join_numbers(&hits)
+                ),
+                None,
+            );
+        }
+    }
+
+    /// Asserts that records containing each marker appear in this order (each
+    /// in a later record than the previous marker's).
+    ///
+    /// # Panics
+    ///
+    /// Naming the first marker that has no match after the previous one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// for stage in ["scan", "build", "install"] {
+    ///     collector.log_str(&format!("{stage} started"));
+    /// }
+    /// collector.captured()?.assert_in_order(&["scan", "build", "install"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn assert_in_order(&self, markers: &[&str]) {
+        let mut next = 0;
+        let mut found_at: Vec<usize> = Vec::new();
+        for (i, marker) in markers.iter().enumerate() {
+            let rest = self.records.get(next..).unwrap_or(&[]);
+            match rest.iter().position(|r| r.message.contains(marker)) {
+                Some(pos) => {
+                    found_at.push(next + pos + 1);
+                    next += pos + 1;
+                }
+                None => {
+                    let before = if i == 0 {
+                        String::new()
+                    } else {
+                        format!(
+                            " after {:?} (record #{})",
+                            markers[i - 1],
+                            found_at.last().copied().unwrap_or(0)
+                        )
+                    };
+                    let elsewhere = match self.records.iter().position(|r| r.message.contains(marker)) {
+                        Some(p) => format!("; it only appears earlier, at #{}", p + 1),
+                        None => String::new(),
+                    };
+                    self.fail(
+                        &format!(
+                            "expected records in the order {markers:?}; no record containing {marker:?}{before}{elsewhere}"
+                        ),
+                        Some(marker),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Asserts that exactly `expected` records contain `marker`.
+    ///
+    /// # Panics
+    ///
+    /// With the actual count and the matching records' numbers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log_str("retry");
+    /// collector.log_str("retry");
+    /// collector.captured()?.assert_count("retry", 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn assert_count(&self, marker: &str, expected: usize) {
+        let hits: Vec<usize> = (0..self.records.len())
+            .filter(|&i| self.records[i].message.contains(marker))
+            .map(|i| i + 1)
+            .collect();
+        if hits.len() != expected {
+            let which = if hits.is_empty() {
+                String::new()
+            } else {
+                format!(" (#{})", join_numbers(&hits))
+            };
+            self.fail(
+                &format!(
+                    "expected {expected} records containing {marker:?}; found {}{which}",
+                    hits.len()
+                ),
+                (hits.is_empty()).then_some(marker),
+            );
+        }
+    }
+
+    /// Asserts that a record at exactly `level` contains `marker`.
+    ///
+    /// # Panics
+    ///
+    /// When none does, saying at which levels the marker was seen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log(log::Level::Error, "disk full");
+    /// collector.captured()?.assert_logged_at(log::Level::Error, "disk full");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn assert_logged_at(&self, level: log::Level, marker: &str) {
+        if self.matching(marker).any(|r| r.level == level) {
+            return;
+        }
+        let mut seen: Vec<log::Level> = self.matching(marker).map(|r| r.level).collect();
+        seen.sort();
+        seen.dedup();
+        let seen = if seen.is_empty() {
+            format!("none of {} records contains it", self.records.len())
+        } else {
+            let names: Vec<&str> = seen.iter().map(|l| l.as_str()).collect();
+            format!("it was logged at {} only", names.join(", "))
+        };
+        self.fail(
+            &format!("expected a {level} record containing {marker:?}; {seen}"),
+            Some(marker),
+        );
+    }
+
+    /// Runs `check` on the records and panics with its message, followed by
+    /// the usual report, if it returns `Err`: the escape hatch for any other
+    /// assertion.
+    ///
+    /// # Panics
+    ///
+    /// When `check` returns `Err`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log(log::Level::Info, "took 12 ms");
+    /// collector.captured()?.assert_records(|records| {
+    ///     match records.iter().all(|r| r.level <= log::Level::Info) {
+    ///         true => Ok(()),
+    ///         false => Err("a debug record slipped through".to_string()),
+    ///     }
+    /// });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn assert_records<F>(&self, check: F)
+    where
+        F: FnOnce(&[CapturedRecord]) -> Result<(), String>,
+    {
+        if let Err(message) = check(&self.records) {
+            self.fail(&message, None);
+        }
+    }
+
+    /// The failure report for `summary`, as the assertions print it.
+    pub(crate) fn report(&self, summary: &str, closest_to: Option<&str>) -> String {
+        report::render(summary, &self.origin, &self.records, closest_to)
+    }
+
+    #[track_caller]
+    fn fail(&self, summary: &str, closest_to: Option<&str>) -> ! {
+        let report = self.report(summary, closest_to);
+        panic!("{report}");
+    }
+}
+
+fn join_numbers(numbers: &[usize]) -> String {
+    let shown: Vec<String> = numbers.iter().take(10).map(ToString::to_string).collect();
+    let more = numbers.len().saturating_sub(10);
+    if more > 0 {
+        format!("{}, and {more} more", shown.join(", #"))
+    } else {
+        shown.join(", #")
+    }
+}

@@ -1,0 +1,628 @@
+//! `LogCollector`: one log directory, one channel, one persister thread.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError};
+use std::thread::JoinHandle;
+
+use log::LevelFilter;
+use tokio::sync::mpsc;
+
+use crate::captured::CapturedLogs;
+use crate::dispatcher::{self, Sink};
+use crate::error::LogError;
+use crate::logger;
+use crate::persister::{Ack, Msg, Persister, Shared, Watch};
+use crate::record::LogLine;
+use crate::routing::{self, ScopeGuard};
+use crate::session;
+
+/// Target of records written with [`LogCollector::log`] and [`LogCollector::log_str`].
+pub const DIRECT_TARGET: &str = "logged_test";
+
+/// Captures log records into files in its own directory, through its own
+/// channel and background persister thread.
+///
+/// Many collectors can be alive at once; each record of the global `log`
+/// logger goes to exactly one of them, chosen by the routing rules (see the
+/// crate docs), or to none. Dropping a collector writes everything it was
+/// sent, stops its thread and unregisters it.
+///
+/// # Examples
+///
+/// The seed's single-collector pattern:
+///
+/// ```
+/// use std::sync::Arc;
+/// use logged_test::LogCollector;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let (ui_tx, _ui_rx) = tokio::sync::mpsc::channel(256);
+/// let log_collector = Arc::new(LogCollector::new(dir.path(), ui_tx)?);
+/// let _ = log_collector.clone().init_global_logger(log::LevelFilter::Info);
+///
+/// let session = log_collector.start_new_session("my_test.log").await?;
+/// log_collector.log_str("[MYTEST] Testing feature X");
+/// log::info!("routed here: the collector was created on this thread");
+/// log_collector.wait_for_empty().await?;
+///
+/// let content = std::fs::read_to_string(&session)?;
+/// assert!(content.contains("[MYTEST] Testing feature X"));
+/// assert!(content.contains("routed here"));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct LogCollector {
+    sink: Arc<Sink>,
+    log_dir: PathBuf,
+    shared: Arc<Shared>,
+    persister: Option<JoinHandle<()>>,
+}
+
+impl LogCollector {
+    /// Creates a collector writing into `log_dir` (created if missing) that
+    /// also sends every record to `ui_tx`, without ever blocking on it.
+    ///
+    /// Records that do not fit in `ui_tx` are still written to disk and are
+    /// counted by [`ui_missed`](Self::ui_missed).
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Io`] if `log_dir` cannot be created or the persister
+    /// thread cannot be started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let (ui_tx, _ui_rx) = tokio::sync::mpsc::channel(256);
+    /// let collector = logged_test::LogCollector::new(dir.path().join("logs"), ui_tx)?;
+    /// assert!(collector.log_dir().is_dir());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(log_dir: impl AsRef<Path>, ui_tx: mpsc::Sender<LogLine>) -> Result<Self, LogError> {
+        Self::build(log_dir.as_ref(), Some(ui_tx))
+    }
+
+    /// Creates a collector writing into `log_dir` (created if missing), with no UI channel.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let first = logged_test::LogCollector::without_ui(dir.path())?;
+    /// let second = logged_test::LogCollector::without_ui(dir.path())?;
+    /// assert!(second.id() > first.id());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn without_ui(log_dir: impl AsRef<Path>) -> Result<Self, LogError> {
+        Self::build(log_dir.as_ref(), None)
+    }
+
+    fn build(log_dir: &Path, ui: Option<mpsc::Sender<LogLine>>) -> Result<Self, LogError> {
+        std::fs::create_dir_all(log_dir).map_err(|e| LogError::io(log_dir, e))?;
+        let log_dir = std::path::absolute(log_dir).map_err(|e| LogError::io(log_dir, e))?;
+        let id = dispatcher::next_id();
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let shared = Arc::new(Shared::default());
+        let persister = Persister::new(id, log_dir.clone(), Arc::clone(&shared), ui);
+        let handle = std::thread::Builder::new()
+            .name(format!("logged-test-persister-{id}"))
+            .spawn(move || persister.run(rx))
+            .map_err(|e| LogError::io(&log_dir, e))?;
+        let sink = Arc::new(Sink::new(id, tx));
+        dispatcher::register(Arc::clone(&sink));
+        routing::note_created_here(&sink);
+        Ok(LogCollector {
+            sink,
+            log_dir,
+            shared,
+            persister: Some(handle),
+        })
+    }
+
+    /// This collector's unique id (the first collector of a process gets 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// assert!(collector.id() >= 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.sink.id
+    }
+
+    /// The directory this collector writes into (absolute).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// assert_eq!(collector.log_dir(), dir.path());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn log_dir(&self) -> &Path {
+        &self.log_dir
+    }
+
+    /// Sets the most verbose level this collector captures (default `Trace`).
+    /// Other collectors are not affected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.set_level(log::LevelFilter::Warn);
+    /// collector.log(log::Level::Info, "dropped");
+    /// collector.log(log::Level::Error, "kept");
+    /// assert_eq!(collector.captured()?.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_level(&self, level: LevelFilter) {
+        self.sink.set_level(level);
+    }
+
+    /// The level set by [`set_level`](Self::set_level).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// assert_eq!(collector.level(), log::LevelFilter::Trace);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn level(&self) -> LevelFilter {
+        self.sink.level()
+    }
+
+    /// Installs the dispatcher as the global `log` logger (once per process)
+    /// and sets this collector's level.
+    ///
+    /// The dispatcher, not this collector, becomes the logger: the collector is
+    /// not kept alive by it.
+    ///
+    /// # Errors
+    ///
+    /// - [`LogError::LoggerAlreadyInitialized`] when the dispatcher was already
+    ///   installed; capture works anyway, so callers ignore it.
+    /// - [`LogError::ForeignLogger`] when another logger owns the `log` slot.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = Arc::new(logged_test::LogCollector::without_ui(dir.path())?);
+    /// let _ = collector.clone().init_global_logger(log::LevelFilter::Info);
+    /// assert_eq!(collector.level(), log::LevelFilter::Info);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn init_global_logger(self: Arc<Self>, level: LevelFilter) -> Result<(), LogError> {
+        self.set_level(level);
+        let installed_now = logger::install()?;
+        if installed_now {
+            crate::diagnostics::emit(format_args!(
+                "[INIT] LogCollector registered as global logger with level: {level}"
+            ));
+            Ok(())
+        } else {
+            Err(LogError::LoggerAlreadyInitialized)
+        }
+    }
+
+    /// Starts a new session file `filename` in the log directory and returns
+    /// its path once the persister has opened it; every record sent to this
+    /// collector from then on goes there.
+    ///
+    /// An existing file is appended to, never truncated.
+    ///
+    /// # Errors
+    ///
+    /// - [`LogError::InvalidSessionName`] for a name that is empty, `.`, `..`,
+    ///   has a path separator or NUL, or is over 255 bytes; nothing is created.
+    /// - [`LogError::Io`] if the file cannot be opened, or is a symlink.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), logged_test::LogError> {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// assert_eq!(collector.generation(), 0);
+    /// let path = collector.start_new_session("build.log").await?;
+    /// assert_eq!(path, dir.path().join("build.log"));
+    /// assert_eq!(collector.generation(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn start_new_session(&self, filename: &str) -> Result<PathBuf, LogError> {
+        session::validate_name(filename)?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Msg::NewSession(filename.to_owned(), Ack::Async(tx)))?;
+        rx.await.map_err(|_| LogError::PersisterGone)?
+    }
+
+    /// Blocking twin of [`start_new_session`](Self::start_new_session).
+    ///
+    /// # Errors
+    ///
+    /// As [`start_new_session`](Self::start_new_session).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// let path = collector.start_new_session_blocking("scan.log")?;
+    /// assert!(path.exists());
+    /// assert_eq!(collector.session_path(), Some(path));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "blocking_start_new_session")]
+    pub fn start_new_session_blocking(&self, filename: &str) -> Result<PathBuf, LogError> {
+        session::validate_name(filename)?;
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.send(Msg::NewSession(filename.to_owned(), Ack::Blocking(tx)))?;
+        rx.recv().map_err(|_| LogError::PersisterGone)?
+    }
+
+    /// The session generation: 0 before any session, then +1 for each session
+    /// started. A record belongs to the session whose start was the last to
+    /// enter this collector's queue before the record did.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.start_new_session_blocking("a.log")?;
+    /// collector.start_new_session_blocking("b.log")?;
+    /// assert_eq!(collector.generation(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn generation(&self) -> u64 {
+        self.shared.generation.load(Ordering::Acquire)
+    }
+
+    /// The current session's file, if a session was started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// assert_eq!(collector.session_path(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn session_path(&self) -> Option<PathBuf> {
+        self.shared
+            .session_path
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Writes `line` to this collector as an `Info` record with target
+    /// `logged_test`, whatever the routing and the level. Never blocks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log_str("[SCAN] found 3 kernels");
+    /// assert!(collector.captured()?.contains("found 3 kernels"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn log_str(&self, line: &str) {
+        let entry = logger::entry(log::Level::Info, DIRECT_TARGET, line.to_owned());
+        logger::deliver(&self.sink, entry);
+    }
+
+    /// Writes `message` to this collector at `level` (target `logged_test`),
+    /// if the collector's level lets it through. Never blocks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log(log::Level::Error, "install failed");
+    /// let captured = collector.captured()?;
+    /// assert_eq!(captured.records()[0].level, log::Level::Error);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn log(&self, level: log::Level, message: &str) {
+        if self.sink.accepts(level) {
+            let entry = logger::entry(level, DIRECT_TARGET, message.to_owned());
+            logger::deliver(&self.sink, entry);
+        }
+    }
+
+    /// Waits until every record sent to this collector before the call, from
+    /// any thread, is written to its file and readable by other processes.
+    /// Awaits the persister's acknowledgement, so it never blocks a runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Io`] with the path, for the first write or flush that
+    /// failed since the last call (or the session file having been deleted).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// let path = collector.start_new_session("x.log").await?;
+    /// collector.log_str("persisted");
+    /// collector.wait_for_empty().await?;
+    /// assert!(std::fs::read_to_string(path)?.contains("persisted"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn wait_for_empty(&self) -> Result<(), LogError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Msg::Flush(Ack::Async(tx)))?;
+        rx.await.map_err(|_| LogError::PersisterGone)?
+    }
+
+    /// Blocking twin of [`wait_for_empty`](Self::wait_for_empty).
+    ///
+    /// # Errors
+    ///
+    /// As [`wait_for_empty`](Self::wait_for_empty).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log_str("before the session");
+    /// collector.wait_for_empty_blocking()?;
+    /// let pre = dir.path().join(logged_test::PRE_SESSION_FILE);
+    /// assert!(std::fs::read_to_string(pre)?.contains("before the session"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[doc(alias = "blocking_wait_for_empty")]
+    pub fn wait_for_empty_blocking(&self) -> Result<(), LogError> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.send(Msg::Flush(Ack::Blocking(tx)))?;
+        rx.recv().map_err(|_| LogError::PersisterGone)?
+    }
+
+    /// Flushes, then reads back every record this collector has written, in
+    /// all its sessions (only what it wrote: earlier content of a reused file
+    /// is left out).
+    ///
+    /// # Errors
+    ///
+    /// As [`wait_for_empty`](Self::wait_for_empty), plus [`LogError::Io`] if
+    /// a file cannot be read back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log_str("one");
+    /// collector.start_new_session_blocking("s.log")?;
+    /// collector.log_str("two");
+    /// let captured = collector.captured()?;
+    /// assert_eq!(captured.messages(), ["one", "two"]);
+    /// assert_eq!(captured.records()[1].generation, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn captured(&self) -> Result<CapturedLogs, LogError> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.send(Msg::Snapshot(Ack::Blocking(tx)))?;
+        let segments = rx.recv().map_err(|_| LogError::PersisterGone)??;
+        let records = crate::persister::read_segments(&segments)?;
+        Ok(CapturedLogs::new(records, self.id(), self.session_path()))
+    }
+
+    /// How many records the UI channel did not take (full or closed).
+    /// They are on disk all the same.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let (ui_tx, ui_rx) = tokio::sync::mpsc::channel(1);
+    /// drop(ui_rx);
+    /// let collector = logged_test::LogCollector::new(dir.path(), ui_tx)?;
+    /// collector.log_str("nobody watches");
+    /// collector.wait_for_empty_blocking()?;
+    /// assert_eq!(collector.ui_missed(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn ui_missed(&self) -> u64 {
+        self.shared.ui_missed.load(Ordering::Relaxed)
+    }
+
+    /// Routes records logged on this thread to this collector until the
+    /// guard drops (rule 1). Guards nest; the innermost wins.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let a = logged_test::LogCollector::without_ui(dir.path().join("a"))?;
+    /// let b = logged_test::LogCollector::without_ui(dir.path().join("b"))?;
+    /// logged_test::init_logger()?;
+    /// {
+    ///     let _guard = a.enter();
+    ///     log::info!("to a");
+    /// }
+    /// assert!(a.captured()?.contains("to a"));
+    /// assert!(!b.captured()?.contains("to a"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn enter(&self) -> ScopeGuard {
+        routing::enter(Arc::clone(&self.sink))
+    }
+
+    /// Wraps `fut` so that records logged while it is polled, on whichever
+    /// thread polls it, go to this collector. Does not borrow the collector.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// logged_test::init_logger()?;
+    /// tokio::spawn(collector.scope(async {
+    ///     log::info!("from a task");
+    /// }))
+    /// .await?;
+    /// assert!(collector.captured()?.contains("from a task"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn scope<F: Future>(&self, fut: F) -> impl Future<Output = F::Output> + use<F> {
+        routing::scope(Arc::clone(&self.sink), fut)
+    }
+
+    /// Wraps `f` so that records it logs, on whichever thread runs it, go to
+    /// this collector. Does not borrow the collector.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// logged_test::init_logger()?;
+    /// std::thread::spawn(collector.bind(|| log::info!("from a thread")))
+    ///     .join()
+    ///     .unwrap();
+    /// assert!(collector.captured()?.contains("from a thread"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn bind<F, R>(&self, f: F) -> impl FnOnce() -> R + Send + use<F, R>
+    where
+        F: FnOnce() -> R + Send,
+    {
+        routing::bind(Arc::clone(&self.sink), f)
+    }
+
+    /// Blocks until a record whose message contains `marker` has been
+    /// written, or `timeout` has passed; returns whether it was. Returns at
+    /// once if such a record was written earlier. No polling: the persister
+    /// wakes the caller.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// logged_test::init_logger()?;
+    /// let worker = logged_test::thread::spawn(|| log::info!("server listening"));
+    /// assert!(collector.wait_for("listening", Duration::from_secs(10)));
+    /// assert!(!collector.wait_for("never logged", Duration::from_millis(1)));
+    /// worker.join().unwrap();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn wait_for(&self, marker: &str, timeout: std::time::Duration) -> bool {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let Ok(cancelled) = self.watch(marker, Ack::Blocking(tx)) else {
+            return false;
+        };
+        let found = self.already_written(marker) || rx.recv_timeout(timeout).is_ok();
+        cancelled.store(true, Ordering::Relaxed);
+        found
+    }
+
+    /// Async twin of [`wait_for`](Self::wait_for); needs a tokio runtime with
+    /// time enabled (as `#[tokio::test]` and `#[logged_test]` build).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = std::sync::Arc::new(logged_test::LogCollector::without_ui(dir.path())?);
+    /// let c = collector.clone();
+    /// tokio::spawn(async move { c.log_str("job done") });
+    /// assert!(collector.wait_for_async("job done", Duration::from_secs(10)).await);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn wait_for_async(&self, marker: &str, timeout: std::time::Duration) -> bool {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let Ok(cancelled) = self.watch(marker, Ack::Async(tx)) else {
+            return false;
+        };
+        let found = self.already_written(marker)
+            || matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(())));
+        cancelled.store(true, Ordering::Relaxed);
+        found
+    }
+
+    fn watch(&self, marker: &str, notify: Ack<()>) -> Result<Arc<AtomicBool>, LogError> {
+        let cancelled = Arc::new(AtomicBool::new(false));
+        self.send(Msg::Watch(Watch {
+            marker: marker.to_owned(),
+            notify,
+            cancelled: Arc::clone(&cancelled),
+        }))?;
+        Ok(cancelled)
+    }
+
+    /// Records written before the watch was registered are not seen by it;
+    /// the snapshot (queued after the watch) covers exactly those.
+    fn already_written(&self, marker: &str) -> bool {
+        self.captured().is_ok_and(|logs| logs.contains(marker))
+    }
+
+    pub(crate) fn sink(&self) -> &Arc<Sink> {
+        &self.sink
+    }
+
+    fn send(&self, msg: Msg) -> Result<(), LogError> {
+        self.sink.tx.send(msg).map_err(|_| LogError::PersisterGone)
+    }
+}
+
+impl Drop for LogCollector {
+    /// Unregisters, then waits until everything sent before the drop is on
+    /// disk and the persister thread has exited.
+    fn drop(&mut self) {
+        dispatcher::unregister(&self.sink);
+        let _ = self.sink.tx.send(Msg::Shutdown);
+        if let Some(handle) = self.persister.take() {
+            // A persister that panicked has nothing left to drain.
+            let _ = handle.join();
+        }
+    }
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<LogCollector>();
+    assert_send_sync::<LogLine>();
+    assert_send_sync::<CapturedLogs>();
+};

@@ -1,0 +1,87 @@
+//! Every `LOGGED_TEST_*` environment variable, parsed here and only here.
+//!
+//! | variable | accepted values | effect |
+//! | --- | --- | --- |
+//! | `LOGGED_TEST_DIR` | a directory path | per-test directories are created under it (and a `manifest.jsonl` is written there) instead of the system temp dir |
+//! | `LOGGED_TEST_KEEP` | `1`/`0`/`true`/`false` | keep every test's directory, passing or not |
+//! | `LOGGED_TEST_LEVEL` | `off`, `error`, `warn`, `info`, `debug`, `trace` | default capture level of `#[logged_test]` and `TestLogs` (default `trace`) |
+//! | `LOGGED_TEST_DEBUG` | `1`/`0`/`true`/`false` | print the dispatcher's diagnostics (`[Log] [DISPATCHER] ...`) to stderr |
+//!
+//! Values are read once per process.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use log::LevelFilter;
+
+use crate::error::LogError;
+
+/// The environment, parsed.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) dir: Option<PathBuf>,
+    pub(crate) keep: bool,
+    pub(crate) level: Option<LevelFilter>,
+    pub(crate) debug: bool,
+}
+
+const BOOL_VALUES: &str = "`1`, `0`, `true` or `false`";
+const LEVEL_VALUES: &str = "one of `off`, `error`, `warn`, `info`, `debug`, `trace`";
+
+fn var(name: &'static str) -> Option<String> {
+    std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+}
+
+fn parse_bool(name: &'static str) -> Result<bool, LogError> {
+    match var(name).as_deref().map(str::trim) {
+        None | Some("") => Ok(false),
+        Some("1") | Some("true") => Ok(true),
+        Some("0") | Some("false") => Ok(false),
+        Some(other) => Err(LogError::InvalidEnvVar {
+            name,
+            value: other.to_owned(),
+            expected: BOOL_VALUES,
+        }),
+    }
+}
+
+/// Parses a level name, as `LOGGED_TEST_LEVEL` and the `level` option accept it.
+pub(crate) fn parse_level(text: &str) -> Option<LevelFilter> {
+    text.trim().parse().ok()
+}
+
+fn read() -> Result<Settings, LogError> {
+    let level = match var("LOGGED_TEST_LEVEL") {
+        None => None,
+        Some(text) if text.trim().is_empty() => None,
+        Some(text) => Some(parse_level(&text).ok_or(LogError::InvalidEnvVar {
+            name: "LOGGED_TEST_LEVEL",
+            value: text,
+            expected: LEVEL_VALUES,
+        })?),
+    };
+    Ok(Settings {
+        dir: std::env::var_os("LOGGED_TEST_DIR")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from),
+        keep: parse_bool("LOGGED_TEST_KEEP")?,
+        level,
+        debug: parse_bool("LOGGED_TEST_DEBUG")?,
+    })
+}
+
+static SETTINGS: OnceLock<Result<Settings, LogError>> = OnceLock::new();
+
+/// The settings, read once per process.
+pub(crate) fn settings() -> Result<&'static Settings, LogError> {
+    match SETTINGS.get_or_init(read) {
+        Ok(settings) => Ok(settings),
+        Err(error) => Err(error.clone()),
+    }
+}
+
+/// Whether diagnostics are on; an invalid value turns them off here and is
+/// reported by `TestLogs::new`.
+pub(crate) fn debug() -> bool {
+    settings().is_ok_and(|s| s.debug)
+}

@@ -1,0 +1,139 @@
+//! `LogError`, the one error type of the crate.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `logged-test`.
+///
+/// Every message says what happened and, after a semicolon, what to do.
+///
+/// # Examples
+///
+/// ```
+/// use logged_test::{LogCollector, LogError};
+///
+/// let dir = tempfile::tempdir()?;
+/// let collector = LogCollector::without_ui(dir.path())?;
+/// let err = collector.start_new_session_blocking("../escape.log").unwrap_err();
+/// assert!(matches!(err, LogError::InvalidSessionName { .. }));
+/// assert!(err.to_string().contains("path separator"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum LogError {
+    /// `init_global_logger` was called after the dispatcher had already been
+    /// installed as the `log` logger. Harmless: capture works; callers ignore it.
+    LoggerAlreadyInitialized,
+    /// Another logger (`env_logger`, say) owned the `log` slot before
+    /// `logged-test` tried to install its dispatcher, so no record can be captured.
+    ForeignLogger,
+    /// A session file name was rejected before anything was created.
+    InvalidSessionName {
+        /// The name as given.
+        name: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// A file-system operation failed.
+    Io {
+        /// The file or directory the operation was about.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// A `LOGGED_TEST_*` environment variable has a value that is not accepted.
+    InvalidEnvVar {
+        /// The variable, e.g. `LOGGED_TEST_KEEP`.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What is accepted.
+        expected: &'static str,
+    },
+    /// The collector's persister thread is no longer running (it panicked,
+    /// which is a bug in `logged-test`).
+    PersisterGone,
+}
+
+impl fmt::Display for LogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LogError::LoggerAlreadyInitialized => f.write_str(
+                "the logged-test dispatcher is already the global logger; \
+                 this is expected after the first collector, ignore this error",
+            ),
+            LogError::ForeignLogger => f.write_str(
+                "another logger already owns the `log` slot, so logged-test cannot capture \
+                 any record; remove the other logger's init call (env_logger::init, \
+                 test_log, ...) from this test binary",
+            ),
+            LogError::InvalidSessionName { name, reason } => write!(
+                f,
+                "invalid session name {name:?}: {reason}; use a plain file name such as \"run.log\""
+            ),
+            LogError::Io { path, source } => {
+                write!(f, "i/o error on `{}`: {source}", path.display())
+            }
+            LogError::InvalidEnvVar {
+                name,
+                value,
+                expected,
+            } => write!(
+                f,
+                "environment variable `{name}` has the value {value:?}; set it to {expected} or unset it"
+            ),
+            LogError::PersisterGone => f.write_str(
+                "the collector's persister thread has stopped, records can no longer be \
+                 written; this is a bug in logged-test, please report it",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LogError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LogError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl LogError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> LogError {
+        LogError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+impl Clone for LogError {
+    /// `io::Error` is not `Clone`: a cloned `Io` keeps the kind and the message.
+    fn clone(&self) -> Self {
+        match self {
+            LogError::LoggerAlreadyInitialized => LogError::LoggerAlreadyInitialized,
+            LogError::ForeignLogger => LogError::ForeignLogger,
+            LogError::InvalidSessionName { name, reason } => LogError::InvalidSessionName {
+                name: name.clone(),
+                reason,
+            },
+            LogError::Io { path, source } => LogError::Io {
+                path: path.clone(),
+                source: io::Error::new(source.kind(), source.to_string()),
+            },
+            LogError::InvalidEnvVar {
+                name,
+                value,
+                expected,
+            } => LogError::InvalidEnvVar {
+                name,
+                value: value.clone(),
+                expected,
+            },
+            LogError::PersisterGone => LogError::PersisterGone,
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! The rstest fixture.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::harness::TestLogs;
+
+/// rstest fixture: a fresh [`TestLogs`] named after the running test (and its
+/// case), so every case gets its own collector, directory and session.
+///
+/// # Panics
+///
+/// If the logs cannot be set up (see [`TestLogs::new`]).
+///
+/// # Examples
+///
+/// ```
+/// use logged_test::{test_logs, TestLogs};
+/// use rstest::rstest;
+///
+/// #[rstest]
+/// fn parses(test_logs: TestLogs, #[values(1, 2)] n: u32) {
+///     log::info!("parsing {n}");
+///     test_logs.assert_contains(&format!("parsing {n}"));
+/// }
+/// # fn main() {}
+/// ```
+#[rstest::fixture]
+pub fn test_logs() -> TestLogs {
+    let name = current_test_name();
+    match TestLogs::new(&name) {
+        Ok(logs) => logs,
+        Err(e) => panic!("the `test_logs` fixture could not set up logging for `{name}`: {e}"),
+    }
+}
+
+/// libtest names each test's thread after the test; elsewhere (a test run on
+/// the main thread), fall back to a unique name.
+fn current_test_name() -> String {
+    static FALLBACK: AtomicU64 = AtomicU64::new(1);
+    match std::thread::current().name() {
+        Some(name) if name != "main" => name.to_owned(),
+        _ => format!("test-{}-{}", std::process::id(), FALLBACK.fetch_add(1, Ordering::Relaxed)),
+    }
+}

@@ -1,0 +1,156 @@
+//! Per-test log capture for Rust: every test gets its own collector, a
+//! private directory, a session file, and assertions on what it logged that
+//! print the log when they fail.
+//!
+//! # Quick start
+//!
+//! ```
+//! use logged_test::{logged_test, TestLogs};
+//!
+//! #[logged_test(markers = ["payment accepted"])]
+//! fn pays(logs: &TestLogs) {
+//!     log::info!("payment accepted for order {}", 42);
+//!     logs.assert_logged_at(log::Level::Info, "order 42");
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! # How routing works
+//!
+//! `log` has one global logger per process, while `cargo test` runs tests as
+//! parallel threads of one process and tokio moves tasks between threads. A
+//! scoped subscriber would miss records from other threads, so `logged-test`
+//! installs one global dispatcher and routes each record, on the thread that
+//! logs it, by these rules in order:
+//!
+//! 1. the innermost [`LogCollector::enter`] / [`LogCollector::scope`] /
+//!    [`LogCollector::bind`] active on the current thread (`#[logged_test]`
+//!    enters the test thread and every thread of its runtime;
+//!    [`thread::spawn`] carries the route to new threads);
+//! 2. otherwise the newest collector created on this thread that is still alive;
+//! 3. otherwise, if exactly one collector is alive in the process, that one;
+//! 4. otherwise the record is *unattributed*: it goes to no collector, is
+//!    counted by [`unattributed_count`] and written to stderr with the prefix
+//!    `[logged-test: unattributed]`. It never goes to another test's log.
+//!
+//! Each collector filters by its own level ([`LogCollector::set_level`]).
+//! The route is cached per thread: the logging call takes no process-wide lock
+//! and does no I/O; the collector's persister thread writes the files.
+//!
+//! # Sessions and generations
+//!
+//! Records sent before any session go to [`PRE_SESSION_FILE`] in the log
+//! directory. [`LogCollector::start_new_session`] switches files and bumps the
+//! generation. A record belongs to the session whose start was the last to
+//! enter the collector's queue before the record did; so every record logged
+//! after `start_new_session` returned is in that session or a later one, and
+//! every record logged before it was called is in an earlier one.
+//!
+//! # Environment variables
+//!
+//! | variable | values | effect |
+//! | --- | --- | --- |
+//! | `LOGGED_TEST_DIR` | a directory | per-test directories go under it, and each test appends a line to `manifest.jsonl` there |
+//! | `LOGGED_TEST_KEEP` | `1`/`0`/`true`/`false` | keep every test's directory, not only failing ones |
+//! | `LOGGED_TEST_LEVEL` | `off` ... `trace` | default capture level (default `trace`) |
+//! | `LOGGED_TEST_DEBUG` | `1`/`0`/`true`/`false` | print the dispatcher's diagnostics to stderr |
+#![deny(missing_docs)]
+#![doc(test(attr(deny(warnings))))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod captured;
+mod collector;
+mod diagnostics;
+mod dispatcher;
+mod env;
+mod error;
+#[cfg(feature = "rstest")]
+mod fixture;
+mod harness;
+mod logger;
+mod manifest;
+mod persister;
+mod record;
+mod report;
+mod routing;
+mod session;
+pub mod thread;
+mod unattributed;
+
+pub use captured::CapturedLogs;
+pub use collector::{DIRECT_TARGET, LogCollector};
+pub use dispatcher::active_collectors;
+pub use error::LogError;
+#[cfg(feature = "rstest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rstest")))]
+pub use fixture::test_logs;
+pub use harness::TestLogs;
+pub use logger::init_logger;
+pub use manifest::MANIFEST_FILE;
+pub use record::{CapturedRecord, LogLine};
+pub use routing::ScopeGuard;
+pub use session::{MAX_SESSION_NAME_BYTES, PRE_SESSION_FILE};
+pub use unattributed::unattributed_count;
+
+/// Gives a test its own [`TestLogs`]: a fresh collector, a private
+/// directory and a session file named after the test.
+///
+/// Works on sync and `async fn` tests (it builds the tokio runtime: current
+/// thread by default). The test may take one `&TestLogs` parameter.
+///
+/// | option | example | effect |
+/// | --- | --- | --- |
+/// | `level` | `level = "debug"` | capture this level and above (default `trace`, or `LOGGED_TEST_LEVEL`) |
+/// | `markers` | `markers = ["a", "b"]` | each must be in the log when the test returns |
+/// | `session` | `session = "run.log"` | session file name (default `<test name>.log`) |
+/// | `keep` | `keep` | keep the directory even when the test passes |
+/// | `flavor` | `flavor = "multi_thread"` | runtime of an `async fn` test |
+/// | `worker_threads` | `worker_threads = 2` | workers of a `multi_thread` runtime |
+///
+/// # Examples
+///
+/// ```
+/// use logged_test::{logged_test, TestLogs};
+///
+/// #[logged_test(level = "debug", markers = ["started", "stopped"])]
+/// fn lifecycle() {
+///     log::debug!("started");
+///     log::trace!("not captured at debug");
+///     log::info!("stopped");
+/// }
+///
+/// #[logged_test(flavor = "multi_thread", worker_threads = 2)]
+/// async fn tasks_are_captured(logs: &TestLogs) {
+///     tokio::spawn(async { log::info!("from a worker") }).await.unwrap();
+///     logs.assert_contains("from a worker");
+/// }
+/// # fn main() {}
+/// ```
+pub use logged_test_macros::logged_test;
+
+/// The same attribute as [`logged_test`], named `test` so that `#[rstest]`
+/// recognises it as a test attribute and does not add its own `#[test]`.
+///
+/// # Examples
+///
+/// ```
+/// use rstest::rstest;
+///
+/// #[rstest]
+/// #[case(1)]
+/// #[case(2)]
+/// #[logged_test::test]
+/// fn each_case_has_its_own_log(#[case] n: u32) {
+///     log::info!("case {n}");
+/// }
+/// # fn main() {}
+/// ```
+pub use logged_test_macros::logged_test as test;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

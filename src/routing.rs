@@ -1,0 +1,227 @@
+//! The per-thread route: which collector a `log` record on this thread goes to.
+//!
+//! Rules, in order (see the crate docs, "How routing works"):
+//! 1. the innermost `enter`/`scope`/`bind` active on this thread;
+//! 2. the newest collector created on this thread that is still alive;
+//! 3. the only collector alive in the process, if there is exactly one;
+//! 4. none: the record is unattributed.
+//!
+//! Everything here is thread-local, so the hot path takes no shared lock;
+//! rule 3 is cached per thread and refreshed only when the registry changes.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use crate::dispatcher::{self, Sink};
+
+struct ThreadRoutes {
+    /// Rule 1: active scopes, innermost last; each with the token of its guard.
+    stack: RefCell<Vec<(u64, Arc<Sink>)>>,
+    next_token: Cell<u64>,
+    /// Rule 2: collectors created on this thread, newest last.
+    created_here: RefCell<Vec<Arc<Sink>>>,
+    /// Rule 3 cache: registry epoch and the answer at that epoch.
+    sole: RefCell<(u64, Option<Arc<Sink>>)>,
+}
+
+thread_local! {
+    static ROUTES: ThreadRoutes = const {
+        ThreadRoutes {
+            stack: RefCell::new(Vec::new()),
+            next_token: Cell::new(0),
+            created_here: RefCell::new(Vec::new()),
+            sole: RefCell::new((u64::MAX, None)),
+        }
+    };
+}
+
+/// Why a record has no collector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unrouted {
+    /// The innermost scope belongs to a collector that was dropped.
+    ScopeOfDroppedCollector,
+    /// No rule matched.
+    NoCollector,
+    /// Thread-local storage is being torn down on this thread.
+    ThreadExiting,
+}
+
+/// Applies the four rules for the current thread.
+pub(crate) fn resolve() -> Result<Arc<Sink>, Unrouted> {
+    ROUTES
+        .try_with(|routes| {
+            if let Ok(stack) = routes.stack.try_borrow() {
+                if let Some((_, sink)) = stack.last() {
+                    return if sink.is_alive() {
+                        Ok(Arc::clone(sink))
+                    } else {
+                        Err(Unrouted::ScopeOfDroppedCollector)
+                    };
+                }
+            }
+            if let Ok(created) = routes.created_here.try_borrow() {
+                if let Some(sink) = created.iter().rev().find(|s| s.is_alive()) {
+                    return Ok(Arc::clone(sink));
+                }
+            }
+            sole_collector(routes).ok_or(Unrouted::NoCollector)
+        })
+        .unwrap_or(Err(Unrouted::ThreadExiting))
+}
+
+/// Rules 1 and 2 only: what a new thread should inherit from this one.
+pub(crate) fn current_route() -> Option<Arc<Sink>> {
+    ROUTES
+        .try_with(|routes| {
+            let from_stack = routes
+                .stack
+                .try_borrow()
+                .ok()
+                .and_then(|stack| stack.last().map(|(_, s)| Arc::clone(s)));
+            from_stack.or_else(|| {
+                routes.created_here.try_borrow().ok().and_then(|created| {
+                    created.iter().rev().find(|s| s.is_alive()).cloned()
+                })
+            })
+        })
+        .ok()
+        .flatten()
+}
+
+fn sole_collector(routes: &ThreadRoutes) -> Option<Arc<Sink>> {
+    let epoch = dispatcher::current_epoch();
+    let mut cache = routes.sole.try_borrow_mut().ok()?;
+    if cache.0 != epoch {
+        *cache = dispatcher::sole_collector();
+    }
+    cache.1.clone().filter(|s| s.is_alive())
+}
+
+/// Rule 2: remember that `sink`'s collector was created on this thread.
+pub(crate) fn note_created_here(sink: &Arc<Sink>) {
+    let _ = ROUTES.try_with(|routes| {
+        if let Ok(mut created) = routes.created_here.try_borrow_mut() {
+            created.retain(|s| s.is_alive());
+            created.push(Arc::clone(sink));
+        }
+    });
+}
+
+fn push(sink: Arc<Sink>) -> Option<u64> {
+    ROUTES
+        .try_with(|routes| {
+            let token = routes.next_token.get();
+            routes.next_token.set(token.wrapping_add(1));
+            let mut stack = routes.stack.try_borrow_mut().ok()?;
+            stack.push((token, sink));
+            Some(token)
+        })
+        .ok()
+        .flatten()
+}
+
+fn pop(token: u64) {
+    let _ = ROUTES.try_with(|routes| {
+        if let Ok(mut stack) = routes.stack.try_borrow_mut() {
+            // Guards usually drop innermost-first; tolerate any order.
+            if let Some(pos) = stack.iter().rposition(|(t, _)| *t == token) {
+                stack.remove(pos);
+            }
+        }
+    });
+}
+
+/// Routes this thread to a collector until dropped; returned by
+/// [`LogCollector::enter`](crate::LogCollector::enter).
+///
+/// Guards nest: the innermost one wins. A guard belongs to the thread that
+/// made it, so it is neither `Send` nor `Sync`:
+///
+/// ```compile_fail
+/// let dir = tempfile::tempdir().unwrap();
+/// let collector = logged_test::LogCollector::without_ui(dir.path()).unwrap();
+/// let guard = collector.enter();
+/// std::thread::spawn(move || drop(guard));
+/// ```
+#[must_use = "the scope ends when the guard is dropped; bind it with `let _guard = ...`"]
+#[derive(Debug)]
+pub struct ScopeGuard {
+    token: Option<u64>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for ScopeGuard {
+    fn drop(&mut self) {
+        if let Some(token) = self.token {
+            pop(token);
+        }
+    }
+}
+
+pub(crate) fn enter(sink: Arc<Sink>) -> ScopeGuard {
+    ScopeGuard {
+        token: push(sink),
+        _not_send: PhantomData,
+    }
+}
+
+/// Routes this thread for the rest of its life (runtime worker threads).
+pub(crate) fn enter_for_thread(sink: Arc<Sink>) {
+    let _ = push(sink);
+}
+
+/// Undoes [`enter_for_thread`] when a runtime thread stops.
+pub(crate) fn leave_thread() {
+    let _ = ROUTES.try_with(|routes| {
+        if let Ok(mut stack) = routes.stack.try_borrow_mut() {
+            stack.clear();
+        }
+    });
+}
+
+/// A future that routes to a collector while it is being polled; returned by
+/// [`LogCollector::scope`](crate::LogCollector::scope).
+pub(crate) struct Scoped<F> {
+    sink: Arc<Sink>,
+    // Boxed so that no unsafe pin projection is needed.
+    inner: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let _guard = enter(Arc::clone(&self.sink));
+        self.inner.as_mut().poll(cx)
+    }
+}
+
+pub(crate) fn scope<F: Future>(sink: Arc<Sink>, fut: F) -> Scoped<F> {
+    Scoped {
+        sink,
+        inner: Box::pin(fut),
+    }
+}
+
+pub(crate) fn bind<F, R>(sink: Arc<Sink>, f: F) -> impl FnOnce() -> R + Send + use<F, R>
+where
+    F: FnOnce() -> R + Send,
+{
+    move || {
+        let _guard = enter(sink);
+        f()
+    }
+}
