@@ -164,8 +164,13 @@ impl CapturedLogs {
     /// assert_eq!(done, ["job 1 done"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn matching<'a>(&'a self, marker: &'a str) -> impl Iterator<Item = &'a CapturedRecord> + 'a {
-        self.records.iter().filter(move |r| r.message.contains(marker))
+    pub fn matching<'a>(
+        &'a self,
+        marker: &'a str,
+    ) -> impl Iterator<Item = &'a CapturedRecord> + 'a {
+        self.records
+            .iter()
+            .filter(move |r| r.message.contains(marker))
     }
 
     /// Whether some record contains `marker`. Never panics.
@@ -299,10 +304,11 @@ impl CapturedLogs {
                             found_at.last().copied().unwrap_or(0)
                         )
                     };
-                    let elsewhere = match self.records.iter().position(|r| r.message.contains(marker)) {
-                        Some(p) => format!("; it only appears earlier, at #{}", p + 1),
-                        None => String::new(),
-                    };
+                    let elsewhere =
+                        match self.records.iter().position(|r| r.message.contains(marker)) {
+                            Some(p) => format!("; it only appears earlier, at #{}", p + 1),
+                            None => String::new(),
+                        };
                     self.fail(
                         &format!(
                             "expected records in the order {markers:?}; no record containing {marker:?}{before}{elsewhere}"

@@ -121,7 +121,11 @@ fn set_max_level_from(map: &BTreeMap<u64, Arc<Sink>>) {
     // Only touch the `log` crate's global filter once our dispatcher owns the
     // slot; with a foreign logger installed it is not ours to change.
     if crate::logger::is_installed() {
-        let max = map.values().map(|s| s.level()).max().unwrap_or(LevelFilter::Off);
+        let max = map
+            .values()
+            .map(|s| s.level())
+            .max()
+            .unwrap_or(LevelFilter::Off);
         log::set_max_level(max);
     }
 }

@@ -39,6 +39,10 @@ fn current_test_name() -> String {
     static FALLBACK: AtomicU64 = AtomicU64::new(1);
     match std::thread::current().name() {
         Some(name) if name != "main" => name.to_owned(),
-        _ => format!("test-{}-{}", std::process::id(), FALLBACK.fetch_add(1, Ordering::Relaxed)),
+        _ => format!(
+            "test-{}-{}",
+            std::process::id(),
+            FALLBACK.fetch_add(1, Ordering::Relaxed)
+        ),
     }
 }

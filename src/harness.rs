@@ -87,25 +87,31 @@ impl TestLogs {
         TestLogs::with_options(test_name, &Options::default())
     }
 
-    pub(crate) fn with_options(test_name: &str, options: &Options<'_>) -> Result<TestLogs, LogError> {
+    pub(crate) fn with_options(
+        test_name: &str,
+        options: &Options<'_>,
+    ) -> Result<TestLogs, LogError> {
         let settings = env::settings()?;
         logger::install()?;
         let stem = file_stem(test_name);
         let dir = match &settings.dir {
             Some(base) => {
                 std::fs::create_dir_all(base).map_err(|e| LogError::io(base, e))?;
-                tempfile::Builder::new()
-                    .prefix(&format!("{stem}-"))
+                private_dir_builder(&format!("{stem}-"))
                     .tempdir_in(base)
                     .map_err(|e| LogError::io(base, e))?
             }
-            None => tempfile::Builder::new()
-                .prefix(&format!("logged-test-{stem}-"))
+            None => private_dir_builder(&format!("logged-test-{stem}-"))
                 .tempdir()
                 .map_err(|e| LogError::io(std::env::temp_dir(), e))?,
         };
         let collector = Arc::new(LogCollector::without_ui(dir.path())?);
-        collector.set_level(options.level.or(settings.level).unwrap_or(LevelFilter::Trace));
+        collector.set_level(
+            options
+                .level
+                .or(settings.level)
+                .unwrap_or(LevelFilter::Trace),
+        );
         let session_name = match options.session {
             Some(name) => name.to_owned(),
             None => format!("{stem}.log"),
@@ -216,7 +222,10 @@ impl TestLogs {
     #[track_caller]
     pub fn flush(&self) {
         if let Err(e) = self.collector.wait_for_empty_blocking() {
-            panic!("logged-test could not flush the log of `{}`: {e}", self.test_name);
+            panic!(
+                "logged-test could not flush the log of `{}`: {e}",
+                self.test_name
+            );
         }
     }
 
@@ -238,7 +247,10 @@ impl TestLogs {
     pub fn captured(&self) -> CapturedLogs {
         match self.collector.captured() {
             Ok(logs) => logs.with_test_name(&self.test_name),
-            Err(e) => panic!("logged-test could not read the log of `{}`: {e}", self.test_name),
+            Err(e) => panic!(
+                "logged-test could not read the log of `{}`: {e}",
+                self.test_name
+            ),
         }
     }
 
@@ -377,7 +389,8 @@ impl TestLogs {
     /// ```
     #[track_caller]
     pub fn assert_logged_at(&self, level: log::Level, marker: &str) {
-        self.captured_for_assertion().assert_logged_at(level, marker);
+        self.captured_for_assertion()
+            .assert_logged_at(level, marker);
         self.report_shown.set(false);
     }
 
@@ -478,13 +491,23 @@ impl Drop for TestLogs {
                 let _ = dir.keep();
             }
             if !failed {
-                print_to_test_output(&format!(
-                    "logged-test: kept {}\n",
-                    self.dir_path.display()
-                ));
+                print_to_test_output(&format!("logged-test: kept {}\n", self.dir_path.display()));
             }
         }
     }
+}
+
+/// A temp-dir builder whose directories only the user can read (0700):
+/// logs can hold secrets, and `/tmp` is shared.
+fn private_dir_builder(prefix: &str) -> tempfile::Builder<'_, 'static> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o700));
+    }
+    builder
 }
 
 /// Turns a test name into a file stem: `tests::it works` -> `tests__it_works`.

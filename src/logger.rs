@@ -148,8 +148,9 @@ fn format_message(args: &std::fmt::Arguments<'_>) -> String {
         return text.to_owned();
     }
     // A user `Display` may panic; the logger must not.
-    catch_unwind(AssertUnwindSafe(|| args.to_string()))
-        .unwrap_or_else(|_| String::from("<a Display implementation panicked while formatting this record>"))
+    catch_unwind(AssertUnwindSafe(|| args.to_string())).unwrap_or_else(|_| {
+        String::from("<a Display implementation panicked while formatting this record>")
+    })
 }
 
 /// Sends `entry` to `sink`, or reports it unattributed when the collector is gone.

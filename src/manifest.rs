@@ -14,7 +14,9 @@ use crate::captured::CapturedLogs;
 pub const MANIFEST_FILE: &str = "manifest.jsonl";
 
 pub(crate) fn append(test: &str, log: &Path, failed: bool, logs: Option<&CapturedLogs>) {
-    let Ok(settings) = crate::env::settings() else { return };
+    let Ok(settings) = crate::env::settings() else {
+        return;
+    };
     let Some(dir) = &settings.dir else { return };
     let line = render(test, log, failed, logs);
     let written = std::fs::OpenOptions::new()
@@ -23,7 +25,9 @@ pub(crate) fn append(test: &str, log: &Path, failed: bool, logs: Option<&Capture
         .open(dir.join(MANIFEST_FILE))
         .and_then(|mut f| f.write_all(line.as_bytes()));
     if let Err(e) = written {
-        crate::diagnostics::emit(format_args!("[MANIFEST] could not append to the manifest: {e}"));
+        crate::diagnostics::emit(format_args!(
+            "[MANIFEST] could not append to the manifest: {e}"
+        ));
     }
 }
 

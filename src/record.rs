@@ -348,7 +348,11 @@ mod should {
 
     #[test]
     fn read_back_what_it_writes() {
-        let r = round_trip(Some("tests::a b]"), "my crate: x", "hello\r\n  world\n\0 \\x");
+        let r = round_trip(
+            Some("tests::a b]"),
+            "my crate: x",
+            "hello\r\n  world\n\0 \\x",
+        );
         assert_eq!(r.thread.as_deref(), Some("tests::a b]"));
         assert_eq!(r.target, "my crate: x");
         assert_eq!(r.message, "hello\r\n  world\n\0 \\x");
@@ -371,7 +375,10 @@ mod should {
         let mut s = String::new();
         write_timestamp(&mut s, UNIX_EPOCH + Duration::from_secs(951_782_400)); // 2000-02-29
         assert_eq!(s, "2000-02-29T00:00:00.000000Z");
-        assert_eq!(parse_timestamp(&s), Some(UNIX_EPOCH + Duration::from_secs(951_782_400)));
+        assert_eq!(
+            parse_timestamp(&s),
+            Some(UNIX_EPOCH + Duration::from_secs(951_782_400))
+        );
     }
 
     #[test]

@@ -134,7 +134,10 @@ mod should {
     #[test]
     fn find_the_closest_record_ignoring_case() {
         let records = [rec("alpha"), rec("Connection REFUSED by peer"), rec("beta")];
-        assert_eq!(closest(&records, "connection refused").map(|c| c.0), Some(1));
+        assert_eq!(
+            closest(&records, "connection refused").map(|c| c.0),
+            Some(1)
+        );
         assert_eq!(closest(&records, "zzzz"), None);
     }
 

@@ -92,9 +92,11 @@ pub(crate) fn current_route() -> Option<Arc<Sink>> {
                 .ok()
                 .and_then(|stack| stack.last().map(|(_, s)| Arc::clone(s)));
             from_stack.or_else(|| {
-                routes.created_here.try_borrow().ok().and_then(|created| {
-                    created.iter().rev().find(|s| s.is_alive()).cloned()
-                })
+                routes
+                    .created_here
+                    .try_borrow()
+                    .ok()
+                    .and_then(|created| created.iter().rev().find(|s| s.is_alive()).cloned())
             })
         })
         .ok()

@@ -55,7 +55,9 @@ pub(crate) fn open_append(path: &Path) -> io::Result<(File, u64)> {
     if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(io::Error::other("the session path is a symlink"));
     }
-    let file = options.open(path).map_err(|e| explain_open_error(path, e))?;
+    let file = options
+        .open(path)
+        .map_err(|e| explain_open_error(path, e))?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(io::Error::other(
