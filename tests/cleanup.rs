@@ -19,7 +19,9 @@ fn every_collector_unregisters_and_stops_its_thread() {
     for i in 0..200 {
         let c = LogCollector::without_ui(dir.path().join(format!("seq-{i}"))).unwrap();
         log::info!("sequential {i}");
-        c.captured().unwrap().assert_contains(&format!("sequential {i}"));
+        c.captured()
+            .unwrap()
+            .assert_contains(&format!("sequential {i}"));
     }
     assert!(logged_test::active_collectors().is_empty());
 
@@ -32,7 +34,9 @@ fn every_collector_unregisters_and_stops_its_thread() {
                 let c = LogCollector::without_ui(dir).unwrap();
                 barrier.wait(); // all 64 alive at once
                 log::info!("parallel {i}");
-                c.captured().unwrap().assert_contains(&format!("parallel {i}"));
+                c.captured()
+                    .unwrap()
+                    .assert_contains(&format!("parallel {i}"));
                 barrier.wait();
             })
         })
@@ -43,6 +47,10 @@ fn every_collector_unregisters_and_stops_its_thread() {
     assert!(logged_test::active_collectors().is_empty());
     assert_eq!(logged_test::unattributed_count(), unattributed_before);
     if cfg!(target_os = "linux") {
-        assert_eq!(thread_count(), threads_before, "a persister thread outlived its collector");
+        assert_eq!(
+            thread_count(),
+            threads_before,
+            "a persister thread outlived its collector"
+        );
     }
 }

@@ -33,7 +33,10 @@ fn seed_style_sequential_collectors_reuse_the_logger() {
     let first = Arc::new(LogCollector::without_ui(dir.path().join("one")).unwrap());
     let first_result = first.clone().init_global_logger(log::LevelFilter::Info);
     assert!(
-        matches!(first_result, Ok(()) | Err(LogError::LoggerAlreadyInitialized)),
+        matches!(
+            first_result,
+            Ok(()) | Err(LogError::LoggerAlreadyInitialized)
+        ),
         "{first_result:?}"
     );
     log::info!("seed-seq-first");
@@ -142,7 +145,10 @@ fn a_multi_line_message_is_one_record() {
     collector.log_str("next record");
     let logs = collector.captured().unwrap();
     assert_eq!(logs.len(), 2);
-    assert_eq!(logs.records()[0].message, "first line\nsecond line\r\nthird");
+    assert_eq!(
+        logs.records()[0].message,
+        "first line\nsecond line\r\nthird"
+    );
     let text = read(path);
     assert!(text.contains("\n    second line"), "{text:?}");
 }
@@ -158,7 +164,10 @@ fn each_collector_filters_by_its_own_level() {
         c.log(log::Level::Error, "level-error");
     }
     assert_eq!(quiet.captured().unwrap().messages(), ["level-error"]);
-    assert_eq!(chatty.captured().unwrap().messages(), ["level-debug", "level-error"]);
+    assert_eq!(
+        chatty.captured().unwrap().messages(),
+        ["level-debug", "level-error"]
+    );
 }
 
 #[test]

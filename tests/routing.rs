@@ -24,7 +24,10 @@ fn innermost_scope_wins_and_guards_nest() {
         }
         log::info!("nest-outer-2");
     }
-    assert_eq!(outer.captured().unwrap().messages(), ["nest-outer-1", "nest-outer-2"]);
+    assert_eq!(
+        outer.captured().unwrap().messages(),
+        ["nest-outer-1", "nest-outer-2"]
+    );
     assert_eq!(inner.captured().unwrap().messages(), ["nest-inner"]);
 }
 
@@ -33,7 +36,9 @@ fn a_collector_created_on_this_thread_gets_its_records() {
     let dir = tempfile::tempdir().unwrap();
     let mine = collector(&dir, "mine");
     log::warn!("rule-two-marker");
-    mine.captured().unwrap().assert_logged_at(log::Level::Warn, "rule-two-marker");
+    mine.captured()
+        .unwrap()
+        .assert_logged_at(log::Level::Warn, "rule-two-marker");
 }
 
 #[test]
@@ -147,8 +152,12 @@ fn records_from_unrouted_threads_with_two_collectors_alive_are_unattributed() {
     .join()
     .unwrap();
     assert!(logged_test::unattributed_count() >= before + 10);
-    a.captured().unwrap().assert_not_contains("nobody-owns-this");
-    b.captured().unwrap().assert_not_contains("nobody-owns-this");
+    a.captured()
+        .unwrap()
+        .assert_not_contains("nobody-owns-this");
+    b.captured()
+        .unwrap()
+        .assert_not_contains("nobody-owns-this");
 }
 
 #[test]
@@ -162,7 +171,10 @@ fn a_scope_whose_collector_was_dropped_is_unattributed_not_rerouted() {
     log::info!("after-drop-marker");
     assert!(logged_test::unattributed_count() > before);
     drop(guard);
-    survivor.captured().unwrap().assert_not_contains("after-drop-marker");
+    survivor
+        .captured()
+        .unwrap()
+        .assert_not_contains("after-drop-marker");
 }
 
 #[test]
@@ -193,5 +205,7 @@ fn a_display_that_panics_does_not_panic_the_logger() {
     let dir = tempfile::tempdir().unwrap();
     let c = collector(&dir, "broken");
     log::info!("value: {}", Broken);
-    c.captured().unwrap().assert_contains("panicked while formatting");
+    c.captured()
+        .unwrap()
+        .assert_contains("panicked while formatting");
 }

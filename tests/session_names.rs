@@ -17,7 +17,17 @@ fn every_bad_name_is_refused_and_creates_nothing() {
     let dir = root.path().join("logs");
     let collector = LogCollector::without_ui(&dir).unwrap();
     let too_long = "x".repeat(256);
-    for name in ["", ".", "..", "../x", "a/b", "/abs", "a\0b", "a\\b", too_long.as_str()] {
+    for name in [
+        "",
+        ".",
+        "..",
+        "../x",
+        "a/b",
+        "/abs",
+        "a\0b",
+        "a\\b",
+        too_long.as_str(),
+    ] {
         match collector.start_new_session_blocking(name) {
             Err(LogError::InvalidSessionName { name: got, reason }) => {
                 assert_eq!(got, name);
@@ -44,7 +54,12 @@ fn long_and_non_ascii_names_are_accepted() {
     let dir = tempfile::tempdir().unwrap();
     let collector = LogCollector::without_ui(dir.path()).unwrap();
     let longest = "y".repeat(255);
-    for name in [longest.as_str(), "séance ✓.log", "..hidden", "with space.log"] {
+    for name in [
+        longest.as_str(),
+        "séance ✓.log",
+        "..hidden",
+        "with space.log",
+    ] {
         let path = collector.start_new_session_blocking(name).unwrap();
         assert_eq!(path, dir.path().join(name));
         assert!(path.is_file());
@@ -60,7 +75,9 @@ fn a_symlink_at_the_session_path_is_refused_and_its_target_untouched() {
     let dir = root.path().join("logs");
     let collector = LogCollector::without_ui(&dir).unwrap();
     std::os::unix::fs::symlink(&outside, dir.join("planted.log")).unwrap();
-    let err = collector.start_new_session_blocking("planted.log").unwrap_err();
+    let err = collector
+        .start_new_session_blocking("planted.log")
+        .unwrap_err();
     assert!(matches!(err, LogError::Io { .. }), "{err:?}");
     assert!(err.to_string().contains("symlink"), "{err}");
     collector.log_str("must not reach outside");
@@ -73,6 +90,8 @@ fn a_directory_at_the_session_path_is_an_io_error() {
     let dir = tempfile::tempdir().unwrap();
     let collector = LogCollector::without_ui(dir.path()).unwrap();
     std::fs::create_dir(dir.path().join("taken.log")).unwrap();
-    let err = collector.start_new_session_blocking("taken.log").unwrap_err();
+    let err = collector
+        .start_new_session_blocking("taken.log")
+        .unwrap_err();
     assert!(matches!(err, LogError::Io { .. }), "{err:?}");
 }

@@ -9,19 +9,25 @@ fn the_only_collector_alive_gets_records_from_unrouted_threads() {
     let dir = tempfile::tempdir().unwrap();
     let only = LogCollector::without_ui(dir.path()).unwrap();
     assert_eq!(logged_test::active_collectors(), [only.id()]);
-    std::thread::spawn(|| log::info!("sole-unrouted")).join().unwrap();
+    std::thread::spawn(|| log::info!("sole-unrouted"))
+        .join()
+        .unwrap();
     only.captured().unwrap().assert_contains("sole-unrouted");
 
     // A second collector makes the unrouted thread ambiguous: rule 4.
     let second = LogCollector::without_ui(dir.path().join("second")).unwrap();
     let before = logged_test::unattributed_count();
-    std::thread::spawn(|| log::info!("ambiguous")).join().unwrap();
+    std::thread::spawn(|| log::info!("ambiguous"))
+        .join()
+        .unwrap();
     assert_eq!(logged_test::unattributed_count(), before + 1);
     only.captured().unwrap().assert_not_contains("ambiguous");
     second.captured().unwrap().assert_not_contains("ambiguous");
 
     // Back to one: rule 3 again.
     drop(second);
-    std::thread::spawn(|| log::info!("sole-again")).join().unwrap();
+    std::thread::spawn(|| log::info!("sole-again"))
+        .join()
+        .unwrap();
     only.captured().unwrap().assert_contains("sole-again");
 }
