@@ -1,0 +1,32 @@
+//! Composition with rstest: the fixture and the `logged_test::test` alias.
+
+use logged_test::{TestLogs, test_logs};
+use rstest::rstest;
+
+#[rstest]
+fn the_fixture_gives_each_case_its_own_logs(test_logs: TestLogs, #[values(1, 2, 3)] n: u32) {
+    log::info!("fixture-case-{n}");
+    let captured = test_logs.captured();
+    captured.assert_contains(&format!("fixture-case-{n}"));
+    assert_eq!(captured.len(), 1, "{}", captured.text());
+    // libtest names the thread after the case, so does the session.
+    assert!(test_logs.test_name().contains("the_fixture_gives_each_case_its_own_logs"));
+}
+
+#[rstest]
+#[case(1)]
+#[case(2)]
+#[logged_test::test(markers = ["alias-case"])]
+fn the_alias_gives_each_case_its_own_logs(#[case] n: u32) {
+    log::info!("alias-case {n}");
+}
+
+#[rstest]
+#[case("a")]
+#[case("b")]
+#[logged_test::test]
+fn cases_are_named_after_the_case(#[case] _name: &str) {
+    let name = std::thread::current().name().unwrap_or_default().to_owned();
+    log::info!("case thread {name}");
+    assert!(name.contains("case_"), "{name}");
+}
