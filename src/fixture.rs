@@ -22,7 +22,6 @@ use crate::harness::TestLogs;
 ///     log::info!("parsing {n}");
 ///     test_logs.assert_contains(&format!("parsing {n}"));
 /// }
-/// # fn main() {}
 /// ```
 #[rstest::fixture]
 pub fn test_logs() -> TestLogs {

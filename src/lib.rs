@@ -12,7 +12,6 @@
 //!     log::info!("payment accepted for order {}", 42);
 //!     logs.assert_logged_at(log::Level::Info, "order 42");
 //! }
-//! # fn main() {}
 //! ```
 //!
 //! # How routing works
@@ -55,7 +54,10 @@
 //! | `LOGGED_TEST_LEVEL` | `off` ... `trace` | default capture level (default `trace`) |
 //! | `LOGGED_TEST_DEBUG` | `1`/`0`/`true`/`false` | print the dispatcher's diagnostics to stderr |
 #![deny(missing_docs)]
-#![doc(test(attr(deny(warnings))))]
+// Doctests are built without `--test`, so the `#[test]` fns that examples of
+// `#[logged_test]` expand to are compiled out, leaving their imports unused.
+// The same examples are type-checked and run by `tests/readme.rs`.
+#![doc(test(attr(deny(warnings), allow(unused_imports, unnameable_test_items))))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod captured;
@@ -124,7 +126,6 @@ pub use unattributed::unattributed_count;
 ///     tokio::spawn(async { log::info!("from a worker") }).await.unwrap();
 ///     logs.assert_contains("from a worker");
 /// }
-/// # fn main() {}
 /// ```
 pub use logged_test_macros::logged_test;
 
@@ -143,7 +144,6 @@ pub use logged_test_macros::logged_test;
 /// fn each_case_has_its_own_log(#[case] n: u32) {
 ///     log::info!("case {n}");
 /// }
-/// # fn main() {}
 /// ```
 pub use logged_test_macros::logged_test as test;
 

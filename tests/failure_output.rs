@@ -45,7 +45,13 @@ struct ChildRun {
 
 fn run_child(test: &str, logs_dir: &Path) -> ChildRun {
     let output = Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", test, "--nocapture", "--test-threads=1"])
+        .args([
+            "--ignored",
+            "--exact",
+            test,
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("LOGGED_TEST_DIR", logs_dir)
         .env_remove("LOGGED_TEST_KEEP")
         .output()
@@ -82,8 +88,14 @@ fn a_panicking_test_prints_its_log_tail_and_keeps_its_directory() {
     assert!(!run.success, "the child test should fail:\n{}", run.output);
     let out = &run.output;
     assert!(out.contains("child body failed on purpose"), "{out}");
-    assert!(out.contains("---- captured log of `child_panics_after_logging` (logged-test) ----"), "{out}");
-    assert!(out.contains("(last 30 of 40; 10 earlier records omitted)"), "{out}");
+    assert!(
+        out.contains("---- captured log of `child_panics_after_logging` (logged-test) ----"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(last 30 of 40; 10 earlier records omitted)"),
+        "{out}"
+    );
     assert!(out.contains("child-tail-line-40"), "{out}");
     assert!(!out.contains("child-tail-line-10\n"), "{out}");
     let dir = kept_dir(out);
@@ -91,8 +103,14 @@ fn a_panicking_test_prints_its_log_tail_and_keeps_its_directory() {
     let log = std::fs::read_to_string(dir.join("child_panics_after_logging.log")).unwrap();
     assert_eq!(log.matches("child-tail-line-").count(), 40);
     let manifest = manifest(logs_dir.path());
-    assert!(manifest.contains("\"test\":\"child_panics_after_logging\""), "{manifest}");
-    assert!(manifest.contains("\"outcome\":\"failed\",\"records\":40"), "{manifest}");
+    assert!(
+        manifest.contains("\"test\":\"child_panics_after_logging\""),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("\"outcome\":\"failed\",\"records\":40"),
+        "{manifest}"
+    );
     assert!(manifest.contains("\"info\":40"), "{manifest}");
 }
 
@@ -136,8 +154,15 @@ fn a_passing_test_prints_nothing_and_removes_its_directory() {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(left, [logged_test::MANIFEST_FILE], "only the manifest stays");
+    assert_eq!(
+        left,
+        [logged_test::MANIFEST_FILE],
+        "only the manifest stays"
+    );
     let manifest = manifest(logs_dir.path());
     assert!(manifest.contains("\"test\":\"child_passes\""), "{manifest}");
-    assert!(manifest.contains("\"outcome\":\"passed\",\"records\":1"), "{manifest}");
+    assert!(
+        manifest.contains("\"outcome\":\"passed\",\"records\":1"),
+        "{manifest}"
+    );
 }

@@ -30,8 +30,16 @@ async fn spawned_tasks_and_blocking_closures_are_captured(logs: &TestLogs) {
     captured.assert_count("mt-task-", 400);
     captured.assert_logged_at(log::Level::Warn, "mt-blocking-closure");
     // Runtime threads are named after the test.
-    let thread = captured.matching("mt-blocking").next().unwrap().thread.clone();
-    assert_eq!(thread.as_deref(), Some("spawned_tasks_and_blocking_closures_are_captured"));
+    let thread = captured
+        .matching("mt-blocking")
+        .next()
+        .unwrap()
+        .thread
+        .clone();
+    assert_eq!(
+        thread.as_deref(),
+        Some("spawned_tasks_and_blocking_closures_are_captured")
+    );
 }
 
 #[logged_test(markers = ["current-thread-task"])]

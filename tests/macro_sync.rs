@@ -12,7 +12,10 @@ fn the_parameter_reaches_the_test_logs(logs: &TestLogs) {
     log::info!("macro-param-marker");
     logs.assert_contains("macro-param-marker");
     assert_eq!(logs.test_name(), "the_parameter_reaches_the_test_logs");
-    assert!(logs.session_path().ends_with("the_parameter_reaches_the_test_logs.log"));
+    assert!(
+        logs.session_path()
+            .ends_with("the_parameter_reaches_the_test_logs.log")
+    );
 }
 
 #[logged_test(markers = ["marker-one", "marker-two"])]
@@ -88,8 +91,20 @@ macro_rules! concurrent_tests {
 }
 
 concurrent_tests!(
-    concurrent_00 = 0, concurrent_01 = 1, concurrent_02 = 2, concurrent_03 = 3,
-    concurrent_04 = 4, concurrent_05 = 5, concurrent_06 = 6, concurrent_07 = 7,
-    concurrent_08 = 8, concurrent_09 = 9, concurrent_10 = 10, concurrent_11 = 11,
-    concurrent_12 = 12, concurrent_13 = 13, concurrent_14 = 14, concurrent_15 = 15,
+    concurrent_00 = 0,
+    concurrent_01 = 1,
+    concurrent_02 = 2,
+    concurrent_03 = 3,
+    concurrent_04 = 4,
+    concurrent_05 = 5,
+    concurrent_06 = 6,
+    concurrent_07 = 7,
+    concurrent_08 = 8,
+    concurrent_09 = 9,
+    concurrent_10 = 10,
+    concurrent_11 = 11,
+    concurrent_12 = 12,
+    concurrent_13 = 13,
+    concurrent_14 = 14,
+    concurrent_15 = 15,
 );

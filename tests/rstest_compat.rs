@@ -10,7 +10,11 @@ fn the_fixture_gives_each_case_its_own_logs(test_logs: TestLogs, #[values(1, 2, 
     captured.assert_contains(&format!("fixture-case-{n}"));
     assert_eq!(captured.len(), 1, "{}", captured.text());
     // libtest names the thread after the case, so does the session.
-    assert!(test_logs.test_name().contains("the_fixture_gives_each_case_its_own_logs"));
+    assert!(
+        test_logs
+            .test_name()
+            .contains("the_fixture_gives_each_case_its_own_logs")
+    );
 }
 
 #[rstest]
