@@ -122,6 +122,35 @@ impl CapturedLogs {
         self.records.iter().map(|r| r.message.as_str()).collect()
     }
 
+    /// The records of one session (by its generation; 0 is the pre-session
+    /// file), with the same assertions.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.start_new_session_blocking("scan.log")?;
+    /// collector.log_str("scanning");
+    /// collector.start_new_session_blocking("build.log")?;
+    /// collector.log_str("building");
+    /// let logs = collector.captured()?;
+    /// assert_eq!(logs.session(1).messages(), ["scanning"]);
+    /// logs.session(2).assert_not_contains("scanning");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn session(&self, generation: u64) -> CapturedLogs {
+        CapturedLogs {
+            records: self
+                .records
+                .iter()
+                .filter(|r| r.generation == generation)
+                .cloned()
+                .collect(),
+            origin: self.origin.clone(),
+        }
+    }
+
     /// Number of records.
     ///
     /// # Examples

@@ -524,6 +524,40 @@ impl LogCollector {
         routing::bind(Arc::clone(&self.sink), f)
     }
 
+    /// Routes every thread that `builder`'s runtime starts (its workers and
+    /// `spawn_blocking` threads) to this collector, for the thread's life, so
+    /// spawned tasks need no [`scope`](Self::scope). It sets the builder's
+    /// `on_thread_start`/`on_thread_stop` hooks. The runtime must not outlive
+    /// the collector: records from its threads then become unattributed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// logged_test::init_logger()?;
+    /// let runtime = collector
+    ///     .route_runtime(tokio::runtime::Builder::new_multi_thread().worker_threads(2))
+    ///     .build()?;
+    /// runtime.block_on(async {
+    ///     tokio::spawn(async { log::info!("from a worker") }).await.unwrap();
+    ///     tokio::task::spawn_blocking(|| log::info!("from the blocking pool")).await.unwrap();
+    /// });
+    /// let logs = collector.captured()?;
+    /// logs.assert_contains("from a worker");
+    /// logs.assert_contains("from the blocking pool");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn route_runtime<'b>(
+        &self,
+        builder: &'b mut tokio::runtime::Builder,
+    ) -> &'b mut tokio::runtime::Builder {
+        let sink = Arc::clone(&self.sink);
+        builder
+            .on_thread_start(move || routing::enter_for_thread(Arc::clone(&sink)))
+            .on_thread_stop(routing::leave_thread)
+    }
+
     /// Blocks until a record whose message contains `marker` has been
     /// written, or `timeout` has passed; returns whether it was. Returns at
     /// once if such a record was written earlier. No polling: the persister
@@ -596,10 +630,6 @@ impl LogCollector {
     /// the snapshot (queued after the watch) covers exactly those.
     fn already_written(&self, marker: &str) -> bool {
         self.captured().is_ok_and(|logs| logs.contains(marker))
-    }
-
-    pub(crate) fn sink(&self) -> &Arc<Sink> {
-        &self.sink
     }
 
     fn send(&self, msg: Msg) -> Result<(), LogError> {

@@ -80,8 +80,18 @@ pub(crate) fn settings() -> Result<&'static Settings, LogError> {
     }
 }
 
-/// Whether diagnostics are on; an invalid value turns them off here and is
-/// reported by `TestLogs::new`.
+/// Whether diagnostics are on. An invalid value turns them off, says so once
+/// on stderr, and is an error for `TestLogs::new`.
 pub(crate) fn debug() -> bool {
-    settings().is_ok_and(|s| s.debug)
+    match settings() {
+        Ok(settings) => settings.debug,
+        Err(error) => {
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| {
+                use std::io::Write as _;
+                let _ = writeln!(std::io::stderr(), "logged-test: {error}");
+            });
+            false
+        }
+    }
 }
