@@ -74,7 +74,11 @@ impl fmt::Display for LogError {
                 "invalid session name {name:?}: {reason}; use a plain file name such as \"run.log\""
             ),
             LogError::Io { path, source } => {
-                write!(f, "i/o error on `{}`: {source}", path.display())
+                write!(
+                    f,
+                    "i/o error on `{}`: {source}; check that the log directory exists and is writable",
+                    path.display()
+                )
             }
             LogError::InvalidEnvVar {
                 name,

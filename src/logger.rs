@@ -16,7 +16,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
@@ -44,7 +43,6 @@ enum Installed {
 }
 
 static INSTALLED: OnceLock<Installed> = OnceLock::new();
-static DROPPED_NESTED: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     static NESTING: Cell<u8> = const { Cell::new(0) };
@@ -60,6 +58,8 @@ pub(crate) fn install() -> Result<bool, LogError> {
     let state = INSTALLED.get_or_init(|| match log::set_logger(&DISPATCHER) {
         Ok(()) => {
             installed_now = true;
+            // Start the stderr writer now, not inside the first `log` call.
+            unattributed::start_writer();
             Installed::Ours
         }
         Err(_) => Installed::Foreign,
@@ -175,7 +175,8 @@ impl log::Log for Dispatcher {
         // routed like any other; only runaway recursion is cut off.
         let depth = NESTING.try_with(|n| n.get()).unwrap_or(MAX_NESTING);
         if depth >= MAX_NESTING {
-            DROPPED_NESTED.fetch_add(1, Ordering::Relaxed);
+            let entry = entry(record.level(), record.target(), String::from("<record dropped: logged while formatting a record, nested too deep>"));
+            unattributed::report(entry, "a Display implementation logs recursively");
             return;
         }
         let route = routing::resolve();

@@ -91,7 +91,10 @@ impl<T, E> TestOutcome for Result<T, E> {
 /// When a marker is missing, with the report the assertion helpers print.
 #[track_caller]
 pub fn finish<R: TestOutcome>(logs: TestLogs, spec: &TestSpec, result: R) -> R {
-    if result.is_failure() {
+    // A `#[should_panic]` body that returns is a failure libtest will report
+    // ("did not panic"): keep its log, and do not let a missing marker's
+    // panic turn it into a pass.
+    if result.is_failure() || spec.should_panic {
         logs.mark_failed();
         return result;
     }

@@ -125,8 +125,11 @@ pub(crate) fn write_line(
     // Writing into a String cannot fail.
     let _ = write!(out, " {:<5} [", level.as_str());
     match thread {
-        Some(name) if !name.is_empty() && name != NO_THREAD => escape_into(out, name),
-        _ => out.push_str(NO_THREAD),
+        // `\-` and `\e` keep a thread literally named "-" or "" apart from none.
+        Some(NO_THREAD) => out.push_str("\\-"),
+        Some("") => out.push_str("\\e"),
+        Some(name) => escape_into(out, name),
+        None => out.push_str(NO_THREAD),
     }
     out.push_str("] ");
     escape_into(out, target);
@@ -169,6 +172,7 @@ fn unescape(field: &str) -> String {
             Some('n') => out.push('\n'),
             Some('r') => out.push('\r'),
             Some('t') => out.push('\t'),
+            Some('e') => {}
             Some(other) => out.push(other),
             None => out.push('\\'),
         }
@@ -364,6 +368,8 @@ mod should {
     fn keep_empty_and_unnamed_fields() {
         let r = round_trip(None, "", "");
         assert_eq!(r.thread, None);
+        assert_eq!(round_trip(Some("-"), "t", "m").thread.as_deref(), Some("-"));
+        assert_eq!(round_trip(Some(""), "t", "m").thread.as_deref(), Some(""));
         assert_eq!(r.target, "");
         assert_eq!(r.message, "");
         let r = round_trip(Some("t"), "x", "\n\n");

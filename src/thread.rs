@@ -25,6 +25,7 @@ use crate::routing;
 /// assert!(collector.captured()?.contains("from a helper thread"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[track_caller]
 pub fn spawn<F, T>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,

@@ -27,6 +27,13 @@ pub(crate) const PREFIX: &str = "[logged-test: unattributed]";
 /// Counts `entry` and hands it to the stderr writer thread.
 pub(crate) fn report(entry: Entry, why: &'static str) {
     COUNT.fetch_add(1, Ordering::Relaxed);
+    if let Some(tx) = start_writer() {
+        let _ = tx.send((entry, why));
+    }
+}
+
+/// The channel of the stderr writer thread, started on first use.
+pub(crate) fn start_writer() -> Option<&'static Sender<(Entry, &'static str)>> {
     let writer = STDERR.get_or_init(|| {
         let (tx, rx) = crossbeam_channel::unbounded::<(Entry, &'static str)>();
         std::thread::Builder::new()
@@ -46,9 +53,7 @@ pub(crate) fn report(entry: Entry, why: &'static str) {
             .ok()
             .map(|_| tx)
     });
-    if let Some(tx) = writer {
-        let _ = tx.send((entry, why));
-    }
+    writer.as_ref()
 }
 
 /// How many records reached no collector since the process started.

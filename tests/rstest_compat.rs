@@ -34,3 +34,18 @@ fn cases_are_named_after_the_case(#[case] _name: &str) {
     log::info!("case thread {name}");
     assert!(name.contains("case_"), "{name}");
 }
+
+#[logged_test::logged_test(markers = ["outer-case"])]
+#[rstest]
+#[case(1)]
+#[case(2)]
+fn logged_test_above_rstest_keeps_the_case_parameters(logs: &TestLogs, #[case] n: u32) {
+    log::info!("outer-case {n}");
+    logs.assert_count("outer-case", 1);
+}
+
+#[logged_test::logged_test]
+#[rstest]
+fn logged_test_above_rstest_with_values(#[values("x", "y")] v: &str) {
+    log::info!("outer-value {v}");
+}

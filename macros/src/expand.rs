@@ -42,6 +42,8 @@ struct LogsParam {
 struct TestFn {
     function: ItemFn,
     param: Option<LogsParam>,
+    /// Parameters kept for an attribute below that supplies them (`#[rstest]`).
+    case_params: Vec<FnArg>,
     has_test_attr: bool,
     should_panic: bool,
 }
@@ -147,7 +149,21 @@ fn check_fn(function: ItemFn) -> syn::Result<TestFn> {
             "a `#[logged_test]` fn cannot be variadic; remove `...`",
         ));
     }
-    let param = errors.check(check_params(&sig.inputs)).flatten();
+    // `#[rstest]`/`#[test_case]` below this attribute fill in the other
+    // parameters, so they stay in the signature; only `&TestLogs` is ours.
+    let supplies_params = function.attrs.iter().any(|attr| {
+        ["rstest", "test_case"]
+            .iter()
+            .any(|n| last_segment_is(attr.path(), n))
+    });
+    let (param, case_params) = if supplies_params {
+        split_case_params(&sig.inputs)
+    } else {
+        (
+            errors.check(check_params(&sig.inputs)).flatten(),
+            Vec::new(),
+        )
+    };
     for attr in &function.attrs {
         if is_logged_test(attr) {
             errors.push(syn::Error::new_spanned(
@@ -167,6 +183,7 @@ fn check_fn(function: ItemFn) -> syn::Result<TestFn> {
     errors.finish(TestFn {
         function,
         param,
+        case_params,
         has_test_attr,
         should_panic,
     })
@@ -210,6 +227,28 @@ fn check_params(inputs: &Punctuated<FnArg, syn::Token![,]>) -> syn::Result<Optio
         ));
     }
     errors.finish(param)
+}
+
+/// Under `#[rstest]`/`#[test_case]`: the `&TestLogs` parameter (if any) is
+/// ours, every other one is left for that attribute.
+fn split_case_params(
+    inputs: &Punctuated<FnArg, syn::Token![,]>,
+) -> (Option<LogsParam>, Vec<FnArg>) {
+    let mut param = None;
+    let mut kept = Vec::new();
+    for arg in inputs {
+        match arg {
+            FnArg::Typed(typed) if param.is_none() && logs_type_problem(&typed.ty).is_none() => {
+                param = Some(LogsParam {
+                    attrs: typed.attrs.clone(),
+                    pat: (*typed.pat).clone(),
+                    ty: (*typed.ty).clone(),
+                });
+            }
+            other => kept.push(other.clone()),
+        }
+    }
+    (param, kept)
 }
 
 /// What to change when `ty` is not a shared reference to a type named `TestLogs`.
@@ -311,6 +350,7 @@ fn render(config: &Config, test_fn: TestFn) -> TokenStream {
     let TestFn {
         function,
         param,
+        case_params,
         has_test_attr,
         should_panic,
     } = test_fn;
@@ -395,7 +435,7 @@ fn render(config: &Config, test_fn: TestFn) -> TokenStream {
         }
     };
 
-    sig.inputs = Punctuated::new();
+    sig.inputs = case_params.into_iter().collect();
     let test_attr = (!has_test_attr).then(|| quote!(#[::core::prelude::v1::test]));
     quote! {
         #(#attrs)*
