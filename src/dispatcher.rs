@@ -121,12 +121,12 @@ fn set_max_level_from(map: &BTreeMap<u64, Arc<Sink>>) {
     // Only touch the `log` crate's global filter once our dispatcher owns the
     // slot; with a foreign logger installed it is not ours to change.
     if crate::logger::is_installed() {
-        let max = map
-            .values()
-            .map(|s| s.level())
-            .max()
-            .unwrap_or(LevelFilter::Off);
-        log::set_max_level(max);
+        // With no collector alive, keep the last level: a record logged then
+        // (by a thread leaked from an earlier test) is unattributed, and must
+        // reach `log` to be counted rather than be filtered out unseen.
+        if let Some(max) = map.values().map(|s| s.level()).max() {
+            log::set_max_level(max);
+        }
     }
 }
 
