@@ -98,6 +98,8 @@ pub(crate) struct Persister {
     log_dir: PathBuf,
     shared: Arc<Shared>,
     ui: Option<mpsc::Sender<LogLine>>,
+    /// The UI receiver was dropped: every later record is a UI miss.
+    ui_closed: bool,
     out: Option<Output>,
     /// The file records go to: the pre-session file, then the current session's.
     current_path: PathBuf,
@@ -125,6 +127,7 @@ impl Persister {
             log_dir,
             shared,
             ui,
+            ui_closed: false,
             out: None,
             generation: 0,
             segments: Vec::new(),
@@ -218,7 +221,12 @@ impl Persister {
     }
 
     fn send_to_ui(&mut self, entry: &Entry) {
-        let Some(ui) = &self.ui else { return };
+        let Some(ui) = &self.ui else {
+            if self.ui_closed {
+                self.shared.ui_missed.fetch_add(1, Ordering::Relaxed);
+            }
+            return;
+        };
         match ui.try_send(entry.to_log_line(self.collector_id, self.generation)) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -228,6 +236,7 @@ impl Persister {
                 // Nobody will read again: stop building lines for the UI.
                 self.shared.ui_missed.fetch_add(1, Ordering::Relaxed);
                 self.ui = None;
+                self.ui_closed = true;
             }
         }
     }
@@ -252,6 +261,20 @@ impl Persister {
     fn flush(&mut self) -> Result<(), LogError> {
         self.flush_buffer();
         self.reopen_failed = false;
+        self.check_in_place();
+        crate::diagnostics::emit(format_args!(
+            "[FLUSH] wait_for_empty() completed for LogCollector {} - all logs synced to disk",
+            self.collector_id
+        ));
+        match self.pending_error.take() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// Records the loss if the current file was deleted or replaced since
+    /// it was opened, and drops it so the next record reopens the path.
+    fn check_in_place(&mut self) {
         if let Some(out) = &self.out {
             if let Err(source) = session::still_in_place(&out.path, out.file.get_ref()) {
                 let path = out.path.to_path_buf();
@@ -260,14 +283,6 @@ impl Persister {
                 self.out = None;
                 self.fail(LogError::io(path, source));
             }
-        }
-        crate::diagnostics::emit(format_args!(
-            "[FLUSH] wait_for_empty() completed for LogCollector {} - all logs synced to disk",
-            self.collector_id
-        ));
-        match self.pending_error.take() {
-            Some(error) => Err(error),
-            None => Ok(()),
         }
     }
 
@@ -301,6 +316,9 @@ impl Persister {
         // once the new file is open, so a failed switch leaves records flowing
         // to the old session.
         self.flush_buffer();
+        // Records written to a file deleted since the last flush are lost:
+        // keep that for the next `wait_for_empty`, whatever this switch does.
+        self.check_in_place();
         let (file, start) = session::open_append(&path).map_err(|e| LogError::io(&path, e))?;
         self.generation += 1;
         self.reopen_failed = false;
