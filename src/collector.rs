@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use log::LevelFilter;
@@ -60,7 +60,8 @@ pub struct LogCollector {
     sink: Arc<Sink>,
     log_dir: PathBuf,
     shared: Arc<Shared>,
-    persister: Option<JoinHandle<()>>,
+    /// Taken by the first [`shutdown`](Self::shutdown) (or drop).
+    persister: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl LogCollector {
@@ -125,7 +126,7 @@ impl LogCollector {
             sink,
             log_dir,
             shared,
-            persister: Some(handle),
+            persister: Mutex::new(Some(handle)),
         })
     }
 
@@ -561,7 +562,7 @@ impl LogCollector {
     /// Blocks until a record whose message contains `marker` has been
     /// written, or `timeout` has passed; returns whether it was. Returns at
     /// once if such a record was written earlier. No polling: the persister
-    /// wakes the caller.
+    /// checks what it wrote, then wakes the caller when a match arrives.
     ///
     /// # Examples
     ///
@@ -577,12 +578,32 @@ impl LogCollector {
     /// worker.join().unwrap();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// When called on a tokio current-thread runtime, where blocking would
+    /// stop the very tasks that are to log the marker: use
+    /// [`wait_for_async`](Self::wait_for_async) there.
+    #[track_caller]
     pub fn wait_for(&self, marker: &str, timeout: std::time::Duration) -> bool {
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread {
+                panic!(
+                    "`wait_for` would block the current-thread runtime that has to run the \
+                     tasks it waits for; use `wait_for_async(..).await` in async code"
+                );
+            }
+        }
         let (tx, rx) = crossbeam_channel::bounded(1);
-        let Ok(cancelled) = self.watch(marker, Ack::Blocking(tx)) else {
+        let (answer_tx, answer_rx) = crossbeam_channel::bounded(1);
+        let Ok(cancelled) = self.watch(marker, Ack::Blocking(tx), Ack::Blocking(answer_tx)) else {
             return false;
         };
-        let found = self.already_written(marker) || rx.recv_timeout(timeout).is_ok();
+        let found = match answer_rx.recv() {
+            Ok(true) => true,
+            Ok(false) => rx.recv_timeout(timeout).is_ok(),
+            Err(_) => false,
+        };
         cancelled.store(true, Ordering::Relaxed);
         found
     }
@@ -607,29 +628,69 @@ impl LogCollector {
     /// ```
     pub async fn wait_for_async(&self, marker: &str, timeout: std::time::Duration) -> bool {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let Ok(cancelled) = self.watch(marker, Ack::Async(tx)) else {
+        let (answer_tx, answer_rx) = tokio::sync::oneshot::channel();
+        // Dropping `rx` (on return, or if this future is dropped) closes the
+        // channel, which tells the persister to forget the watch.
+        if self
+            .watch(marker, Ack::Async(tx), Ack::Async(answer_tx))
+            .is_err()
+        {
             return false;
-        };
-        let found = self.already_written(marker)
-            || matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(())));
-        cancelled.store(true, Ordering::Relaxed);
-        found
+        }
+        match answer_rx.await {
+            Ok(true) => true,
+            Ok(false) => matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(()))),
+            Err(_) => false,
+        }
     }
 
-    fn watch(&self, marker: &str, notify: Ack<()>) -> Result<Arc<AtomicBool>, LogError> {
+    fn watch(
+        &self,
+        marker: &str,
+        notify: Ack<()>,
+        already_written: Ack<bool>,
+    ) -> Result<Arc<AtomicBool>, LogError> {
         let cancelled = Arc::new(AtomicBool::new(false));
-        self.send(Msg::Watch(Watch {
+        let watch = Watch {
             marker: marker.to_owned(),
             notify,
             cancelled: Arc::clone(&cancelled),
-        }))?;
+        };
+        self.send(Msg::Watch(watch, already_written))?;
         Ok(cancelled)
     }
 
-    /// Records written before the watch was registered are not seen by it;
-    /// the snapshot (queued after the watch) covers exactly those.
-    fn already_written(&self, marker: &str) -> bool {
-        self.captured().is_ok_and(|logs| logs.contains(marker))
+    /// Ends the collector now, as dropping it would: unregisters it, writes
+    /// everything sent so far and stops its thread. Later records sent to it
+    /// are reported as unattributed, and its fallible methods return
+    /// [`LogError::PersisterGone`]. Idempotent.
+    ///
+    /// For owners that cannot be sure they hold the last `Arc` (`TestLogs`
+    /// uses it so no thread or registry entry outlives its test).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log_str("last words");
+    /// collector.shutdown();
+    /// assert!(!logged_test::active_collectors().contains(&collector.id()));
+    /// assert!(collector.wait_for_empty_blocking().is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn shutdown(&self) {
+        let handle = self
+            .persister
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(handle) = handle {
+            dispatcher::unregister(&self.sink);
+            let _ = self.sink.tx.send(Msg::Shutdown);
+            // A persister that panicked has nothing left to drain.
+            let _ = handle.join();
+        }
     }
 
     fn send(&self, msg: Msg) -> Result<(), LogError> {
@@ -641,12 +702,7 @@ impl Drop for LogCollector {
     /// Unregisters, then waits until everything sent before the drop is on
     /// disk and the persister thread has exited.
     fn drop(&mut self) {
-        dispatcher::unregister(&self.sink);
-        let _ = self.sink.tx.send(Msg::Shutdown);
-        if let Some(handle) = self.persister.take() {
-            // A persister that panicked has nothing left to drain.
-            let _ = handle.join();
-        }
+        self.shutdown();
     }
 }
 

@@ -409,6 +409,11 @@ impl TestLogs {
     /// server.join().unwrap();
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// On a tokio current-thread runtime (use [`wait_for_async`](Self::wait_for_async)).
+    #[track_caller]
     pub fn wait_for(&self, marker: &str, timeout: Duration) -> bool {
         self.collector.wait_for(marker, timeout)
     }
@@ -486,6 +491,10 @@ impl Drop for TestLogs {
         if wants_manifest {
             manifest::append(&self.test_name, &self.session_path, failed, logs.as_ref());
         }
+        // A clone of the collector handed to a thread that is still running
+        // must not keep writing into a directory about to be removed, nor
+        // keep its registry entry and thread past the test.
+        self.collector.shutdown();
         if failed || self.keep {
             if let Some(dir) = self.dir.take() {
                 let _ = dir.keep();

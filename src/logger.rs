@@ -21,7 +21,7 @@ use std::time::SystemTime;
 
 use crate::dispatcher::{self, Sink};
 use crate::error::LogError;
-use crate::persister::Msg;
+use crate::persister::{Msg, Pending};
 use crate::record::Entry;
 use crate::routing;
 use crate::unattributed;
@@ -153,13 +153,10 @@ fn format_message(args: &std::fmt::Arguments<'_>) -> String {
     })
 }
 
-/// Sends `entry` to `sink`, or reports it unattributed when the collector is gone.
+/// Sends `entry` to `sink`. If the collector is gone, the undelivered
+/// message reports the record as unattributed when it is dropped.
 pub(crate) fn deliver(sink: &Sink, entry: Entry) {
-    if let Err(err) = sink.tx.send(Msg::Line(entry)) {
-        if let Msg::Line(entry) = err.into_inner() {
-            unattributed::report(entry, "its collector was dropped");
-        }
-    }
+    let _ = sink.tx.send(Msg::Line(Pending::new(entry)));
 }
 
 impl log::Log for Dispatcher {
@@ -175,7 +172,11 @@ impl log::Log for Dispatcher {
         // routed like any other; only runaway recursion is cut off.
         let depth = NESTING.try_with(|n| n.get()).unwrap_or(MAX_NESTING);
         if depth >= MAX_NESTING {
-            let entry = entry(record.level(), record.target(), String::from("<record dropped: logged while formatting a record, nested too deep>"));
+            let entry = entry(
+                record.level(),
+                record.target(),
+                String::from("<record dropped: logged while formatting a record, nested too deep>"),
+            );
             unattributed::report(entry, "a Display implementation logs recursively");
             return;
         }

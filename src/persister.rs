@@ -16,7 +16,7 @@
 )]
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write as _};
+use std::io::{self, Seek as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -53,12 +53,33 @@ impl<T> Ack<T> {
 
 #[derive(Debug)]
 pub(crate) enum Msg {
-    Line(Entry),
+    Line(Pending),
     Flush(Ack<Result<(), LogError>>),
     Snapshot(Ack<Result<Vec<Segment>, LogError>>),
     NewSession(String, Ack<Result<PathBuf, LogError>>),
-    Watch(Watch),
+    /// A watch, and where to answer whether a record already matches.
+    Watch(Watch, Ack<bool>),
     Shutdown,
+}
+
+/// A record on its way to the persister. If it is never written (the
+/// collector was dropped and the channel discarded it), dropping it reports
+/// it as unattributed, so no record disappears unseen.
+#[derive(Debug)]
+pub(crate) struct Pending(Option<Entry>);
+
+impl Pending {
+    pub(crate) fn new(entry: Entry) -> Pending {
+        Pending(Some(entry))
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(entry) = self.0.take() {
+            crate::unattributed::report(entry, "its collector was dropped");
+        }
+    }
 }
 
 /// A waiter for the first record whose message contains `marker`.
@@ -70,13 +91,36 @@ pub(crate) struct Watch {
     pub(crate) cancelled: Arc<AtomicBool>,
 }
 
-/// The bytes of one file written during one generation.
+impl Watch {
+    /// The waiter gave up (timed out, found it first, or its future was dropped).
+    fn is_abandoned(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+            || matches!(&self.notify, Ack::Async(tx) if tx.is_closed())
+    }
+}
+
+/// The bytes this collector wrote to one file during one generation.
+///
+/// Ranges come from the file offset after each `O_APPEND` write, so they stay
+/// right when another collector or process appends to the same file. Reading
+/// back goes through the handle, so a deleted or replaced path still reads
+/// what this collector wrote.
 #[derive(Debug, Clone)]
 pub(crate) struct Segment {
     pub(crate) path: Arc<Path>,
+    pub(crate) file: Arc<File>,
     pub(crate) generation: u64,
-    pub(crate) start: u64,
-    pub(crate) end: u64,
+    pub(crate) ranges: Vec<(u64, u64)>,
+}
+
+impl Segment {
+    fn record_write(&mut self, end: u64, len: u64) {
+        let start = end.saturating_sub(len);
+        match self.ranges.last_mut() {
+            Some(last) if last.1 == start => last.1 = end,
+            _ => self.ranges.push((start, end)),
+        }
+    }
 }
 
 /// State the collector reads without asking the thread.
@@ -90,7 +134,9 @@ pub(crate) struct Shared {
 
 struct Output {
     path: Arc<Path>,
-    file: BufWriter<File>,
+    file: Arc<File>,
+    /// Index of this output's segment in `Persister::segments`.
+    segment: usize,
 }
 
 pub(crate) struct Persister {
@@ -111,6 +157,8 @@ pub(crate) struct Persister {
     pending_error: Option<LogError>,
     watches: Vec<Watch>,
     line: String,
+    /// Formatted records not yet handed to the OS.
+    buffer: Vec<u8>,
 }
 
 impl Persister {
@@ -134,6 +182,7 @@ impl Persister {
             pending_error: None,
             watches: Vec::new(),
             line: String::with_capacity(256),
+            buffer: Vec::with_capacity(BUFFER_BYTES),
         }
     }
 
@@ -164,38 +213,35 @@ impl Persister {
 
     fn handle(&mut self, msg: Msg) {
         match msg {
-            Msg::Line(entry) => self.write(entry),
+            Msg::Line(mut pending) => {
+                if let Some(entry) = pending.0.take() {
+                    self.write(entry);
+                }
+            }
             Msg::Flush(ack) => ack.send(self.flush()),
             Msg::Snapshot(ack) => {
-                let result = self.flush().map(|()| self.segments.clone());
-                ack.send(result);
+                // Errors stay pending for the next `wait_for_empty`: what was
+                // written can still be read back through the held handles.
+                self.flush_buffer();
+                self.check_in_place();
+                ack.send(Ok(self.segments.clone()));
             }
             Msg::NewSession(name, ack) => ack.send(self.new_session(&name)),
-            Msg::Watch(watch) => self.watches.push(watch),
+            Msg::Watch(watch, answer) => answer.send(self.add_watch(watch)),
             Msg::Shutdown => {}
         }
     }
 
     fn write(&mut self, entry: Entry) {
         if self.out.is_none() && !self.reopen_failed {
-            self.reopen_failed = !self.open(self.current_path.clone());
+            self.reopen_failed = !self.open(self.current_path.clone(), self.generation);
         }
-        self.line.clear();
-        entry.write_to(&mut self.line);
-        let written = match &mut self.out {
-            Some(out) => match out.file.write_all(self.line.as_bytes()) {
-                Ok(()) => true,
-                Err(source) => {
-                    let path = out.path.to_path_buf();
-                    self.fail(LogError::io(path, source));
-                    false
-                }
-            },
-            None => false,
-        };
-        if written {
-            if let Some(segment) = self.segments.last_mut() {
-                segment.end += self.line.len() as u64;
+        if self.out.is_some() {
+            self.line.clear();
+            entry.write_to(&mut self.line);
+            self.buffer.extend_from_slice(self.line.as_bytes());
+            if self.buffer.len() >= BUFFER_BYTES {
+                self.flush_buffer();
             }
         } else {
             self.shared.write_failures.fetch_add(1, Ordering::Relaxed);
@@ -206,10 +252,26 @@ impl Persister {
         }
     }
 
+    /// Returns true if a record already written matches `watch`; otherwise
+    /// registers it, and records queued after it are checked as they arrive.
+    fn add_watch(&mut self, watch: Watch) -> bool {
+        self.flush_buffer();
+        let found = read_segments(&self.segments).is_ok_and(|records| {
+            records
+                .iter()
+                .any(|r| r.message.contains(watch.marker.as_str()))
+        });
+        if !found {
+            self.watches.retain(|w| !w.is_abandoned());
+            self.watches.push(watch);
+        }
+        found
+    }
+
     fn notify_watches(&mut self, message: &str) {
         let watches = std::mem::take(&mut self.watches);
         for watch in watches {
-            if watch.cancelled.load(Ordering::Relaxed) {
+            if watch.is_abandoned() {
                 continue;
             }
             if message.contains(watch.marker.as_str()) {
@@ -248,13 +310,58 @@ impl Persister {
         }
     }
 
+    /// Hands the buffered records to the OS (`write` with `O_APPEND`),
+    /// noting where each write landed.
     fn flush_buffer(&mut self) {
-        if let Some(out) = &mut self.out {
-            if let Err(source) = out.file.flush() {
-                let path = out.path.to_path_buf();
-                self.fail(LogError::io(path, source));
+        if self.buffer.is_empty() {
+            return;
+        }
+        let Some(out) = &self.out else {
+            self.buffer.clear();
+            return;
+        };
+        let mut written = 0;
+        let mut error = None;
+        while written < self.buffer.len() {
+            let chunk = self.buffer.get(written..).unwrap_or_default();
+            match (&*out.file).write(chunk) {
+                Ok(0) => {
+                    error = Some(io::Error::from(io::ErrorKind::WriteZero));
+                    break;
+                }
+                Ok(n) => {
+                    written += n;
+                    match (&*out.file).stream_position() {
+                        Ok(end) => {
+                            if let Some(segment) = self.segments.get_mut(out.segment) {
+                                segment.record_write(end, n as u64);
+                            }
+                        }
+                        Err(e) => {
+                            error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
             }
         }
+        if let Some(source) = error {
+            let lost = self
+                .buffer
+                .get(written..)
+                .map_or(0, |rest| rest.iter().filter(|&&b| b == b'\n').count());
+            self.shared
+                .write_failures
+                .fetch_add(lost as u64, Ordering::Relaxed);
+            let path = out.path.to_path_buf();
+            self.fail(LogError::io(path, source));
+        }
+        self.buffer.clear();
     }
 
     /// Flushes to the OS and reports the first error since the last report.
@@ -276,7 +383,7 @@ impl Persister {
     /// it was opened, and drops it so the next record reopens the path.
     fn check_in_place(&mut self) {
         if let Some(out) = &self.out {
-            if let Err(source) = session::still_in_place(&out.path, out.file.get_ref()) {
+            if let Err(source) = session::still_in_place(&out.path, &out.file) {
                 let path = out.path.to_path_buf();
                 // Reopen on the next record: the file is recreated if the
                 // directory is back, or the error repeats.
@@ -286,19 +393,22 @@ impl Persister {
         }
     }
 
-    fn open(&mut self, path: PathBuf) -> bool {
+    /// Opens `path` as the output for `generation`; records an error on failure.
+    fn open(&mut self, path: PathBuf, generation: u64) -> bool {
         match session::open_append(&path) {
-            Ok((file, start)) => {
+            Ok(file) => {
                 let path: Arc<Path> = Arc::from(path);
+                let file = Arc::new(file);
                 self.segments.push(Segment {
                     path: Arc::clone(&path),
-                    generation: self.generation,
-                    start,
-                    end: start,
+                    file: Arc::clone(&file),
+                    generation,
+                    ranges: Vec::new(),
                 });
                 self.out = Some(Output {
                     path,
-                    file: BufWriter::with_capacity(BUFFER_BYTES, file),
+                    file,
+                    segment: self.segments.len() - 1,
                 });
                 true
             }
@@ -311,28 +421,28 @@ impl Persister {
 
     fn new_session(&mut self, name: &str) -> Result<PathBuf, LogError> {
         let path = self.log_dir.join(name);
-        // Flush first: the new segment starts at the file's length, and the old
-        // buffer may belong to the same file. The old handle is dropped only
-        // once the new file is open, so a failed switch leaves records flowing
-        // to the old session.
+        // The old output is flushed, and dropped only once the new file is
+        // open, so a failed switch leaves records flowing to the old session.
         self.flush_buffer();
         // Records written to a file deleted since the last flush are lost:
         // keep that for the next `wait_for_empty`, whatever this switch does.
         self.check_in_place();
-        let (file, start) = session::open_append(&path).map_err(|e| LogError::io(&path, e))?;
+        let file = session::open_append(&path).map_err(|e| LogError::io(&path, e))?;
         self.generation += 1;
         self.reopen_failed = false;
         self.current_path = path.clone();
         let shared_path: Arc<Path> = Arc::from(path.as_path());
+        let file = Arc::new(file);
         self.segments.push(Segment {
             path: Arc::clone(&shared_path),
+            file: Arc::clone(&file),
             generation: self.generation,
-            start,
-            end: start,
+            ranges: Vec::new(),
         });
         self.out = Some(Output {
             path: shared_path,
-            file: BufWriter::with_capacity(BUFFER_BYTES, file),
+            file,
+            segment: self.segments.len() - 1,
         });
         *self
             .shared
@@ -354,23 +464,43 @@ impl Persister {
     }
 }
 
-/// Reads the records of `segments` back from disk.
+/// Reads the records of `segments` back through their file handles.
 pub(crate) fn read_segments(
     segments: &[Segment],
 ) -> Result<Vec<crate::record::CapturedRecord>, LogError> {
-    use std::io::{Read as _, Seek as _, SeekFrom};
     let mut records = Vec::new();
     let mut bytes = Vec::new();
-    for segment in segments.iter().filter(|s| s.end > s.start) {
-        let io_err = |e: io::Error| LogError::io(segment.path.to_path_buf(), e);
-        let mut file = File::open(&segment.path).map_err(io_err)?;
-        file.seek(SeekFrom::Start(segment.start)).map_err(io_err)?;
-        bytes.clear();
-        file.take(segment.end - segment.start)
-            .read_to_end(&mut bytes)
-            .map_err(io_err)?;
-        let text = String::from_utf8_lossy(&bytes);
-        crate::record::parse_records(&text, segment.generation, &mut records);
+    for segment in segments {
+        for &(start, end) in &segment.ranges {
+            bytes.clear();
+            bytes.resize(usize::try_from(end - start).unwrap_or(0), 0);
+            read_at(&segment.file, &mut bytes, start)
+                .map_err(|e| LogError::io(segment.path.to_path_buf(), e))?;
+            let text = String::from_utf8_lossy(&bytes);
+            crate::record::parse_records(&text, segment.generation, &mut records);
+        }
     }
     Ok(records)
+}
+
+/// Reads without moving the handle's offset, which the writer relies on.
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.read_exact_at(buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, offset)? {
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
+    }
+    Ok(())
 }

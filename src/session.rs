@@ -39,12 +39,13 @@ pub(crate) fn validate_name(name: &str) -> Result<(), LogError> {
     }
 }
 
-/// Opens `path` for appending, creating it if needed, and returns the file
-/// and its length. Never follows a symlink at `path`, never truncates, and
-/// refuses anything that is not a regular file.
-pub(crate) fn open_append(path: &Path) -> io::Result<(File, u64)> {
+/// Opens `path` for appending (and reading back), creating it if needed.
+/// Never follows a symlink at `path`, never truncates, and refuses anything
+/// that is not a regular file, or a hard link to one (which could be a file
+/// outside the log directory).
+pub(crate) fn open_append(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
-    options.append(true).create(true);
+    options.read(true).append(true).create(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -64,7 +65,16 @@ pub(crate) fn open_append(path: &Path) -> io::Result<(File, u64)> {
             "the session path exists and is not a regular file; choose another name",
         ));
     }
-    Ok((file, meta.len()))
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if meta.nlink() > 1 {
+            return Err(io::Error::other(
+                "the session path is a hard link to another file, which logged-test never writes through; remove it or choose another name",
+            ));
+        }
+    }
+    Ok(file)
 }
 
 fn explain_open_error(path: &Path, error: io::Error) -> io::Error {

@@ -257,3 +257,86 @@ fn a_file_where_the_log_dir_should_be_is_an_io_error() {
         other => panic!("expected Io, got {other:?}"),
     }
 }
+
+#[test]
+fn two_collectors_sharing_a_file_each_capture_only_their_own_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Arc::new(LogCollector::without_ui(dir.path()).unwrap());
+    let b = Arc::new(LogCollector::without_ui(dir.path()).unwrap());
+    a.start_new_session_blocking("shared.log").unwrap();
+    b.start_new_session_blocking("shared.log").unwrap();
+    let writers: Vec<_> = [(a.clone(), "shared-a"), (b.clone(), "shared-b")]
+        .into_iter()
+        .map(|(c, tag)| {
+            std::thread::spawn(move || {
+                for i in 0..2000 {
+                    c.log_str(&format!("{tag}-{i}"));
+                    if i % 100 == 0 {
+                        // Interleave the two writers' flushes in the file.
+                        c.wait_for_empty_blocking().unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    for (c, mine, theirs) in [
+        (&a, "shared-a-", "shared-b-"),
+        (&b, "shared-b-", "shared-a-"),
+    ] {
+        let logs = c.captured().unwrap();
+        logs.assert_count(mine, 2000);
+        logs.assert_not_contains(theirs);
+    }
+    let text = read(dir.path().join("shared.log"));
+    assert_eq!(text.lines().count(), 4000);
+}
+
+#[test]
+fn records_sent_after_shutdown_are_unattributed_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = Arc::new(LogCollector::without_ui(dir.path()).unwrap());
+    collector.log_str("before-shutdown");
+    let clone = collector.clone();
+    collector.shutdown();
+    assert!(!logged_test::active_collectors().contains(&collector.id()));
+    let before = logged_test::unattributed_count();
+    clone.log_str("after-shutdown");
+    assert_eq!(logged_test::unattributed_count(), before + 1);
+    assert!(matches!(
+        clone.wait_for_empty_blocking(),
+        Err(LogError::PersisterGone)
+    ));
+    let pre = read(dir.path().join(PRE_SESSION_FILE));
+    assert!(pre.contains("before-shutdown") && !pre.contains("after-shutdown"));
+}
+
+#[test]
+fn captured_still_reads_a_deleted_session_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let collector = LogCollector::without_ui(dir.path()).unwrap();
+    let path = collector.start_new_session_blocking("gone.log").unwrap();
+    collector.log_str("written-before-delete");
+    collector.wait_for_empty_blocking().unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let logs = collector.captured().unwrap();
+    logs.assert_contains("written-before-delete");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_hard_link_at_the_session_path_is_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let outside = root.path().join("outside.txt");
+    std::fs::write(&outside, "precious").unwrap();
+    let dir = root.path().join("logs");
+    let collector = LogCollector::without_ui(&dir).unwrap();
+    std::fs::hard_link(&outside, dir.join("linked.log")).unwrap();
+    let err = collector
+        .start_new_session_blocking("linked.log")
+        .unwrap_err();
+    assert!(err.to_string().contains("hard link"), "{err}");
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "precious");
+}

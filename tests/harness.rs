@@ -123,3 +123,26 @@ fn captured_records_carry_level_target_and_thread() {
     assert_eq!(record.thread.as_deref(), std::thread::current().name());
     assert_eq!(record.generation, 1);
 }
+
+#[test]
+fn a_collector_clone_that_outlives_the_test_is_shut_down_with_it() {
+    let logs = TestLogs::new("harness::outlived").unwrap();
+    let clone = logs.collector().clone();
+    let id = clone.id();
+    drop(logs);
+    assert!(!logged_test::active_collectors().contains(&id));
+    let before = logged_test::unattributed_count();
+    clone.log_str("after-the-test");
+    assert_eq!(logged_test::unattributed_count(), before + 1);
+}
+
+#[test]
+#[should_panic(expected = "use `wait_for_async(..).await`")]
+fn wait_for_on_a_current_thread_runtime_says_what_to_use() {
+    let logs = TestLogs::new("harness::wait_for_current_thread").unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async { logs.wait_for("x", Duration::from_millis(1)) });
+}
