@@ -287,6 +287,10 @@ impl LogCollector {
     /// started. A record belongs to the session whose start was the last to
     /// enter this collector's queue before the record did.
     ///
+    /// The persister updates it when it opens a session, before
+    /// `start_new_session` returns, so a record logged after reading
+    /// `generation() == g` is in session `g` or a later one.
+    ///
     /// # Examples
     ///
     /// ```
