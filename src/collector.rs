@@ -1,5 +1,6 @@
 //! `LogCollector`: one log directory, one channel, one persister thread.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,7 +15,7 @@ use crate::dispatcher::{self, Sink};
 use crate::error::LogError;
 use crate::logger;
 use crate::persister::{Ack, Msg, Persister, Shared, Watch};
-use crate::record::LogLine;
+use crate::record::{LogLine, Text};
 use crate::routing::{self, ScopeGuard};
 use crate::session;
 
@@ -336,7 +337,11 @@ impl LogCollector {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn log_str(&self, line: &str) {
-        let entry = logger::entry(log::Level::Info, DIRECT_TARGET, line.to_owned());
+        let entry = logger::entry(
+            log::Level::Info,
+            Text::Static(DIRECT_TARGET),
+            Cow::Owned(line.to_owned()),
+        );
         logger::deliver(&self.sink, entry);
     }
 
@@ -355,7 +360,7 @@ impl LogCollector {
     /// ```
     pub fn log(&self, level: log::Level, message: &str) {
         if self.sink.accepts(level) {
-            let entry = logger::entry(level, DIRECT_TARGET, message.to_owned());
+            let entry = logger::entry(level, Text::Static(DIRECT_TARGET), Cow::Owned(message.to_owned()));
             logger::deliver(&self.sink, entry);
         }
     }

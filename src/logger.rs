@@ -16,13 +16,15 @@
 
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, OnceLock};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
 
 use crate::dispatcher::{self, Sink};
 use crate::error::LogError;
 use crate::persister::{Msg, Pending};
-use crate::record::Entry;
+use crate::record::{Entry, Text};
 use crate::routing;
 use crate::unattributed;
 
@@ -46,7 +48,7 @@ static INSTALLED: OnceLock<Installed> = OnceLock::new();
 
 thread_local! {
     static NESTING: Cell<u8> = const { Cell::new(0) };
-    static THREAD_NAME: RefCell<Option<Option<Arc<str>>>> = const { RefCell::new(None) };
+    static THREAD_NAME: Cell<Option<Option<&'static str>>> = const { Cell::new(None) };
     static TARGETS: RefCell<Vec<Arc<str>>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -102,15 +104,40 @@ pub fn init_logger() -> Result<(), LogError> {
     install().map(|_| ())
 }
 
-fn thread_name() -> Option<Arc<str>> {
+/// The current thread's name, interned: computed once per thread.
+fn thread_name() -> Option<&'static str> {
     THREAD_NAME
         .try_with(|cell| {
-            let mut cell = cell.try_borrow_mut().ok()?;
-            cell.get_or_insert_with(|| std::thread::current().name().map(Arc::from))
-                .clone()
+            cell.get().unwrap_or_else(|| {
+                let name = std::thread::current().name().map(intern);
+                cell.set(Some(name));
+                name
+            })
         })
         .ok()
         .flatten()
+}
+
+/// Leaks each distinct thread name once, so records can carry `&'static str`.
+/// Bounded by the number of distinct names the process gives its threads.
+fn intern(name: &str) -> &'static str {
+    static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(known) = names.get(name) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.insert(leaked);
+    leaked
+}
+
+/// `log`'s macros use the module path as the target unless told otherwise;
+/// that one is `'static`. Other targets are cached per thread.
+fn target_of(record: &log::Record<'_>) -> Text {
+    match record.module_path_static() {
+        Some(module) if module == record.target() => Text::Static(module),
+        _ => Text::Shared(interned_target(record.target())),
+    }
 }
 
 fn interned_target(target: &str) -> Arc<str> {
@@ -133,24 +160,34 @@ fn interned_target(target: &str) -> Arc<str> {
 }
 
 /// Builds the entry the persister will write, on the caller's thread.
-pub(crate) fn entry(level: log::Level, target: &str, message: String) -> Entry {
+pub(crate) fn entry(level: log::Level, target: Text, message: Cow<'static, str>) -> Entry {
     Entry {
         level,
-        target: interned_target(target),
+        target,
         message,
         timestamp: SystemTime::now(),
         thread: thread_name(),
     }
 }
 
-fn format_message(args: &std::fmt::Arguments<'_>) -> String {
+/// Formats the record's message; records logged while doing so (a `Display`
+/// that logs) see a deeper nesting level.
+fn format_message(args: &std::fmt::Arguments<'_>, depth: u8) -> Cow<'static, str> {
     if let Some(text) = args.as_str() {
-        return text.to_owned();
+        return Cow::Borrowed(text);
     }
+    let _ = NESTING.try_with(|n| n.set(depth + 1));
     // A user `Display` may panic; the logger must not.
-    catch_unwind(AssertUnwindSafe(|| args.to_string())).unwrap_or_else(|_| {
+    let message = catch_unwind(AssertUnwindSafe(|| args.to_string())).unwrap_or_else(|_| {
         String::from("<a Display implementation panicked while formatting this record>")
-    })
+    });
+    let _ = NESTING.try_with(|n| n.set(depth));
+    Cow::Owned(message)
+}
+
+fn record_entry(record: &log::Record<'_>, depth: u8) -> Entry {
+    let message = format_message(record.args(), depth);
+    entry(record.level(), target_of(record), message)
 }
 
 /// Sends `entry` to `sink`. If the collector is gone, the undelivered
@@ -161,39 +198,35 @@ pub(crate) fn deliver(sink: &Sink, entry: Entry) {
 
 impl log::Log for Dispatcher {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        match routing::resolve() {
+        routing::with_route(|route| match route {
             Ok(sink) => sink.accepts(metadata.level()),
             Err(_) => true,
-        }
+        })
+        .unwrap_or(true)
     }
 
     fn log(&self, record: &log::Record<'_>) {
         // Records logged while formatting a record (a `Display` that logs) are
         // routed like any other; only runaway recursion is cut off.
-        let depth = NESTING.try_with(|n| n.get()).unwrap_or(MAX_NESTING);
+        let depth = NESTING.try_with(Cell::get).unwrap_or(MAX_NESTING);
         if depth >= MAX_NESTING {
-            let entry = entry(
-                record.level(),
-                record.target(),
-                String::from("<record dropped: logged while formatting a record, nested too deep>"),
+            let message = Cow::Borrowed(
+                "<record dropped: logged while formatting a record, nested too deep>",
             );
+            let entry = entry(record.level(), target_of(record), message);
             unattributed::report(entry, "a Display implementation logs recursively");
             return;
         }
-        let route = routing::resolve();
-        if let Ok(sink) = &route {
-            if !sink.accepts(record.level()) {
-                return;
+        // The route is borrowed from the thread-local for the whole call: no
+        // reference count is touched on the hot path.
+        routing::with_route(|route| match route {
+            Ok(sink) => {
+                if sink.accepts(record.level()) {
+                    deliver(sink, record_entry(record, depth));
+                }
             }
-        }
-        let _ = NESTING.try_with(|n| n.set(depth + 1));
-        let message = format_message(record.args());
-        let _ = NESTING.try_with(|n| n.set(depth));
-        let entry = entry(record.level(), record.target(), message);
-        match route {
-            Ok(sink) => deliver(&sink, entry),
-            Err(why) => unattributed::report(entry, why.describe()),
-        }
+            Err(why) => unattributed::report(record_entry(record, depth), why.describe()),
+        });
     }
 
     fn flush(&self) {

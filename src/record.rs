@@ -11,6 +11,7 @@
 //! `\t`, `\\`) so each header field is one space-free token and the line can
 //! be parsed back exactly by [`parse_records`].
 
+use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -77,14 +78,35 @@ impl fmt::Display for LogLine {
     }
 }
 
-/// What the hot path sends to a persister: cheap to build on the caller's thread.
+/// What the hot path sends to a persister: cheap to build on the caller's
+/// thread. A static message and a module-path target are borrowed, and the
+/// thread name is interned, so `log::info!("text")` allocates nothing and
+/// touches no shared reference count.
 #[derive(Debug)]
 pub(crate) struct Entry {
     pub(crate) level: log::Level,
-    pub(crate) target: Arc<str>,
-    pub(crate) message: String,
+    pub(crate) target: Text,
+    pub(crate) message: Cow<'static, str>,
     pub(crate) timestamp: SystemTime,
-    pub(crate) thread: Option<Arc<str>>,
+    pub(crate) thread: Option<&'static str>,
+}
+
+/// A string that is usually `'static`.
+#[derive(Debug, Clone)]
+pub(crate) enum Text {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Text::Static(text) => text,
+            Text::Shared(text) => text,
+        }
+    }
 }
 
 impl Entry {
@@ -93,7 +115,7 @@ impl Entry {
             out,
             self.timestamp,
             self.level,
-            self.thread.as_deref(),
+            self.thread,
             &self.target,
             &self.message,
         );
@@ -103,9 +125,9 @@ impl Entry {
         LogLine {
             level: self.level,
             target: self.target.to_string(),
-            message: self.message.clone(),
+            message: self.message.to_string(),
             timestamp: self.timestamp,
-            thread: self.thread.as_deref().map(str::to_owned),
+            thread: self.thread.map(str::to_owned),
             collector_id,
             generation,
         }

@@ -59,27 +59,58 @@ pub(crate) enum Unrouted {
     ThreadExiting,
 }
 
-/// Applies the four rules for the current thread.
-pub(crate) fn resolve() -> Result<Arc<Sink>, Unrouted> {
-    ROUTES
-        .try_with(|routes| {
-            if let Ok(stack) = routes.stack.try_borrow() {
-                if let Some((_, sink)) = stack.last() {
-                    return if sink.is_alive() {
-                        Ok(Arc::clone(sink))
-                    } else {
-                        Err(Unrouted::ScopeOfDroppedCollector)
-                    };
-                }
-            }
-            if let Ok(created) = routes.created_here.try_borrow() {
-                if let Some(sink) = created.iter().rev().find(|s| s.is_alive()) {
-                    return Ok(Arc::clone(sink));
-                }
-            }
-            sole_collector(routes).ok_or(Unrouted::NoCollector)
-        })
-        .unwrap_or(Err(Unrouted::ThreadExiting))
+/// Applies the four rules for the current thread and runs `f` with the
+/// answer, borrowed from the thread-local state (no reference count is
+/// touched). `None` only if `f` could not be run at all, which does not
+/// happen: a thread whose locals are gone gets `Err(ThreadExiting)`.
+pub(crate) fn with_route<R>(f: impl FnOnce(Result<&Sink, Unrouted>) -> R) -> Option<R> {
+    let mut f = Some(f);
+    let mut out = None;
+    let _ = ROUTES.try_with(|routes| {
+        if let Some(f) = f.take() {
+            out = Some(route_in(routes, f));
+        }
+    });
+    if let Some(f) = f.take() {
+        out = Some(f(Err(Unrouted::ThreadExiting)));
+    }
+    out
+}
+
+fn route_in<R>(routes: &ThreadRoutes, f: impl FnOnce(Result<&Sink, Unrouted>) -> R) -> R {
+    // Shared borrows only: a record logged while `f` formats another one
+    // (a `Display` that logs) takes the same path again.
+    if let Ok(stack) = routes.stack.try_borrow() {
+        if let Some((_, sink)) = stack.last() {
+            return if sink.is_alive() {
+                f(Ok(sink))
+            } else {
+                f(Err(Unrouted::ScopeOfDroppedCollector))
+            };
+        }
+    }
+    if let Ok(created) = routes.created_here.try_borrow() {
+        if let Some(sink) = created.iter().rev().find(|s| s.is_alive()) {
+            return f(Ok(sink));
+        }
+    }
+    let epoch = dispatcher::current_epoch();
+    if let Ok(mut cache) = routes.sole.try_borrow_mut() {
+        if cache.0 != epoch {
+            *cache = dispatcher::sole_collector();
+        }
+    }
+    match routes.sole.try_borrow() {
+        Ok(cache) if cache.0 == epoch => match cache.1.as_deref().filter(|s| s.is_alive()) {
+            Some(sink) => f(Ok(sink)),
+            None => f(Err(Unrouted::NoCollector)),
+        },
+        // Nested inside a refresh, or the registry changed meanwhile: ask it.
+        _ => match dispatcher::sole_collector().1.filter(|s| s.is_alive()) {
+            Some(sink) => f(Ok(&sink)),
+            None => f(Err(Unrouted::NoCollector)),
+        },
+    }
 }
 
 /// Rules 1 and 2 only: what a new thread should inherit from this one.
@@ -101,15 +132,6 @@ pub(crate) fn current_route() -> Option<Arc<Sink>> {
         })
         .ok()
         .flatten()
-}
-
-fn sole_collector(routes: &ThreadRoutes) -> Option<Arc<Sink>> {
-    let epoch = dispatcher::current_epoch();
-    let mut cache = routes.sole.try_borrow_mut().ok()?;
-    if cache.0 != epoch {
-        *cache = dispatcher::sole_collector();
-    }
-    cache.1.clone().filter(|s| s.is_alive())
 }
 
 /// Rule 2: remember that `sink`'s collector was created on this thread.
