@@ -29,6 +29,10 @@ use crate::record::{Entry, LogLine};
 use crate::session;
 
 const BUFFER_BYTES: usize = 64 * 1024;
+/// Handles kept open for reading back the newest segments; older ones are
+/// reopened by path, so a collector with thousands of sessions does not run
+/// out of file descriptors.
+const OPEN_SEGMENTS: usize = 8;
 
 /// A reply channel: blocking callers wait on crossbeam, async callers await tokio.
 #[derive(Debug)]
@@ -108,7 +112,8 @@ impl Watch {
 #[derive(Debug, Clone)]
 pub(crate) struct Segment {
     pub(crate) path: Arc<Path>,
-    pub(crate) file: Arc<File>,
+    /// `None` once the segment is old (see `OPEN_SEGMENTS`).
+    pub(crate) file: Option<Arc<File>>,
     pub(crate) generation: u64,
     pub(crate) ranges: Vec<(u64, u64)>,
 }
@@ -393,6 +398,14 @@ impl Persister {
         }
     }
 
+    fn close_old_segments(&mut self) {
+        if let Some(old) = self.segments.len().checked_sub(OPEN_SEGMENTS + 1) {
+            if let Some(segment) = self.segments.get_mut(old) {
+                segment.file = None;
+            }
+        }
+    }
+
     /// Opens `path` as the output for `generation`; records an error on failure.
     fn open(&mut self, path: PathBuf, generation: u64) -> bool {
         match session::open_append(&path) {
@@ -401,10 +414,11 @@ impl Persister {
                 let file = Arc::new(file);
                 self.segments.push(Segment {
                     path: Arc::clone(&path),
-                    file: Arc::clone(&file),
+                    file: Some(Arc::clone(&file)),
                     generation,
                     ranges: Vec::new(),
                 });
+                self.close_old_segments();
                 self.out = Some(Output {
                     path,
                     file,
@@ -435,10 +449,11 @@ impl Persister {
         let file = Arc::new(file);
         self.segments.push(Segment {
             path: Arc::clone(&shared_path),
-            file: Arc::clone(&file),
+            file: Some(Arc::clone(&file)),
             generation: self.generation,
             ranges: Vec::new(),
         });
+        self.close_old_segments();
         self.out = Some(Output {
             path: shared_path,
             file,
@@ -470,13 +485,26 @@ pub(crate) fn read_segments(
 ) -> Result<Vec<crate::record::CapturedRecord>, LogError> {
     let mut records = Vec::new();
     let mut bytes = Vec::new();
-    for segment in segments {
+    for segment in segments.iter().filter(|s| !s.ranges.is_empty()) {
+        let io_error = |e| LogError::io(segment.path.to_path_buf(), e);
+        let reopened;
+        let file = match &segment.file {
+            Some(file) => &**file,
+            None => {
+                reopened = File::open(&segment.path).map_err(io_error)?;
+                &reopened
+            }
+        };
         for &(start, end) in &segment.ranges {
             bytes.clear();
             bytes.resize(usize::try_from(end - start).unwrap_or(0), 0);
-            read_at(&segment.file, &mut bytes, start)
-                .map_err(|e| LogError::io(segment.path.to_path_buf(), e))?;
-            let text = String::from_utf8_lossy(&bytes);
+            read_at(file, &mut bytes, start).map_err(io_error)?;
+            // `from_utf8` checks ASCII a word at a time, the lossy decoder
+            // byte by byte: use it only for bytes that are not UTF-8.
+            let text = match std::str::from_utf8(&bytes) {
+                Ok(text) => std::borrow::Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(&bytes),
+            };
             crate::record::parse_records(&text, segment.generation, &mut records);
         }
     }

@@ -144,8 +144,13 @@ pub(crate) fn write_line(
     message: &str,
 ) {
     write_timestamp(out, timestamp);
-    // Writing into a String cannot fail.
-    let _ = write!(out, " {:<5} [", level.as_str());
+    out.push_str(match level {
+        log::Level::Error => " ERROR [",
+        log::Level::Warn => " WARN  [",
+        log::Level::Info => " INFO  [",
+        log::Level::Debug => " DEBUG [",
+        log::Level::Trace => " TRACE [",
+    });
     match thread {
         // `\-` and `\e` keep a thread literally named "-" or "" apart from none.
         Some(NO_THREAD) => out.push_str("\\-"),
@@ -156,6 +161,11 @@ pub(crate) fn write_line(
     out.push_str("] ");
     escape_into(out, target);
     out.push_str(": ");
+    if !message.contains('\n') {
+        out.push_str(message);
+        out.push('\n');
+        return;
+    }
     let mut lines = message.split('\n');
     if let Some(first) = lines.next() {
         out.push_str(first);
@@ -169,6 +179,13 @@ pub(crate) fn write_line(
 }
 
 fn escape_into(out: &mut String, field: &str) {
+    if !field
+        .bytes()
+        .any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t' | b'\\'))
+    {
+        out.push_str(field);
+        return;
+    }
     for c in field.chars() {
         match c {
             ' ' => out.push_str("\\s"),
@@ -182,6 +199,9 @@ fn escape_into(out: &mut String, field: &str) {
 }
 
 fn unescape(field: &str) -> String {
+    if !field.contains('\\') {
+        return field.to_owned();
+    }
     let mut out = String::with_capacity(field.len());
     let mut chars = field.chars();
     while let Some(c) = chars.next() {
@@ -305,17 +325,49 @@ fn parse_header(line: &str, generation: u64) -> Option<CapturedRecord> {
 
 /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, UTC.
 fn write_timestamp(out: &mut String, t: SystemTime) {
+    thread_local! {
+        /// The last second written, as `YYYY-MM-DDTHH:MM:SS.`: records come
+        /// in bursts, so the calendar arithmetic runs once a second.
+        static SECOND: std::cell::RefCell<(u64, String)> =
+            const { std::cell::RefCell::new((u64::MAX, String::new())) };
+    }
     let since = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     let secs = since.as_secs();
+    let cached = SECOND.try_with(|cell| {
+        let mut cell = cell.try_borrow_mut().ok()?;
+        if cell.0 != secs {
+            cell.1.clear();
+            write_second(&mut cell.1, secs);
+            cell.0 = secs;
+        }
+        out.push_str(&cell.1);
+        Some(())
+    });
+    if !matches!(cached, Ok(Some(()))) {
+        write_second(out, secs);
+    }
+    let mut micros = since.subsec_micros();
+    let mut digits = [b'0'; 6];
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (micros % 10) as u8;
+        micros /= 10;
+    }
+    for d in digits {
+        out.push(char::from(d));
+    }
+    out.push('Z');
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.` of `secs` since the epoch, UTC.
+fn write_second(out: &mut String, secs: u64) {
     let (year, month, day) = civil_from_days((secs / 86_400) as i64);
     let tod = secs % 86_400;
     let _ = write!(
         out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.",
         tod / 3600,
         (tod / 60) % 60,
         tod % 60,
-        since.subsec_micros()
     );
 }
 
