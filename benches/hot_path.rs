@@ -1,1 +1,125 @@
-fn main(){}
+//! Per-call cost of logging into a collector: `log::info!` with static text,
+//! `log::info!` with two formatted arguments, and `LogCollector::log_str`.
+//!
+//! Each is measured two ways, so the persister can never fall behind without
+//! it showing:
+//! - `enqueue`: only the N calls on the logging thread (the persister drains
+//!   in parallel on another core; its backlog is drained, untimed, after each
+//!   sample, and each sample has a new collector);
+//! - `end_to_end`: the N calls plus the `wait_for_empty_blocking` that waits
+//!   until all N are written, divided by N.
+//!
+//! `reference/format_two_args` is the floor under `info_two_args`: the same
+//! `format!` into a `String`, dropped at once, with no logger involved.
+//!
+//! Run with `cargo bench --bench hot_path`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use logged_test::LogCollector;
+
+/// Fresh collectors in a temporary directory, one per sample: the timed
+/// calls go to a thread bound to it, and its files are removed after the
+/// sample so that a long run does not fill the disk.
+struct Samples {
+    dir: tempfile::TempDir,
+    count: u64,
+}
+
+impl Samples {
+    fn new() -> Samples {
+        logged_test::init_logger().expect("no other logger in this process");
+        Samples {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+            count: 0,
+        }
+    }
+
+    /// Runs `calls(collector, iters)` on a new collector, with this thread
+    /// bound to it; returns (enqueue time, time until everything is written).
+    fn sample(&mut self, iters: u64, calls: Calls) -> (Duration, Duration) {
+        self.count += 1;
+        let dir = self.dir.path().join(format!("sample-{}", self.count));
+        let collector = LogCollector::without_ui(&dir).expect("a collector");
+        collector
+            .start_new_session_blocking("calls.log")
+            .expect("a session");
+        let guard = collector.enter();
+        let start = Instant::now();
+        calls(&collector, iters);
+        let enqueued = start.elapsed();
+        collector
+            .wait_for_empty_blocking()
+            .expect("records written");
+        let written = start.elapsed();
+        drop(guard);
+        drop(collector);
+        let _ = std::fs::remove_dir_all(dir);
+        (enqueued, written)
+    }
+}
+
+/// Makes `n` calls on a thread bound to `collector`.
+type Calls = fn(&LogCollector, u64);
+
+const CASES: [(&str, Calls); 3] = [
+    ("info_static", |_, n| {
+        for _ in 0..n {
+            log::info!("static text");
+        }
+    }),
+    ("info_two_args", |_, n| {
+        for i in 0..n {
+            log::info!("request {} took {} us", black_box(i), black_box(42));
+        }
+    }),
+    ("log_str", |collector, n| {
+        for _ in 0..n {
+            collector.log_str(black_box("static text"));
+        }
+    }),
+];
+
+fn per_call(c: &mut Criterion) {
+    let mut samples = Samples::new();
+    let mut group = c.benchmark_group("per_call");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .throughput(Throughput::Elements(1));
+    for (name, calls) in CASES {
+        for end_to_end in [false, true] {
+            let id = BenchmarkId::new(name, if end_to_end { "end_to_end" } else { "enqueue" });
+            group.bench_function(id, |b| {
+                b.iter_custom(|iters| {
+                    let (enqueued, written) = samples.sample(iters, calls);
+                    if end_to_end { written } else { enqueued }
+                });
+            });
+        }
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("reference");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    let mut i = 0u64;
+    group.bench_function("format_two_args", |b| {
+        b.iter(|| {
+            i += 1;
+            format!("request {} took {} us", black_box(i), black_box(42))
+        });
+    });
+    group.finish();
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    per_call(&mut c);
+    c.final_summary();
+}
