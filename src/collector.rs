@@ -1,6 +1,5 @@
 //! `LogCollector`: one log directory, one channel, one persister thread.
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,6 +13,7 @@ use crate::captured::CapturedLogs;
 use crate::dispatcher::{self, Sink};
 use crate::error::LogError;
 use crate::logger;
+use crate::message::Message;
 use crate::persister::{Ack, Msg, Persister, Shared, Watch};
 use crate::record::{LogLine, Text};
 use crate::routing::{self, ScopeGuard};
@@ -340,7 +340,7 @@ impl LogCollector {
         let entry = logger::entry(
             log::Level::Info,
             Text::Static(DIRECT_TARGET),
-            Cow::Owned(line.to_owned()),
+            Message::copy(line),
         );
         logger::deliver(&self.sink, entry);
     }
@@ -360,7 +360,7 @@ impl LogCollector {
     /// ```
     pub fn log(&self, level: log::Level, message: &str) {
         if self.sink.accepts(level) {
-            let entry = logger::entry(level, Text::Static(DIRECT_TARGET), Cow::Owned(message.to_owned()));
+            let entry = logger::entry(level, Text::Static(DIRECT_TARGET), Message::copy(message));
             logger::deliver(&self.sink, entry);
         }
     }

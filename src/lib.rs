@@ -71,6 +71,7 @@ mod fixture;
 mod harness;
 mod logger;
 mod manifest;
+mod message;
 mod persister;
 mod record;
 mod report;

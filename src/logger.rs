@@ -15,14 +15,14 @@
 )]
 
 use std::cell::{Cell, RefCell};
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
 
 use crate::dispatcher::{self, Sink};
 use crate::error::LogError;
+use crate::message::Message;
 use crate::persister::{Msg, Pending};
 use crate::record::{Entry, Text};
 use crate::routing;
@@ -160,7 +160,7 @@ fn interned_target(target: &str) -> Arc<str> {
 }
 
 /// Builds the entry the persister will write, on the caller's thread.
-pub(crate) fn entry(level: log::Level, target: Text, message: Cow<'static, str>) -> Entry {
+pub(crate) fn entry(level: log::Level, target: Text, message: Message) -> Entry {
     Entry {
         level,
         target,
@@ -172,17 +172,17 @@ pub(crate) fn entry(level: log::Level, target: Text, message: Cow<'static, str>)
 
 /// Formats the record's message; records logged while doing so (a `Display`
 /// that logs) see a deeper nesting level.
-fn format_message(args: &std::fmt::Arguments<'_>, depth: u8) -> Cow<'static, str> {
+fn format_message(args: &std::fmt::Arguments<'_>, depth: u8) -> Message {
     if let Some(text) = args.as_str() {
-        return Cow::Borrowed(text);
+        return Message::Static(text);
     }
     let _ = NESTING.try_with(|n| n.set(depth + 1));
     // A user `Display` may panic; the logger must not.
-    let message = catch_unwind(AssertUnwindSafe(|| args.to_string())).unwrap_or_else(|_| {
-        String::from("<a Display implementation panicked while formatting this record>")
-    });
+    let message = catch_unwind(AssertUnwindSafe(|| Message::format(args))).unwrap_or(
+        Message::Static("<a Display implementation panicked while formatting this record>"),
+    );
     let _ = NESTING.try_with(|n| n.set(depth));
-    Cow::Owned(message)
+    message
 }
 
 fn record_entry(record: &log::Record<'_>, depth: u8) -> Entry {
@@ -210,7 +210,7 @@ impl log::Log for Dispatcher {
         // routed like any other; only runaway recursion is cut off.
         let depth = NESTING.try_with(Cell::get).unwrap_or(MAX_NESTING);
         if depth >= MAX_NESTING {
-            let message = Cow::Borrowed(
+            let message = Message::Static(
                 "<record dropped: logged while formatting a record, nested too deep>",
             );
             let entry = entry(record.level(), target_of(record), message);

@@ -11,10 +11,11 @@
 //! `\t`, `\\`) so each header field is one space-free token and the line can
 //! be parsed back exactly by [`parse_records`].
 
-use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::message::Message;
 
 /// Prefix of every continuation line of a multi-line message.
 pub(crate) const CONTINUATION: &str = "    ";
@@ -79,14 +80,15 @@ impl fmt::Display for LogLine {
 }
 
 /// What the hot path sends to a persister: cheap to build on the caller's
-/// thread. A static message and a module-path target are borrowed, and the
+/// thread. A static message and a module-path target are borrowed, a short
+/// message is stored inline, and the
 /// thread name is interned, so `log::info!("text")` allocates nothing and
 /// touches no shared reference count.
 #[derive(Debug)]
 pub(crate) struct Entry {
     pub(crate) level: log::Level,
     pub(crate) target: Text,
-    pub(crate) message: Cow<'static, str>,
+    pub(crate) message: Message,
     pub(crate) timestamp: SystemTime,
     pub(crate) thread: Option<&'static str>,
 }

@@ -1,0 +1,149 @@
+//! `Message`: a record's text, stored inline when short.
+//!
+//! A heap `String` made on the logging thread and freed on the persister's
+//! costs more than the rest of the hot path together (a cross-thread `free`
+//! in the allocator), so messages up to [`INLINE_BYTES`] travel inside the
+//! channel slot instead.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+use std::fmt;
+use std::ops::Deref;
+
+/// Longest message stored without a heap allocation.
+pub(crate) const INLINE_BYTES: usize = 110;
+
+#[derive(Clone)]
+pub(crate) enum Message {
+    Static(&'static str),
+    Inline { len: u8, bytes: [u8; INLINE_BYTES] },
+    Heap(String),
+}
+
+impl Message {
+    /// Copies `text`, inline when it fits.
+    pub(crate) fn copy(text: &str) -> Message {
+        let mut writer = MessageWriter::new();
+        writer.push(text);
+        writer.finish()
+    }
+
+    /// Formats `args`, inline when the result fits.
+    pub(crate) fn format(args: &fmt::Arguments<'_>) -> Message {
+        let mut writer = MessageWriter::new();
+        let _ = fmt::write(&mut writer, *args);
+        writer.finish()
+    }
+}
+
+impl Deref for Message {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Message::Static(text) => text,
+            Message::Inline { len, bytes } => {
+                // Only whole `str`s are ever copied in, so this cannot fail.
+                let used = bytes.get(..usize::from(*len)).unwrap_or_default();
+                std::str::from_utf8(used).unwrap_or_default()
+            }
+            Message::Heap(text) => text,
+        }
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// Collects formatted text inline, moving to a `String` when it outgrows
+/// the inline buffer.
+struct MessageWriter {
+    len: usize,
+    bytes: [u8; INLINE_BYTES],
+    heap: Option<String>,
+}
+
+impl MessageWriter {
+    fn new() -> MessageWriter {
+        MessageWriter {
+            len: 0,
+            bytes: [0; INLINE_BYTES],
+            heap: None,
+        }
+    }
+
+    fn push(&mut self, text: &str) {
+        if let Some(heap) = &mut self.heap {
+            heap.push_str(text);
+            return;
+        }
+        let end = self.len + text.len();
+        match self.bytes.get_mut(self.len..end) {
+            Some(slot) => {
+                slot.copy_from_slice(text.as_bytes());
+                self.len = end;
+            }
+            None => {
+                let mut heap = String::with_capacity(end.max(2 * INLINE_BYTES));
+                heap.push_str(
+                    std::str::from_utf8(self.bytes.get(..self.len).unwrap_or_default())
+                        .unwrap_or_default(),
+                );
+                heap.push_str(text);
+                self.heap = Some(heap);
+            }
+        }
+    }
+
+    fn finish(self) -> Message {
+        match self.heap {
+            Some(heap) => Message::Heap(heap),
+            None => Message::Inline {
+                len: u8::try_from(self.len).unwrap_or(0),
+                bytes: self.bytes,
+            },
+        }
+    }
+}
+
+impl fmt::Write for MessageWriter {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.push(text);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod should {
+    use super::*;
+
+    #[test]
+    fn keep_short_text_inline_and_long_text_whole() {
+        let short = Message::copy("héllo");
+        assert!(matches!(short, Message::Inline { .. }));
+        assert_eq!(&*short, "héllo");
+        let exact = "x".repeat(INLINE_BYTES);
+        assert!(matches!(Message::copy(&exact), Message::Inline { .. }));
+        let long = "é".repeat(INLINE_BYTES);
+        let message = Message::copy(&long);
+        assert!(matches!(message, Message::Heap(_)));
+        assert_eq!(&*message, long);
+    }
+
+    #[test]
+    fn spill_to_the_heap_in_the_middle_of_formatting() {
+        let part = "y".repeat(INLINE_BYTES - 3);
+        let message = Message::format(&format_args!("{part}-{}-{part}", 42));
+        assert_eq!(&*message, format!("{part}-42-{part}"));
+    }
+}
