@@ -110,7 +110,11 @@ impl LogCollector {
     }
 
     fn build(log_dir: &Path, ui: Option<mpsc::Sender<LogLine>>) -> Result<Self, LogError> {
-        std::fs::create_dir_all(log_dir).map_err(|e| LogError::io(log_dir, e))?;
+        // `create_dir_all` starts with a `mkdir` that fails on an existing
+        // directory (the usual case, e.g. a test's fresh temp dir): look first.
+        if !log_dir.is_dir() {
+            std::fs::create_dir_all(log_dir).map_err(|e| LogError::io(log_dir, e))?;
+        }
         let log_dir = std::path::absolute(log_dir).map_err(|e| LogError::io(log_dir, e))?;
         let id = dispatcher::next_id();
         let (tx, rx) = crossbeam_channel::unbounded();

@@ -134,9 +134,16 @@ fn intern(name: &str) -> &'static str {
 /// `log`'s macros use the module path as the target unless told otherwise;
 /// that one is `'static`. Other targets are cached per thread.
 fn target_of(record: &log::Record<'_>) -> Text {
+    let target = record.target();
     match record.module_path_static() {
-        Some(module) if module == record.target() => Text::Static(module),
-        _ => Text::Shared(interned_target(record.target())),
+        // Same pointer first: the macros pass the very same `&'static str`.
+        Some(module)
+            if std::ptr::eq(module.as_ptr(), target.as_ptr()) && module.len() == target.len()
+                || module == target =>
+        {
+            Text::Static(module)
+        }
+        _ => Text::Shared(interned_target(target)),
     }
 }
 
