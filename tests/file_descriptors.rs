@@ -21,7 +21,10 @@ fn two_thousand_sessions_keep_few_files_open_and_read_back_whole() {
     }
     if cfg!(target_os = "linux") {
         let growth = open_fds().saturating_sub(before);
-        assert!(growth <= 16, "{growth} more open files after 2,000 sessions");
+        assert!(
+            growth <= 16,
+            "{growth} more open files after 2,000 sessions"
+        );
     }
     let logs = collector.captured().unwrap();
     assert_eq!(logs.len(), 2000);
