@@ -471,6 +471,25 @@ impl LogCollector {
         self.shared.ui_missed.load(Ordering::Relaxed)
     }
 
+    /// How many records could not be written (the file could not be opened
+    /// or written). The first error behind them is returned by the next
+    /// [`wait_for_empty`](Self::wait_for_empty).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path().join("logs"))?;
+    /// std::fs::remove_dir(collector.log_dir())?;
+    /// collector.log_str("nowhere to go");
+    /// assert!(collector.wait_for_empty_blocking().is_err());
+    /// assert_eq!(collector.lost_records(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn lost_records(&self) -> u64 {
+        self.shared.write_failures.load(Ordering::Relaxed)
+    }
+
     /// Routes records logged on this thread to this collector until the
     /// guard drops (rule 1). Guards nest; the innermost wins.
     ///
