@@ -218,8 +218,14 @@ pub(crate) fn leave_thread() {
 
 /// A future that routes to a collector while it is being polled; returned by
 /// [`LogCollector::scope`](crate::LogCollector::scope).
+///
+/// Scopes the future enters itself and holds across an `.await`
+/// (`let _g = other.enter(); x.await;`) are parked while it is suspended and
+/// restored on its next poll, so they never leak to other tasks polled on the
+/// same thread.
 pub(crate) struct Scoped<F> {
     sink: Arc<Sink>,
+    parked: Vec<(u64, Arc<Sink>)>,
     // Boxed so that no unsafe pin projection is needed.
     inner: Pin<Box<F>>,
 }
@@ -228,14 +234,46 @@ impl<F: Future> Future for Scoped<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let _guard = enter(Arc::clone(&self.sink));
-        self.inner.as_mut().poll(cx)
+        let this = &mut *self;
+        let guard = enter(Arc::clone(&this.sink));
+        restore(&mut this.parked);
+        let poll = this.inner.as_mut().poll(cx);
+        if let Some(token) = guard.token {
+            park_above(token, &mut this.parked);
+        }
+        drop(guard);
+        poll
     }
+}
+
+/// Pushes back the entries `park_above` took off this thread's stack.
+fn restore(parked: &mut Vec<(u64, Arc<Sink>)>) {
+    if parked.is_empty() {
+        return;
+    }
+    let _ = ROUTES.try_with(|routes| {
+        if let Ok(mut stack) = routes.stack.try_borrow_mut() {
+            stack.append(parked);
+        }
+    });
+}
+
+/// Moves the entries above `token` (scopes entered by the future and still
+/// held) off this thread's stack into `parked`.
+fn park_above(token: u64, parked: &mut Vec<(u64, Arc<Sink>)>) {
+    let _ = ROUTES.try_with(|routes| {
+        if let Ok(mut stack) = routes.stack.try_borrow_mut() {
+            if let Some(pos) = stack.iter().rposition(|(t, _)| *t == token) {
+                parked.extend(stack.drain(pos + 1..));
+            }
+        }
+    });
 }
 
 pub(crate) fn scope<F: Future>(sink: Arc<Sink>, fut: F) -> Scoped<F> {
     Scoped {
         sink,
+        parked: Vec::new(),
         inner: Box::pin(fut),
     }
 }

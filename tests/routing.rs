@@ -209,3 +209,37 @@ fn a_display_that_panics_does_not_panic_the_logger() {
         .unwrap()
         .assert_contains("panicked while formatting");
 }
+
+#[test]
+fn a_scope_held_across_an_await_does_not_leak_to_other_tasks() {
+    let dir = tempfile::tempdir().unwrap();
+    let test = collector(&dir, "await-test");
+    let side = collector(&dir, "await-side");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (held_tx, held_rx) = tokio::sync::oneshot::channel::<()>();
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let side_for_task = side.clone();
+    runtime.block_on(async {
+        // Both polled in turn on this one thread, as tasks of a current-thread
+        // runtime are (a held `ScopeGuard` makes a future `!Send`).
+        let holder = test.scope(async move {
+            let _side = side_for_task.enter();
+            log::info!("await-held-before");
+            held_tx.send(()).unwrap();
+            go_rx.await.unwrap(); // suspended with `_side` held
+            log::info!("await-held-after");
+        });
+        let other = test.scope(async move {
+            held_rx.await.unwrap();
+            log::info!("await-other-task");
+            go_tx.send(()).unwrap();
+        });
+        tokio::join!(holder, other);
+    });
+    let (t, s) = (test.captured().unwrap(), side.captured().unwrap());
+    t.assert_contains("await-other-task");
+    s.assert_not_contains("await-other-task");
+    s.assert_in_order(&["await-held-before", "await-held-after"]);
+}
