@@ -278,10 +278,7 @@ impl CapturedLogs {
     /// ```
     #[track_caller]
     pub fn assert_not_contains(&self, marker: &str) {
-        let hits: Vec<usize> = (0..self.records.len())
-            .filter(|&i| self.records[i].message.contains(marker))
-            .map(|i| i + 1)
-            .collect();
+        let hits = self.record_numbers(marker);
         if !hits.is_empty() {
             self.fail(
                 &format!(
@@ -367,10 +364,7 @@ impl CapturedLogs {
     /// ```
     #[track_caller]
     pub fn assert_count(&self, marker: &str, expected: usize) {
-        let hits: Vec<usize> = (0..self.records.len())
-            .filter(|&i| self.records[i].message.contains(marker))
-            .map(|i| i + 1)
-            .collect();
+        let hits = self.record_numbers(marker);
         if hits.len() != expected {
             let which = if hits.is_empty() {
                 String::new()
@@ -452,6 +446,17 @@ impl CapturedLogs {
         if let Err(message) = check(&self.records) {
             self.fail(&message, None);
         }
+    }
+
+    /// The 1-based numbers (as the report shows them) of the records that
+    /// contain `marker`.
+    fn record_numbers(&self, marker: &str) -> Vec<usize> {
+        self.records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.message.contains(marker))
+            .map(|(i, _)| i + 1)
+            .collect()
     }
 
     /// The failure report for `summary`, as the assertions print it.
