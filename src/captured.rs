@@ -51,6 +51,11 @@ impl CapturedLogs {
         }
     }
 
+    pub(crate) fn with_session(mut self, path: &std::path::Path) -> CapturedLogs {
+        self.origin.session = Some(path.to_path_buf());
+        self
+    }
+
     pub(crate) fn with_test_name(mut self, name: &str) -> CapturedLogs {
         self.origin.test_name = Some(name.to_owned());
         self

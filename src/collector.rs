@@ -1,10 +1,10 @@
-//! `LogCollector`: one log directory, one channel, one persister thread.
+//! `LogCollector`: one log directory, its own queue and sessions, written
+//! by the process's persister thread.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
+use std::sync::{Arc, PoisonError};
 
 use log::LevelFilter;
 use tokio::sync::mpsc;
@@ -14,21 +14,22 @@ use crate::dispatcher::{self, Sink};
 use crate::error::LogError;
 use crate::logger;
 use crate::message::Message;
-use crate::persister::{Ack, Msg, Persister, Shared, Watch};
-use crate::record::{LogLine, Text};
+use crate::persister;
+use crate::record::{Entry, LogLine, Text};
 use crate::routing::{self, ScopeGuard};
 use crate::session;
+use crate::store::{Ack, Control, Core, CreateDir, Mode, Watch};
 
 /// Target of records written with [`LogCollector::log`] and [`LogCollector::log_str`].
 pub const DIRECT_TARGET: &str = "logged_test";
 
 /// Captures log records into files in its own directory, through its own
-/// channel and background persister thread.
+/// queue, written by the process's background persister thread.
 ///
 /// Many collectors can be alive at once; each record of the global `log`
 /// logger goes to exactly one of them, chosen by the routing rules (see the
 /// crate docs), or to none. Dropping a collector writes everything it was
-/// sent, stops its thread and unregisters it.
+/// sent, closes its files and unregisters it.
 ///
 /// # Examples
 ///
@@ -60,9 +61,10 @@ pub const DIRECT_TARGET: &str = "logged_test";
 pub struct LogCollector {
     sink: Arc<Sink>,
     log_dir: PathBuf,
-    shared: Arc<Shared>,
-    /// Taken by the first [`shutdown`](Self::shutdown) (or drop).
-    persister: Mutex<Option<JoinHandle<()>>>,
+    /// A harness collector: its directory is made when first needed.
+    lazy: bool,
+    /// Set by the first [`shutdown`](Self::shutdown) (or drop).
+    shut: AtomicBool,
 }
 
 impl LogCollector {
@@ -116,23 +118,93 @@ impl LogCollector {
             std::fs::create_dir_all(log_dir).map_err(|e| LogError::io(log_dir, e))?;
         }
         let log_dir = std::path::absolute(log_dir).map_err(|e| LogError::io(log_dir, e))?;
-        let id = dispatcher::next_id();
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let shared = Arc::new(Shared::default());
-        let persister = Persister::new(id, log_dir.clone(), Arc::clone(&shared), ui);
-        let handle = std::thread::Builder::new()
-            .name(format!("logged-test-persister-{id}"))
-            .spawn(move || persister.run(rx))
-            .map_err(|e| LogError::io(&log_dir, e))?;
-        let sink = Arc::new(Sink::new(id, tx));
+        persister::start();
+        let core = Core::new(
+            dispatcher::next_id(),
+            Mode::Disk,
+            log_dir.clone(),
+            CreateDir::Exists,
+            ui,
+        );
+        Ok(LogCollector::register(core, log_dir, false))
+    }
+
+    /// A collector of the test harness: records stay in memory, and the
+    /// directory `planned_dir` is created (fresh and private) only when
+    /// something needs the disk, or after the test ran a while.
+    pub(crate) fn in_memory(planned_dir: PathBuf) -> LogCollector {
+        persister::start();
+        let core = Core::new(
+            dispatcher::next_id(),
+            Mode::Memory,
+            planned_dir.clone(),
+            CreateDir::Fresh,
+            None,
+        );
+        let collector = LogCollector::register(core, planned_dir, true);
+        persister::open_later(&collector.sink.core);
+        collector
+    }
+
+    fn register(core: Core, log_dir: PathBuf, lazy: bool) -> LogCollector {
+        let sink = Arc::new(Sink::new(Arc::new(core)));
         dispatcher::register(Arc::clone(&sink));
         routing::note_created_here(&sink);
-        Ok(LogCollector {
+        LogCollector {
             sink,
             log_dir,
-            shared,
-            persister: Mutex::new(Some(handle)),
-        })
+            lazy,
+            shut: AtomicBool::new(false),
+        }
+    }
+
+    fn core(&self) -> &Arc<Core> {
+        &self.sink.core
+    }
+
+    /// Whether the log is still only in memory (a harness collector that
+    /// has not needed its directory yet).
+    pub(crate) fn is_in_memory(&self) -> bool {
+        self.core().mode() == Mode::Memory
+    }
+
+    /// Puts the log on disk now (a harness collector creates its directory
+    /// and writes what it held), and waits until that is done.
+    pub(crate) fn open_blocking(&self) -> Result<(), LogError> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        if Core::open(self.core(), Some(Ack::Blocking(tx)))? {
+            rx.recv().map_err(|_| LogError::PersisterGone)?.map(|_| ())
+        } else {
+            self.sync_blocking()
+        }
+    }
+
+    async fn open_async(&self) -> Result<(), LogError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if Core::open(self.core(), Some(Ack::Async(tx)))? {
+            rx.await.map_err(|_| LogError::PersisterGone)?.map(|_| ())
+        } else {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            self.send(Control::Sync(Ack::Async(tx)))?;
+            rx.await.map_err(|_| LogError::PersisterGone)
+        }
+    }
+
+    /// Waits until everything queued so far is written and in memory.
+    fn sync_blocking(&self) -> Result<(), LogError> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        self.send(Control::Sync(Ack::Blocking(tx)))?;
+        rx.recv().map_err(|_| LogError::PersisterGone)
+    }
+
+    /// Memory mode: begins the session `name` without touching the disk.
+    pub(crate) fn begin_session_in_memory(&self, name: &str) -> Result<(), LogError> {
+        session::validate_name(name)?;
+        if self.core().begin_session_in_memory(name) {
+            Ok(())
+        } else {
+            self.start_new_session_blocking(name).map(|_| ())
+        }
     }
 
     /// This collector's unique id (the first collector of a process gets 1).
@@ -160,6 +232,10 @@ impl LogCollector {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn log_dir(&self) -> &Path {
+        if self.lazy {
+            // An error stays pending for the next `wait_for_empty`.
+            let _ = self.open_blocking();
+        }
         &self.log_dir
     }
 
@@ -259,8 +335,11 @@ impl LogCollector {
     /// ```
     pub async fn start_new_session(&self, filename: &str) -> Result<PathBuf, LogError> {
         session::validate_name(filename)?;
+        if self.lazy {
+            self.open_async().await?;
+        }
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.send(Msg::NewSession(filename.to_owned(), Ack::Async(tx)))?;
+        self.send(Control::NewSession(filename.to_owned(), Ack::Async(tx)))?;
         rx.await.map_err(|_| LogError::PersisterGone)?
     }
 
@@ -283,8 +362,11 @@ impl LogCollector {
     #[doc(alias = "blocking_start_new_session")]
     pub fn start_new_session_blocking(&self, filename: &str) -> Result<PathBuf, LogError> {
         session::validate_name(filename)?;
+        if self.lazy {
+            self.open_blocking()?;
+        }
         let (tx, rx) = crossbeam_channel::bounded(1);
-        self.send(Msg::NewSession(filename.to_owned(), Ack::Blocking(tx)))?;
+        self.send(Control::NewSession(filename.to_owned(), Ack::Blocking(tx)))?;
         rx.recv().map_err(|_| LogError::PersisterGone)?
     }
 
@@ -307,7 +389,7 @@ impl LogCollector {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn generation(&self) -> u64 {
-        self.shared.generation.load(Ordering::Acquire)
+        self.core().stats.generation.load(Ordering::Acquire)
     }
 
     /// The current session's file, if a session was started.
@@ -321,7 +403,11 @@ impl LogCollector {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn session_path(&self) -> Option<PathBuf> {
-        self.shared
+        if self.lazy {
+            let _ = self.open_blocking();
+        }
+        self.core()
+            .stats
             .session_path
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -393,8 +479,11 @@ impl LogCollector {
     /// # }
     /// ```
     pub async fn wait_for_empty(&self) -> Result<(), LogError> {
+        if self.lazy {
+            self.open_async().await?;
+        }
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.send(Msg::Flush(Ack::Async(tx)))?;
+        self.send(Control::Flush(Ack::Async(tx)))?;
         rx.await.map_err(|_| LogError::PersisterGone)?
     }
 
@@ -417,8 +506,11 @@ impl LogCollector {
     /// ```
     #[doc(alias = "blocking_wait_for_empty")]
     pub fn wait_for_empty_blocking(&self) -> Result<(), LogError> {
+        if self.lazy {
+            self.open_blocking()?;
+        }
         let (tx, rx) = crossbeam_channel::bounded(1);
-        self.send(Msg::Flush(Ack::Blocking(tx)))?;
+        self.send(Control::Flush(Ack::Blocking(tx)))?;
         rx.recv().map_err(|_| LogError::PersisterGone)?
     }
 
@@ -445,11 +537,60 @@ impl LogCollector {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn captured(&self) -> Result<CapturedLogs, LogError> {
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        self.send(Msg::Snapshot(Ack::Blocking(tx)))?;
-        let segments = rx.recv().map_err(|_| LogError::PersisterGone)??;
-        let records = crate::persister::read_segments(&segments)?;
-        Ok(CapturedLogs::new(records, self.id(), self.session_path()))
+        self.settle()?;
+        let (mut records, spilled) = {
+            let store = self.core().lock();
+            let records: Vec<_> = store
+                .records
+                .iter()
+                .map(|held| held.entry.to_captured(held.generation))
+                .collect();
+            (records, store.spilled.clone())
+        };
+        if !spilled.is_empty() {
+            records.extend(persister::read_spilled(&spilled)?);
+        }
+        Ok(CapturedLogs::new(
+            records,
+            self.id(),
+            self.known_session_path(),
+        ))
+    }
+
+    /// The session file, if one was opened on disk (no directory is made).
+    pub(crate) fn known_session_path(&self) -> Option<PathBuf> {
+        self.core()
+            .stats
+            .session_path
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// On disk, waits until what was queued so far is in memory or written.
+    fn settle(&self) -> Result<(), LogError> {
+        if self.is_in_memory() {
+            return Ok(());
+        }
+        match self.sync_blocking() {
+            // After shutdown everything is already settled.
+            Err(LogError::CollectorShutDown) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Runs `check` over the records in memory without copying them;
+    /// `None` when some records are only on disk (use `captured()`).
+    pub(crate) fn check_records<R>(
+        &self,
+        check: impl FnOnce(&mut dyn Iterator<Item = &Entry>) -> R,
+    ) -> Option<R> {
+        self.settle().ok()?;
+        let store = self.core().lock();
+        if !store.spilled.is_empty() {
+            return None;
+        }
+        Some(check(&mut store.records.iter().map(|held| &held.entry)))
     }
 
     /// How many records the UI channel did not take (full or closed).
@@ -468,7 +609,7 @@ impl LogCollector {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn ui_missed(&self) -> u64 {
-        self.shared.ui_missed.load(Ordering::Relaxed)
+        self.core().stats.ui_missed.load(Ordering::Relaxed)
     }
 
     /// How many records could not be written (the file could not be opened
@@ -487,7 +628,7 @@ impl LogCollector {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn lost_records(&self) -> u64 {
-        self.shared.write_failures.load(Ordering::Relaxed)
+        self.core().stats.write_failures.load(Ordering::Relaxed)
     }
 
     /// Routes records logged on this thread to this collector until the
@@ -627,15 +768,9 @@ impl LogCollector {
             }
         }
         let (tx, rx) = crossbeam_channel::bounded(1);
-        let (answer_tx, answer_rx) = crossbeam_channel::bounded(1);
-        let Ok(cancelled) = self.watch(marker, Ack::Blocking(tx), Ack::Blocking(answer_tx)) else {
-            return false;
-        };
-        let found = match answer_rx.recv() {
-            Ok(true) => true,
-            Ok(false) => rx.recv_timeout(timeout).is_ok(),
-            Err(_) => false,
-        };
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let found = self.logged_or_watch(marker, Ack::Blocking(tx), &cancelled)
+            || rx.recv_timeout(timeout).is_ok();
         cancelled.store(true, Ordering::Relaxed);
         found
     }
@@ -660,42 +795,35 @@ impl LogCollector {
     /// ```
     pub async fn wait_for_async(&self, marker: &str, timeout: std::time::Duration) -> bool {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let (answer_tx, answer_rx) = tokio::sync::oneshot::channel();
+        let cancelled = Arc::new(AtomicBool::new(false));
         // Dropping `rx` (on return, or if this future is dropped) closes the
-        // channel, which tells the persister to forget the watch.
-        if self
-            .watch(marker, Ack::Async(tx), Ack::Async(answer_tx))
-            .is_err()
-        {
-            return false;
+        // channel, which tells the store to forget the watch.
+        if self.logged_or_watch(marker, Ack::Async(tx), &cancelled) {
+            return true;
         }
-        match answer_rx.await {
-            Ok(true) => true,
-            Ok(false) => matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(()))),
-            Err(_) => false,
-        }
+        matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(())))
     }
 
-    fn watch(
-        &self,
-        marker: &str,
-        notify: Ack<()>,
-        already_written: Ack<bool>,
-    ) -> Result<Arc<AtomicBool>, LogError> {
-        let cancelled = Arc::new(AtomicBool::new(false));
+    /// True if a record containing `marker` was already logged; otherwise
+    /// the store notifies `notify` when one is.
+    fn logged_or_watch(&self, marker: &str, notify: Ack<()>, cancelled: &Arc<AtomicBool>) -> bool {
         let watch = Watch {
             marker: marker.to_owned(),
             notify,
-            cancelled: Arc::clone(&cancelled),
+            cancelled: Arc::clone(cancelled),
         };
-        self.send(Msg::Watch(watch, already_written))?;
-        Ok(cancelled)
+        if self.core().watch(watch) {
+            return true;
+        }
+        // On disk, records queued before the watch are not in memory yet,
+        // and some may be only in the file.
+        !self.is_in_memory() && self.captured().is_ok_and(|logs| logs.contains(marker))
     }
 
     /// Ends the collector now, as dropping it would: unregisters it, writes
     /// everything sent so far and stops its thread. Later records sent to it
     /// are reported as unattributed, and its fallible methods return
-    /// [`LogError::PersisterGone`]. Idempotent.
+    /// [`LogError::CollectorShutDown`]. Idempotent.
     ///
     /// For owners that cannot be sure they hold the last `Arc` (`TestLogs`
     /// uses it so no thread or registry entry outlives its test).
@@ -712,27 +840,32 @@ impl LogCollector {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn shutdown(&self) {
-        let handle = self
-            .persister
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(handle) = handle {
-            dispatcher::unregister(&self.sink);
-            let _ = self.sink.tx.send(Msg::Shutdown);
-            // A persister that panicked has nothing left to drain.
-            let _ = handle.join();
+        if self.shut.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        dispatcher::unregister(&self.sink);
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        if Core::seal(self.core(), Ack::Blocking(tx)) {
+            // Bounded by what was queued at the seal: nothing is added after.
+            let _ = rx.recv();
         }
     }
 
-    fn send(&self, msg: Msg) -> Result<(), LogError> {
-        self.sink.tx.send(msg).map_err(|_| LogError::PersisterGone)
+    /// Frees the records held in memory (the harness, once a test is over).
+    pub(crate) fn release(&self) {
+        let mut store = self.core().lock();
+        store.records = std::collections::VecDeque::new();
+        store.bytes = 0;
+    }
+
+    fn send(&self, control: Control) -> Result<(), LogError> {
+        Core::send(self.core(), control).map_err(|_| LogError::CollectorShutDown)
     }
 }
 
 impl Drop for LogCollector {
     /// Unregisters, then waits until everything sent before the drop is on
-    /// disk and the persister thread has exited.
+    /// disk and the files are closed.
     fn drop(&mut self) {
         self.shutdown();
     }

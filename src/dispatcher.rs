@@ -17,25 +17,25 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use crossbeam_channel::Sender;
 use log::LevelFilter;
 
-use crate::persister::Msg;
+use crate::store::Core;
 
 /// A collector's entry point, shared by the registry, routes and the collector.
 #[derive(Debug)]
 pub(crate) struct Sink {
     pub(crate) id: u64,
-    pub(crate) tx: Sender<Msg>,
+    /// Where records go: the collector's store (see `store`).
+    pub(crate) core: Arc<Core>,
     level: AtomicUsize,
     alive: AtomicBool,
 }
 
 impl Sink {
-    pub(crate) fn new(id: u64, tx: Sender<Msg>) -> Sink {
+    pub(crate) fn new(core: Arc<Core>) -> Sink {
         Sink {
-            id,
-            tx,
+            id: core.id,
+            core,
             level: AtomicUsize::new(LevelFilter::Trace as usize),
             alive: AtomicBool::new(true),
         }

@@ -55,6 +55,9 @@ pub enum LogError {
     /// The collector's persister thread is no longer running (it panicked,
     /// which is a bug in `logged-test`).
     PersisterGone,
+    /// The collector was shut down ([`LogCollector::shutdown`](crate::LogCollector::shutdown)
+    /// or drop) before this call: it takes no more sessions or flushes.
+    CollectorShutDown,
 }
 
 impl fmt::Display for LogError {
@@ -89,8 +92,12 @@ impl fmt::Display for LogError {
                 "environment variable `{name}` has the value {value:?}; set it to {expected} or unset it"
             ),
             LogError::PersisterGone => f.write_str(
-                "the collector's persister thread has stopped, records can no longer be \
-                 written; this is a bug in logged-test, please report it",
+                "the persister thread could not be started or stopped unexpectedly, so records \
+                 can no longer be written; this is a bug in logged-test, please report it",
+            ),
+            LogError::CollectorShutDown => f.write_str(
+                "the collector was shut down, so it takes no more sessions or flushes; \
+                 create a new collector",
             ),
         }
     }
@@ -138,6 +145,7 @@ impl Clone for LogError {
                 expected,
             },
             LogError::PersisterGone => LogError::PersisterGone,
+            LogError::CollectorShutDown => LogError::CollectorShutDown,
         }
     }
 }

@@ -1,12 +1,18 @@
 //! `TestLogs`: one test's collector, directory and session.
+//!
+//! The records live in memory. The test's directory
+//! (`<target>/tmp/logged-test/<test binary>/<test name>/`, or under
+//! `LOGGED_TEST_DIR`) is created only when it helps: the test fails, is
+//! kept, asks for a path or a flush, logs more than memory holds, or runs
+//! longer than a moment. A short passing test touches no disk.
 
-use std::cell::Cell;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use log::LevelFilter;
-use tempfile::TempDir;
 
 use crate::captured::CapturedLogs;
 use crate::collector::LogCollector;
@@ -19,14 +25,20 @@ const TAIL_RECORDS: usize = 30;
 /// Longest file stem made from a test name.
 const MAX_STEM_BYTES: usize = 200;
 
-/// One test's logs: a fresh [`LogCollector`] in a private temporary
-/// directory, a session file named after the test, and this thread routed to
-/// it for as long as the `TestLogs` lives.
+/// One test's logs: a fresh [`LogCollector`], a private directory, a
+/// session file named after the test, and this thread routed to it for as
+/// long as the `TestLogs` lives.
 ///
 /// `#[logged_test]` and the `test_logs` rstest fixture make one for you.
-/// When the test passes, the directory is removed; when it fails (panics or
-/// returns `Err` under `#[logged_test]`), the directory is kept and the last
-/// records are printed with the file's path.
+/// Records are kept in memory; the directory
+/// (`target/tmp/logged-test/<test binary>/<test name>/`) is written only when
+/// that helps someone: when the test fails (panics or returns `Err` under
+/// `#[logged_test]`) the directory is kept and the last records are printed
+/// with the file's path; with `keep`; when the test asks for [`dir`](Self::dir),
+/// [`session_path`](Self::session_path) or a [`flush`](Self::flush); when it
+/// logs more than memory holds; and once it has run for about 100 ms, so a
+/// test that hangs leaves its log behind. A later run of the same test
+/// replaces its kept directory. A short passing test creates nothing.
 ///
 /// # Examples
 ///
@@ -41,17 +53,15 @@ const MAX_STEM_BYTES: usize = 200;
 /// ```
 #[derive(Debug)]
 pub struct TestLogs {
-    // Field order is drop order: unroute, stop the collector, then remove the directory.
     guard: Option<ScopeGuard>,
     collector: Arc<LogCollector>,
-    dir: Option<TempDir>,
     dir_path: PathBuf,
     session_path: PathBuf,
     test_name: String,
     keep: bool,
     expect_panic: bool,
-    failed: Cell<bool>,
-    report_shown: Cell<bool>,
+    failed: AtomicBool,
+    report_shown: AtomicBool,
 }
 
 /// How to set up a [`TestLogs`]; what the macro options turn into.
@@ -94,42 +104,38 @@ impl TestLogs {
         let settings = env::settings()?;
         logger::install()?;
         let stem = file_stem(test_name);
-        let dir = match &settings.dir {
-            Some(base) => {
-                std::fs::create_dir_all(base).map_err(|e| LogError::io(base, e))?;
-                private_dir_builder(&format!("{stem}-"))
-                    .tempdir_in(base)
-                    .map_err(|e| LogError::io(base, e))?
-            }
-            None => private_dir_builder(&format!("logged-test-{stem}-"))
-                .tempdir()
-                .map_err(|e| LogError::io(std::env::temp_dir(), e))?,
+        let session_name = match options.session {
+            Some(name) => name.to_owned(),
+            None => format!("{stem}.log"),
         };
-        let collector = Arc::new(LogCollector::without_ui(dir.path())?);
+        crate::session::validate_name(&session_name)?;
+        let dir_path = claim_dir(&settings.dir, &stem)?;
+        let collector = Arc::new(LogCollector::in_memory(dir_path.clone()));
         collector.set_level(
             options
                 .level
                 .or(settings.level)
                 .unwrap_or(LevelFilter::Trace),
         );
-        let session_name = match options.session {
-            Some(name) => name.to_owned(),
-            None => format!("{stem}.log"),
-        };
-        let session_path = collector.start_new_session_blocking(&session_name)?;
+        collector.begin_session_in_memory(&session_name)?;
         let guard = collector.enter();
         Ok(TestLogs {
             guard: Some(guard),
-            dir_path: collector.log_dir().to_path_buf(),
+            session_path: dir_path.join(&session_name),
+            dir_path,
             collector,
-            dir: Some(dir),
-            session_path,
             test_name: test_name.to_owned(),
             keep: options.keep || settings.keep,
             expect_panic: options.expect_panic,
-            failed: Cell::new(false),
-            report_shown: Cell::new(false),
+            failed: AtomicBool::new(false),
+            report_shown: AtomicBool::new(false),
         })
+    }
+
+    /// Writes the log to disk now (creating the directory) if it is not yet.
+    fn on_disk(&self) {
+        // An error stays pending for the next flush, and the drop reports it.
+        let _ = self.collector.open_blocking();
     }
 
     /// The test's collector; clone the `Arc` to hand it to threads or tasks.
@@ -147,7 +153,8 @@ impl TestLogs {
         &self.collector
     }
 
-    /// The test's private directory.
+    /// The test's private directory, created (with the log written into
+    /// it) if it was not yet.
     ///
     /// # Examples
     ///
@@ -157,10 +164,12 @@ impl TestLogs {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     pub fn dir(&self) -> &Path {
+        self.on_disk();
         &self.dir_path
     }
 
-    /// The session file the test's records go to.
+    /// The session file the test's records go to, created (with what was
+    /// logged so far) if it was not yet.
     ///
     /// # Examples
     ///
@@ -170,6 +179,7 @@ impl TestLogs {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     pub fn session_path(&self) -> &Path {
+        self.on_disk();
         &self.session_path
     }
 
@@ -204,7 +214,8 @@ impl TestLogs {
         self.collector.set_level(level);
     }
 
-    /// Forced flush: everything logged so far is in the session file.
+    /// Forced flush: everything logged so far is in the session file
+    /// (which is created if it was not yet).
     ///
     /// # Panics
     ///
@@ -229,7 +240,7 @@ impl TestLogs {
         }
     }
 
-    /// Flushes and returns a snapshot of everything the test captured.
+    /// A snapshot of everything the test captured so far (read from memory).
     ///
     /// # Panics
     ///
@@ -246,7 +257,9 @@ impl TestLogs {
     #[track_caller]
     pub fn captured(&self) -> CapturedLogs {
         match self.collector.captured() {
-            Ok(logs) => logs.with_test_name(&self.test_name),
+            Ok(logs) => logs
+                .with_test_name(&self.test_name)
+                .with_session(&self.session_path),
             Err(e) => panic!(
                 "logged-test could not read the log of `{}`: {e}",
                 self.test_name
@@ -254,16 +267,46 @@ impl TestLogs {
         }
     }
 
-    /// `captured()` for an assertion: the report it may panic with already
-    /// shows the records, so the tail is not printed again.
+    /// `captured()` for a failing assertion: the report it panics with
+    /// shows the records, so the drop does not print the tail again.
     #[track_caller]
-    fn captured_for_assertion(&self) -> CapturedLogs {
+    fn captured_for_report(&self) -> CapturedLogs {
         let logs = self.captured();
-        self.report_shown.set(true);
+        self.report_shown.store(true, Ordering::Relaxed);
         logs
     }
 
-    /// Whether some record contains `marker`; flushes first. Never panics.
+    /// Runs `check` over the records without copying them when they are all
+    /// in memory, else over a snapshot.
+    fn check<R>(&self, check: impl Fn(&mut dyn Iterator<Item = (log::Level, &str)>) -> R) -> R {
+        let fast = self
+            .collector
+            .check_records(|records| check(&mut records.map(|e| (e.level, &*e.message))));
+        match fast {
+            Some(answer) => answer,
+            None => {
+                let logs = self
+                    .collector
+                    .captured()
+                    .unwrap_or_else(|_| CapturedLogs::new(Vec::new(), self.collector.id(), None));
+                check(&mut logs.records().iter().map(|r| (r.level, r.message.as_str())))
+            }
+        }
+    }
+
+    /// Whether some record matches `matches(level, message)`.
+    fn any(&self, matches: impl Fn(log::Level, &str) -> bool) -> bool {
+        self.check(|records| {
+            for (level, message) in records {
+                if matches(level, message) {
+                    return true;
+                }
+            }
+            false
+        })
+    }
+
+    /// Whether some record contains `marker`. Never panics.
     ///
     /// # Examples
     ///
@@ -274,11 +317,11 @@ impl TestLogs {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     pub fn contains(&self, marker: &str) -> bool {
-        self.collector.captured().is_ok_and(|l| l.contains(marker))
+        self.any(|_, message| message.contains(marker))
     }
 
-    /// How many records contain `marker`; flushes first. Never panics (0 if
-    /// the log cannot be read).
+    /// How many records contain `marker`. Never panics (0 if the log cannot
+    /// be read).
     ///
     /// # Examples
     ///
@@ -290,10 +333,10 @@ impl TestLogs {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     pub fn count(&self, marker: &str) -> usize {
-        self.collector.captured().map_or(0, |l| l.count(marker))
+        self.check(|records| records.filter(|(_, m)| m.contains(marker)).count())
     }
 
-    /// [`CapturedLogs::assert_contains`] after a forced flush.
+    /// [`CapturedLogs::assert_contains`] on what was captured so far.
     ///
     /// # Panics
     ///
@@ -309,11 +352,12 @@ impl TestLogs {
     /// ```
     #[track_caller]
     pub fn assert_contains(&self, marker: &str) {
-        self.captured_for_assertion().assert_contains(marker);
-        self.report_shown.set(false);
+        if !(self.contains(marker)) {
+            self.captured_for_report().assert_contains(marker);
+        }
     }
 
-    /// [`CapturedLogs::assert_not_contains`] after a forced flush.
+    /// [`CapturedLogs::assert_not_contains`] on what was captured so far.
     ///
     /// # Panics
     ///
@@ -328,11 +372,12 @@ impl TestLogs {
     /// ```
     #[track_caller]
     pub fn assert_not_contains(&self, marker: &str) {
-        self.captured_for_assertion().assert_not_contains(marker);
-        self.report_shown.set(false);
+        if self.contains(marker) {
+            self.captured_for_report().assert_not_contains(marker);
+        }
     }
 
-    /// [`CapturedLogs::assert_in_order`] after a forced flush.
+    /// [`CapturedLogs::assert_in_order`] on what was captured so far.
     ///
     /// # Panics
     ///
@@ -349,11 +394,13 @@ impl TestLogs {
     /// ```
     #[track_caller]
     pub fn assert_in_order(&self, markers: &[&str]) {
-        self.captured_for_assertion().assert_in_order(markers);
-        self.report_shown.set(false);
+        let logs = self.captured();
+        self.report_shown.store(true, Ordering::Relaxed);
+        logs.assert_in_order(markers);
+        self.report_shown.store(false, Ordering::Relaxed);
     }
 
-    /// [`CapturedLogs::assert_count`] after a forced flush.
+    /// [`CapturedLogs::assert_count`] on what was captured so far.
     ///
     /// # Panics
     ///
@@ -369,11 +416,12 @@ impl TestLogs {
     /// ```
     #[track_caller]
     pub fn assert_count(&self, marker: &str, expected: usize) {
-        self.captured_for_assertion().assert_count(marker, expected);
-        self.report_shown.set(false);
+        if self.count(marker) != expected {
+            self.captured_for_report().assert_count(marker, expected);
+        }
     }
 
-    /// [`CapturedLogs::assert_logged_at`] after a forced flush.
+    /// [`CapturedLogs::assert_logged_at`] on what was captured so far.
     ///
     /// # Panics
     ///
@@ -389,9 +437,9 @@ impl TestLogs {
     /// ```
     #[track_caller]
     pub fn assert_logged_at(&self, level: log::Level, marker: &str) {
-        self.captured_for_assertion()
-            .assert_logged_at(level, marker);
-        self.report_shown.set(false);
+        if !self.any(|l, message| l == level && message.contains(marker)) {
+            self.captured_for_report().assert_logged_at(level, marker);
+        }
     }
 
     /// Waits until a record containing `marker` is captured or `timeout`
@@ -439,17 +487,17 @@ impl TestLogs {
 
     /// Marks the test failed (its directory is kept and its tail printed).
     pub(crate) fn mark_failed(&self) {
-        self.failed.set(true);
+        self.failed.store(true, Ordering::Relaxed);
     }
 
     /// Marks that a failure report with the records was already shown.
     pub(crate) fn mark_report_shown(&self) {
-        self.report_shown.set(true);
+        self.report_shown.store(true, Ordering::Relaxed);
     }
 
-    fn print_failure(&self, logs: Option<&CapturedLogs>) {
+    fn print_failure(&self, logs: Option<&CapturedLogs>, on_disk: Result<(), LogError>) {
         let mut out = String::new();
-        if !self.report_shown.get() {
+        if !self.report_shown.load(Ordering::Relaxed) {
             if let Some(logs) = logs {
                 out.push_str(&format!(
                     "\n---- captured log of `{}` (logged-test) ----\n",
@@ -458,11 +506,17 @@ impl TestLogs {
                 report::render_records(&mut out, logs.records(), TAIL_RECORDS);
             }
         }
-        out.push_str(&format!(
-            "---- full log: {} (directory kept: {}) ----\n",
-            self.session_path.display(),
-            self.dir_path.display()
-        ));
+        match on_disk {
+            Ok(()) => out.push_str(&format!(
+                "---- full log: {} (directory kept: {}) ----\n",
+                self.session_path.display(),
+                self.dir_path.display()
+            )),
+            Err(e) => out.push_str(&format!(
+                "---- the full log could not be written to {}: {e} ----\n",
+                self.dir_path.display()
+            )),
+        }
         print_to_test_output(&out);
     }
 }
@@ -477,8 +531,18 @@ fn print_to_test_output(text: &str) {
 impl Drop for TestLogs {
     fn drop(&mut self) {
         let panicked = std::thread::panicking();
-        let failed = self.failed.get() || (panicked && !self.expect_panic);
+        let failed = self.failed.load(Ordering::Relaxed) || (panicked && !self.expect_panic);
         drop(self.guard.take());
+        let keep = failed || self.keep;
+        // A failing or kept test's log goes to disk, whole, before anything
+        // is printed about it.
+        let on_disk = if keep {
+            self.collector
+                .open_blocking()
+                .and_then(|()| self.collector.wait_for_empty_blocking())
+        } else {
+            Ok(())
+        };
         let wants_manifest = env::settings().is_ok_and(|s| s.dir.is_some());
         let logs = if failed || wants_manifest {
             self.collector.captured().ok()
@@ -486,37 +550,119 @@ impl Drop for TestLogs {
             None
         };
         if failed {
-            self.print_failure(logs.as_ref());
+            self.print_failure(logs.as_ref(), on_disk.clone());
         }
         if wants_manifest {
-            manifest::append(&self.test_name, &self.session_path, failed, logs.as_ref());
+            let log = (keep && on_disk.is_ok()).then_some(self.session_path.as_path());
+            manifest::append(&self.test_name, log, failed, logs.as_ref());
         }
         // A clone of the collector handed to a thread that is still running
         // must not keep writing into a directory about to be removed, nor
-        // keep its registry entry and thread past the test.
+        // keep its registry entry past the test.
         self.collector.shutdown();
-        if failed || self.keep {
-            if let Some(dir) = self.dir.take() {
-                let _ = dir.keep();
-            }
-            if !failed {
-                print_to_test_output(&format!("logged-test: kept {}\n", self.dir_path.display()));
-            }
+        if !keep && !self.collector.is_in_memory() {
+            // `remove_dir_all` does not follow symlinks planted inside.
+            let _ = std::fs::remove_dir_all(&self.dir_path);
         }
+        if keep && !failed && on_disk.is_ok() {
+            print_to_test_output(&format!("logged-test: kept {}\n", self.dir_path.display()));
+        }
+        self.collector.release();
+        release_dir(&self.dir_path);
     }
 }
 
-/// A temp-dir builder whose directories only the user can read (0700):
-/// logs can hold secrets, and `/tmp` is shared.
-fn private_dir_builder(prefix: &str) -> tempfile::Builder<'_, 'static> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(prefix);
+/// Test directories planned by live `TestLogs` of this process, so two of
+/// the same name never share one.
+static CLAIMED: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+
+/// Plans the directory of the test `stem`:
+/// `<base>/<test binary>/<stem>`, with a numeric suffix if a live
+/// `TestLogs` of this process already has that name. Nothing is created.
+fn claim_dir(base: &Option<PathBuf>, stem: &str) -> Result<PathBuf, LogError> {
+    let parent = match base {
+        Some(dir) => std::path::absolute(dir)
+            .map_err(|e| LogError::io(dir, e))?
+            .join(binary_name()),
+        None => default_base().join(binary_name()),
+    };
+    let mut claimed = CLAIMED.lock().unwrap_or_else(PoisonError::into_inner);
+    let claimed = claimed.get_or_insert_with(HashSet::new);
+    let mut dir = parent.join(stem);
+    let mut n = 2;
+    while claimed.contains(&dir) {
+        dir = parent.join(format!("{stem}.{n}"));
+        n += 1;
+    }
+    claimed.insert(dir.clone());
+    Ok(dir)
+}
+
+fn release_dir(dir: &Path) {
+    if let Some(claimed) = CLAIMED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_mut()
+    {
+        claimed.remove(dir);
+    }
+}
+
+/// Where kept logs go without `LOGGED_TEST_DIR`: `tmp/logged-test` in the
+/// target directory of the running test binary (`target/debug/deps/x` ->
+/// `target/tmp/logged-test`, cargo's `CARGO_TARGET_TMPDIR`), else the
+/// system temp dir.
+fn default_base() -> &'static Path {
+    static BASE: OnceLock<PathBuf> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let exe = std::env::current_exe().ok();
+        let target = exe.as_deref().and_then(|exe| {
+            let deps = exe.parent()?;
+            (deps.file_name()? == "deps").then_some(deps.parent()?.parent()?)
+        });
+        match target {
+            Some(target) => target.join("tmp").join("logged-test"),
+            None => std::env::temp_dir().join(user_dir_name()),
+        }
+    })
+}
+
+/// A per-user name in the shared temp dir, so users never share it.
+fn user_dir_name() -> String {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o700));
+        use std::os::unix::fs::MetadataExt;
+        // Our own process directory is owned by our uid.
+        if let Ok(meta) = std::fs::metadata("/proc/self") {
+            return format!("logged-test-{}", meta.uid());
+        }
     }
-    builder
+    match std::env::var("USER") {
+        Ok(user) => format!("logged-test-{}", file_stem(&user)),
+        Err(_) => "logged-test".to_owned(),
+    }
+}
+
+/// The running test binary's name without cargo's hash (`mytests-0123abcd...` -> `mytests`).
+fn binary_name() -> &'static str {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| {
+        let exe = std::env::current_exe().ok();
+        let stem = exe
+            .as_deref()
+            .and_then(Path::file_stem)
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "tests".to_owned());
+        let name = match stem.rsplit_once('-') {
+            Some((name, hash))
+                if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
+                name.to_owned()
+            }
+            _ => stem,
+        };
+        file_stem(&name)
+    })
 }
 
 /// Turns a test name into a file stem: `tests::it works` -> `tests__it_works`.

@@ -77,6 +77,7 @@ mod record;
 mod report;
 mod routing;
 mod session;
+mod store;
 pub mod thread;
 mod unattributed;
 

@@ -23,9 +23,9 @@ use std::time::SystemTime;
 use crate::dispatcher::{self, Sink};
 use crate::error::LogError;
 use crate::message::Message;
-use crate::persister::{Msg, Pending};
 use crate::record::{Entry, Text};
 use crate::routing;
+use crate::store::Core;
 use crate::unattributed;
 
 /// Deeper than this, a record logged while formatting another record is
@@ -197,10 +197,10 @@ fn record_entry(record: &log::Record<'_>, depth: u8) -> Entry {
     entry(record.level(), target_of(record), message)
 }
 
-/// Sends `entry` to `sink`. If the collector is gone, the undelivered
-/// message reports the record as unattributed when it is dropped.
+/// Hands `entry` to `sink`'s collector. If the collector was shut down,
+/// the record is reported as unattributed instead.
 pub(crate) fn deliver(sink: &Sink, entry: Entry) {
-    let _ = sink.tx.send(Msg::Line(Pending::new(entry)));
+    Core::push(&sink.core, entry);
 }
 
 impl log::Log for Dispatcher {

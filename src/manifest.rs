@@ -13,7 +13,7 @@ use crate::captured::CapturedLogs;
 /// Name of the manifest file in `LOGGED_TEST_DIR`.
 pub const MANIFEST_FILE: &str = "manifest.jsonl";
 
-pub(crate) fn append(test: &str, log: &Path, failed: bool, logs: Option<&CapturedLogs>) {
+pub(crate) fn append(test: &str, log: Option<&Path>, failed: bool, logs: Option<&CapturedLogs>) {
     let Ok(settings) = crate::env::settings() else {
         return;
     };
@@ -31,7 +31,7 @@ pub(crate) fn append(test: &str, log: &Path, failed: bool, logs: Option<&Capture
     }
 }
 
-fn render(test: &str, log: &Path, failed: bool, logs: Option<&CapturedLogs>) -> String {
+fn render(test: &str, log: Option<&Path>, failed: bool, logs: Option<&CapturedLogs>) -> String {
     let mut levels = [0usize; 5];
     if let Some(logs) = logs {
         for record in logs.records() {
@@ -40,8 +40,14 @@ fn render(test: &str, log: &Path, failed: bool, logs: Option<&CapturedLogs>) -> 
     }
     let mut line = String::from("{\"test\":");
     push_json_string(&mut line, test);
-    line.push_str(",\"log\":");
-    push_json_string(&mut line, &log.to_string_lossy());
+    // A passing test whose log was not kept has no file to point at.
+    match log {
+        Some(log) => {
+            line.push_str(",\"log\":");
+            push_json_string(&mut line, &log.to_string_lossy());
+        }
+        None => line.push_str(",\"log\":null,\"log_note\":\"not kept: the test passed\""),
+    }
     let outcome = if failed { "failed" } else { "passed" };
     let records = logs.map_or(0, CapturedLogs::len);
     let _ = write!(
@@ -77,7 +83,7 @@ mod should {
 
     #[test]
     fn escape_json() {
-        let line = render("a\"b\\c\n", Path::new("/x.log"), true, None);
+        let line = render("a\"b\\c\n", Some(Path::new("/x.log")), true, None);
         assert_eq!(
             line,
             "{\"test\":\"a\\\"b\\\\c\\n\",\"log\":\"/x.log\",\"outcome\":\"failed\",\"records\":0,\"levels\":{\"error\":0,\"warn\":0,\"info\":0,\"debug\":0,\"trace\":0}}\n"

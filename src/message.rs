@@ -43,6 +43,16 @@ impl Message {
     }
 }
 
+impl Message {
+    /// Heap bytes this message owns.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match self {
+            Message::Heap(text) => text.capacity(),
+            Message::Static(_) | Message::Inline { .. } => 0,
+        }
+    }
+}
+
 impl Deref for Message {
     type Target = str;
 

@@ -1,10 +1,15 @@
-//! The background thread of one collector: it owns the files.
+//! The persister: one background OS thread for the whole process, the only
+//! writer of every collector's files.
 //!
-//! Messages arrive on one unbounded channel in the order they were sent, so a
-//! record is written to the session that was current when it entered the
-//! queue (see the crate docs, "Sessions and generations"). The writer is
-//! buffered and flushed to the OS whenever the queue runs empty, so a crash
-//! loses at most what was still queued.
+//! A collector's records and controls wait in its own queue (see `store`);
+//! the first item of a batch puts the collector in the persister's inbox,
+//! and the persister takes the whole batch at once. It writes the batch in
+//! order, so a record lands in the session that was current when it entered
+//! the queue. Writes are buffered and handed to the OS whenever the inbox
+//! runs empty, so a crash loses at most what was still queued.
+//!
+//! The same thread opens the harness's directories in the background: a
+//! test still running [`OPEN_AFTER`] after it started gets its log on disk.
 #![cfg_attr(
     not(test),
     deny(
@@ -15,293 +20,458 @@
     )
 )]
 
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, Seek as _, Write as _};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, TryRecvError};
+use crossbeam_channel::{Receiver, RecvTimeoutError};
 use tokio::sync::mpsc;
 
 use crate::error::LogError;
-use crate::record::{Entry, LogLine};
+use crate::record::{CapturedRecord, Entry, LogLine};
 use crate::session;
+use crate::store::{Control, Core, CreateDir, Held, Item, Mode, SPILL_BYTES, Segment, WORK, Work};
 
 const BUFFER_BYTES: usize = 64 * 1024;
-/// Handles kept open for reading back the newest segments; older ones are
-/// reopened by path, so a collector with thousands of sessions does not run
-/// out of file descriptors.
-const OPEN_SEGMENTS: usize = 8;
+/// A harness collector still in memory this long after it was created is
+/// written to disk, so a test that hangs or crashes leaves its log behind.
+pub(crate) const OPEN_AFTER: Duration = Duration::from_millis(100);
+/// Records formatted per lock of the store when writing out what was held
+/// in memory, so loggers of that collector wait at most that long.
+const CHUNK: usize = 512;
 
-/// A reply channel: blocking callers wait on crossbeam, async callers await tokio.
-#[derive(Debug)]
-pub(crate) enum Ack<T> {
-    Blocking(crossbeam_channel::Sender<T>),
-    Async(tokio::sync::oneshot::Sender<T>),
+/// Harness collectors to open once their deadline passes, oldest first.
+static DEADLINES: Mutex<VecDeque<(Instant, Weak<Core>)>> = Mutex::new(VecDeque::new());
+
+/// Starts the persister thread, once per process.
+pub(crate) fn start() {
+    WORK.get_or_init(|| {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        std::thread::Builder::new()
+            .name("logged-test-persister".into())
+            .spawn(move || Persister::default().run(&rx))
+            .ok()
+            .map(|_| tx)
+    });
 }
 
-impl<T> Ack<T> {
-    fn send(self, value: T) {
-        // The caller may have given up waiting (a cancelled future); fine.
-        match self {
-            Ack::Blocking(tx) => {
-                let _ = tx.send(value);
+/// Opens `core`'s log on disk if it is still in memory after [`OPEN_AFTER`].
+pub(crate) fn open_later(core: &Arc<Core>) {
+    let mut deadlines = DEADLINES.lock().unwrap_or_else(PoisonError::into_inner);
+    let wake = deadlines.is_empty();
+    deadlines.push_back((Instant::now() + OPEN_AFTER, Arc::downgrade(core)));
+    drop(deadlines);
+    if wake {
+        if let Some(tx) = crate::store::inbox() {
+            let _ = tx.send(Work::Tick);
+        }
+    }
+}
+
+#[derive(Default)]
+struct Persister {
+    writers: HashMap<u64, Writer>,
+}
+
+impl Persister {
+    fn run(mut self, rx: &Receiver<Work>) {
+        loop {
+            let next = DEADLINES
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .front()
+                .map(|(at, _)| *at);
+            let work = match next {
+                Some(at) => rx.recv_deadline(at),
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            match work {
+                Ok(work) => self.handle(work),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
             }
-            Ack::Async(tx) => {
-                let _ = tx.send(value);
+            while let Ok(work) = rx.try_recv() {
+                self.handle(work);
+            }
+            open_due();
+            if rx.is_empty() {
+                for writer in self.writers.values_mut() {
+                    writer.flush_buffer();
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, work: Work) {
+        let Work::Ready(core) = work else { return };
+        let id = core.id;
+        // A fault here must not stop the thread every collector relies on:
+        // the collector at fault loses its writer (its waiters are answered
+        // with `PersisterGone` as their acks drop), the others go on.
+        let done = catch_unwind(AssertUnwindSafe(|| self.process(&core)));
+        if done.is_err() {
+            self.writers.remove(&id);
+        }
+    }
+
+    fn process(&mut self, core: &Arc<Core>) {
+        let items = {
+            let mut store = core.lock();
+            store.scheduled = false;
+            std::mem::take(&mut store.queue)
+        };
+        let mut items = items.into_iter();
+        while let Some(item) = items.next() {
+            match item {
+                Item::Line(entry) => self.writer(core).write(entry),
+                Item::Control(Control::Open(ack)) => {
+                    let result = self.open(core);
+                    if let Some(ack) = ack {
+                        ack.send(result);
+                    }
+                }
+                Item::Control(Control::NewSession(name, ack)) => {
+                    let writer = self.writer(core);
+                    writer.end_batch();
+                    ack.send(writer.new_session(&name));
+                }
+                Item::Control(Control::Flush(ack)) => {
+                    let writer = self.writer(core);
+                    writer.end_batch();
+                    ack.send(writer.flush());
+                }
+                Item::Control(Control::Sync(ack)) => {
+                    self.writer(core).end_batch();
+                    ack.send(());
+                }
+                Item::Control(Control::Shutdown(ack)) => {
+                    if let Some(mut writer) = self.writers.remove(&core.id) {
+                        writer.end_batch();
+                        writer.flush_buffer();
+                    }
+                    // Sealed: nothing follows, but answer anything that did.
+                    items.by_ref().for_each(|item| match item {
+                        Item::Control(control) => control.refuse(),
+                        Item::Line(_) => {}
+                    });
+                    ack.send(());
+                    return;
+                }
+            }
+        }
+        if let Some(writer) = self.writers.get_mut(&core.id) {
+            writer.end_batch();
+        }
+    }
+
+    fn writer(&mut self, core: &Arc<Core>) -> &mut Writer {
+        self.writers
+            .entry(core.id)
+            .or_insert_with(|| Writer::new(Arc::clone(core)))
+    }
+
+    /// Creates the directory if needed, writes what was held in memory and
+    /// opens the current session.
+    fn open(&mut self, core: &Arc<Core>) -> Result<PathBuf, LogError> {
+        let writer = self.writer(core);
+        if core.create_dir == CreateDir::Fresh {
+            fresh_private_dir(&core.dir).map_err(|e| LogError::io(&core.dir, e))?;
+        }
+        writer.write_held();
+        Ok(core.dir.clone())
+    }
+}
+
+/// Opens the logs of the harness collectors whose deadline passed.
+fn open_due() {
+    let now = Instant::now();
+    loop {
+        let due = {
+            let mut deadlines = DEADLINES.lock().unwrap_or_else(PoisonError::into_inner);
+            match deadlines.front() {
+                Some((at, _)) if *at <= now => deadlines.pop_front(),
+                _ => None,
+            }
+        };
+        let Some((_, core)) = due else { break };
+        if let Some(core) = core.upgrade() {
+            if core.mode() == Mode::Memory {
+                let _ = Core::open(&core, None);
             }
         }
     }
 }
 
-#[derive(Debug)]
-pub(crate) enum Msg {
-    Line(Pending),
-    Flush(Ack<Result<(), LogError>>),
-    Snapshot(Ack<Result<Vec<Segment>, LogError>>),
-    NewSession(String, Ack<Result<PathBuf, LogError>>),
-    /// A watch, and where to answer whether a record already matches.
-    Watch(Watch, Ack<bool>),
-    Shutdown,
-}
-
-/// A record on its way to the persister. If it is never written (the
-/// collector was dropped and the channel discarded it), dropping it reports
-/// it as unattributed, so no record disappears unseen.
-#[derive(Debug)]
-pub(crate) struct Pending(Option<Entry>);
-
-impl Pending {
-    pub(crate) fn new(entry: Entry) -> Pending {
-        Pending(Some(entry))
+/// Makes `dir` a new empty directory only this user can enter, moving an
+/// older one of the same name (an earlier run's kept log) out of the way.
+fn fresh_private_dir(dir: &Path) -> io::Result<()> {
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent)?;
     }
-}
-
-impl Drop for Pending {
-    fn drop(&mut self) {
-        if let Some(entry) = self.0.take() {
-            crate::unattributed::report(entry, "its collector was dropped");
+    match make_private_dir(dir) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let mut old = dir.as_os_str().to_owned();
+            old.push(format!(".old-{}", std::process::id()));
+            let old = PathBuf::from(old);
+            std::fs::rename(dir, &old)?;
+            // `remove_dir_all` does not follow symlinks inside it.
+            let _ = std::fs::remove_dir_all(&old);
+            make_private_dir(dir)
         }
+        other => other,
     }
 }
 
-/// A waiter for the first record whose message contains `marker`.
-#[derive(Debug)]
-pub(crate) struct Watch {
-    pub(crate) marker: String,
-    pub(crate) notify: Ack<()>,
-    /// Set by the waiter when it stops waiting (found it first, or timed out).
-    pub(crate) cancelled: Arc<AtomicBool>,
-}
-
-impl Watch {
-    /// The waiter gave up (timed out, found it first, or its future was dropped).
-    fn is_abandoned(&self) -> bool {
-        self.cancelled.load(Ordering::Relaxed)
-            || matches!(&self.notify, Ack::Async(tx) if tx.is_closed())
+fn make_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
     }
-}
-
-/// The bytes this collector wrote to one file during one generation.
-///
-/// Ranges come from the file offset after each `O_APPEND` write, so they stay
-/// right when another collector or process appends to the same file. Reading
-/// back goes through the handle, so a deleted or replaced path still reads
-/// what this collector wrote.
-#[derive(Debug, Clone)]
-pub(crate) struct Segment {
-    pub(crate) path: Arc<Path>,
-    /// `None` once the segment is old (see `OPEN_SEGMENTS`).
-    pub(crate) file: Option<Arc<File>>,
-    pub(crate) generation: u64,
-    pub(crate) ranges: Vec<(u64, u64)>,
-}
-
-impl Segment {
-    fn record_write(&mut self, end: u64, len: u64) {
-        let start = end.saturating_sub(len);
-        match self.ranges.last_mut() {
-            Some(last) if last.1 == start => last.1 = end,
-            _ => self.ranges.push((start, end)),
-        }
-    }
-}
-
-/// State the collector reads without asking the thread.
-#[derive(Debug, Default)]
-pub(crate) struct Shared {
-    pub(crate) generation: AtomicU64,
-    pub(crate) session_path: Mutex<Option<PathBuf>>,
-    pub(crate) ui_missed: AtomicU64,
-    pub(crate) write_failures: AtomicU64,
+    builder.create(dir)
 }
 
 struct Output {
     path: Arc<Path>,
     file: Arc<File>,
-    /// Index of this output's segment in `Persister::segments`.
-    segment: usize,
+    /// Index in `Writer::spilled` of the segment this output's spilled
+    /// records go to, once memory is full.
+    spill: Option<usize>,
 }
 
-pub(crate) struct Persister {
-    collector_id: u64,
-    log_dir: PathBuf,
-    shared: Arc<Shared>,
+/// One collector's files, owned by the persister thread.
+struct Writer {
+    core: Arc<Core>,
     ui: Option<mpsc::Sender<LogLine>>,
     /// The UI receiver was dropped: every later record is a UI miss.
     ui_closed: bool,
     out: Option<Output>,
     /// The file records go to: the pre-session file, then the current session's.
     current_path: PathBuf,
-    /// Set when reopening `current_path` failed; retried after the next flush
-    /// or session switch rather than on every record.
+    /// Set when reopening `current_path` failed; retried after the next
+    /// flush or session switch rather than on every record.
     reopen_failed: bool,
     generation: u64,
-    segments: Vec<Segment>,
     pending_error: Option<LogError>,
-    watches: Vec<Watch>,
     line: String,
-    /// Formatted records not yet handed to the OS.
+    /// Formatted records not yet handed to the OS, and where each ends.
     buffer: Vec<u8>,
+    ends: Vec<usize>,
+    /// Where in `buffer` the records start that are not kept in memory.
+    spill_from: Option<usize>,
+    /// A write stopped inside a record: the next one starts a new line.
+    broken_line: bool,
+    /// Written records on their way into the store's memory.
+    done: Vec<Held>,
+    done_bytes: usize,
+    /// Memory is full: later records are read back from their files.
+    full: bool,
+    spilled: Vec<Segment>,
+    spilled_changed: bool,
 }
 
-impl Persister {
-    pub(crate) fn new(
-        collector_id: u64,
-        log_dir: PathBuf,
-        shared: Arc<Shared>,
-        ui: Option<mpsc::Sender<LogLine>>,
-    ) -> Persister {
-        Persister {
-            collector_id,
-            current_path: log_dir.join(session::PRE_SESSION_FILE),
+impl Writer {
+    fn new(core: Arc<Core>) -> Writer {
+        let ui = core
+            .ui
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let (full, generation) = {
+            let store = core.lock();
+            (store.bytes >= SPILL_BYTES, store.generation)
+        };
+        Writer {
+            current_path: core.dir.join(session::PRE_SESSION_FILE),
             reopen_failed: false,
-            log_dir,
-            shared,
             ui,
             ui_closed: false,
             out: None,
-            generation: 0,
-            segments: Vec::new(),
+            generation,
             pending_error: None,
-            watches: Vec::new(),
             line: String::with_capacity(256),
             buffer: Vec::with_capacity(BUFFER_BYTES),
-        }
-    }
-
-    pub(crate) fn run(mut self, rx: Receiver<Msg>) {
-        loop {
-            let msg = match rx.try_recv() {
-                Ok(msg) => msg,
-                Err(TryRecvError::Empty) => {
-                    self.flush_buffer();
-                    match rx.recv() {
-                        Ok(msg) => msg,
-                        Err(_) => break,
-                    }
-                }
-                Err(TryRecvError::Disconnected) => break,
-            };
-            if let Msg::Shutdown = msg {
-                // Anything that raced with the drop is still this collector's.
-                while let Ok(late) = rx.try_recv() {
-                    self.handle(late);
-                }
-                break;
-            }
-            self.handle(msg);
-        }
-        self.flush_buffer();
-    }
-
-    fn handle(&mut self, msg: Msg) {
-        match msg {
-            Msg::Line(mut pending) => {
-                if let Some(entry) = pending.0.take() {
-                    self.write(entry);
-                }
-            }
-            Msg::Flush(ack) => ack.send(self.flush()),
-            Msg::Snapshot(ack) => {
-                // Errors stay pending for the next `wait_for_empty`: what was
-                // written can still be read back through the held handles.
-                self.flush_buffer();
-                self.check_in_place();
-                ack.send(Ok(self.segments.clone()));
-            }
-            Msg::NewSession(name, ack) => ack.send(self.new_session(&name)),
-            Msg::Watch(watch, answer) => answer.send(self.add_watch(watch)),
-            Msg::Shutdown => {}
+            ends: Vec::new(),
+            spill_from: None,
+            broken_line: false,
+            done: Vec::new(),
+            done_bytes: 0,
+            full,
+            spilled: Vec::new(),
+            spilled_changed: false,
+            core,
         }
     }
 
     fn write(&mut self, entry: Entry) {
-        if self.out.is_none() && !self.reopen_failed {
-            self.reopen_failed = !self.open(self.current_path.clone(), self.generation);
-        }
-        if self.out.is_some() {
-            self.line.clear();
-            entry.write_to(&mut self.line);
-            self.buffer.extend_from_slice(self.line.as_bytes());
-            if self.buffer.len() >= BUFFER_BYTES {
-                self.flush_buffer();
-            }
-        } else {
-            self.shared.write_failures.fetch_add(1, Ordering::Relaxed);
-        }
+        let generation = self.generation;
+        self.format(&entry);
         self.send_to_ui(&entry);
-        if !self.watches.is_empty() {
-            self.notify_watches(&entry.message);
+        if self.full {
+            return;
+        }
+        let bytes = Held::bytes(&entry);
+        self.done_bytes += bytes;
+        self.done.push(Held { entry, generation });
+    }
+
+    /// Formats `entry` into the buffer of the current output.
+    fn format(&mut self, entry: &Entry) {
+        if self.out.is_none() && !self.reopen_failed {
+            self.reopen_failed = !self.open_output(self.current_path.clone());
+        }
+        if self.out.is_none() {
+            self.core
+                .stats
+                .write_failures
+                .fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if self.full && self.spill_from.is_none() {
+            self.spill_from = Some(self.buffer.len());
+        }
+        self.line.clear();
+        entry.write_to(&mut self.line);
+        self.buffer.extend_from_slice(self.line.as_bytes());
+        self.ends.push(self.buffer.len());
+        if self.buffer.len() >= BUFFER_BYTES {
+            self.flush_buffer();
         }
     }
 
-    /// Returns true if a record already written matches `watch`; otherwise
-    /// registers it, and records queued after it are checked as they arrive.
-    fn add_watch(&mut self, watch: Watch) -> bool {
-        self.flush_buffer();
-        let found = read_segments(&self.segments).is_ok_and(|records| {
-            records
+    /// Moves the records written since the last call into the store's
+    /// memory; past [`SPILL_BYTES`], later records stay only on disk.
+    fn end_batch(&mut self) {
+        if self.done.is_empty() && !self.spilled_changed {
+            return;
+        }
+        if self.spilled_changed {
+            // Spilled ranges are complete only once the buffer is written.
+            self.flush_buffer();
+        }
+        let mut store = self.core.lock();
+        store.bytes += self.done_bytes;
+        store.records.extend(self.done.drain(..));
+        if self.spilled_changed {
+            store.spilled.clone_from(&self.spilled);
+            store.full = true;
+            self.spilled_changed = false;
+        }
+        let full = store.bytes >= SPILL_BYTES;
+        drop(store);
+        self.done_bytes = 0;
+        if full && !self.full {
+            self.full = true;
+            self.start_spill_segment();
+        }
+    }
+
+    /// Writes the records the store held in memory, each to the file of
+    /// its session, and switches to the current session.
+    fn write_held(&mut self) {
+        let (sessions, generation) = {
+            let store = self.core.lock();
+            (store.sessions.clone(), store.generation)
+        };
+        let path_of = |generation: u64| match generation {
+            0 => Some(self.core.dir.join(session::PRE_SESSION_FILE)),
+            g => sessions
                 .iter()
-                .any(|r| r.message.contains(watch.marker.as_str()))
-        });
-        if !found {
-            self.watches.retain(|w| !w.is_abandoned());
-            self.watches.push(watch);
+                .find(|(s, _)| *s == g)
+                .map(|(_, name)| self.core.dir.join(name)),
+        };
+        let paths: Vec<(u64, PathBuf)> = std::iter::once(0)
+            .chain(sessions.iter().map(|(g, _)| *g))
+            .filter_map(|g| path_of(g).map(|p| (g, p)))
+            .collect();
+        let mut next = 0;
+        loop {
+            let store = self.core.lock();
+            let chunk: Vec<(u64, String)> = store
+                .records
+                .iter()
+                .skip(next)
+                .take(CHUNK)
+                .map(|held| {
+                    let mut line = String::new();
+                    held.entry.write_to(&mut line);
+                    (held.generation, line)
+                })
+                .collect();
+            drop(store);
+            if chunk.is_empty() {
+                break;
+            }
+            next += chunk.len();
+            for (generation, line) in chunk {
+                if generation != self.generation || self.out.is_none() {
+                    self.switch_to(generation, &paths);
+                }
+                if self.out.is_some() {
+                    self.buffer.extend_from_slice(line.as_bytes());
+                    self.ends.push(self.buffer.len());
+                    if self.buffer.len() >= BUFFER_BYTES {
+                        self.flush_buffer();
+                    }
+                } else {
+                    self.core
+                        .stats
+                        .write_failures
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+            }
         }
-        found
+        // The current session's file exists from now on, even if empty.
+        if generation != self.generation || self.out.is_none() {
+            self.switch_to(generation, &paths);
+        }
+        self.flush_buffer();
+        self.end_batch();
     }
 
-    fn notify_watches(&mut self, message: &str) {
-        let watches = std::mem::take(&mut self.watches);
-        for watch in watches {
-            if watch.is_abandoned() {
-                continue;
-            }
-            if message.contains(watch.marker.as_str()) {
-                watch.notify.send(());
-            } else {
-                self.watches.push(watch);
+    fn switch_to(&mut self, generation: u64, paths: &[(u64, PathBuf)]) {
+        self.flush_buffer();
+        self.generation = generation;
+        if let Some((_, path)) = paths.iter().find(|(g, _)| *g == generation) {
+            self.current_path = path.clone();
+            self.out = None;
+            self.reopen_failed = !self.open_output(path.clone());
+            if generation > 0 && !self.reopen_failed {
+                self.publish_session(path);
             }
         }
+    }
+
+    fn publish_session(&self, path: &Path) {
+        *self
+            .core
+            .stats
+            .session_path
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(path.to_path_buf());
     }
 
     fn send_to_ui(&mut self, entry: &Entry) {
         let Some(ui) = &self.ui else {
             if self.ui_closed {
-                self.shared.ui_missed.fetch_add(1, Ordering::Relaxed);
+                self.core.stats.ui_missed.fetch_add(1, Ordering::Relaxed);
             }
             return;
         };
-        match ui.try_send(entry.to_log_line(self.collector_id, self.generation)) {
+        match ui.try_send(entry.to_log_line(self.core.id, self.generation)) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
-                self.shared.ui_missed.fetch_add(1, Ordering::Relaxed);
+                self.core.stats.ui_missed.fetch_add(1, Ordering::Relaxed);
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {
                 // Nobody will read again: stop building lines for the UI.
-                self.shared.ui_missed.fetch_add(1, Ordering::Relaxed);
+                self.core.stats.ui_missed.fetch_add(1, Ordering::Relaxed);
                 self.ui = None;
                 self.ui_closed = true;
             }
@@ -315,58 +485,64 @@ impl Persister {
         }
     }
 
-    /// Hands the buffered records to the OS (`write` with `O_APPEND`),
-    /// noting where each write landed.
+    /// Hands the buffered records to the OS (`write` with `O_APPEND`).
+    /// A write that stops inside a record loses that record and the ones
+    /// after it (counted as records), and the next write starts on a new
+    /// line, so no later record is merged into the cut one.
     fn flush_buffer(&mut self) {
         if self.buffer.is_empty() {
             return;
         }
         let Some(out) = &self.out else {
             self.buffer.clear();
+            self.ends.clear();
+            self.spill_from = None;
             return;
         };
-        let mut written = 0;
-        let mut error = None;
-        while written < self.buffer.len() {
-            let chunk = self.buffer.get(written..).unwrap_or_default();
-            match (&*out.file).write(chunk) {
-                Ok(0) => {
-                    error = Some(io::Error::from(io::ErrorKind::WriteZero));
-                    break;
-                }
-                Ok(n) => {
-                    written += n;
-                    match (&*out.file).stream_position() {
-                        Ok(end) => {
-                            if let Some(segment) = self.segments.get_mut(out.segment) {
-                                segment.record_write(end, n as u64);
-                            }
-                        }
-                        Err(e) => {
-                            error = Some(e);
-                            break;
-                        }
+        let file = Arc::clone(&out.file);
+        let path = Arc::clone(&out.path);
+        let spill = out.spill;
+        if self.broken_line && write_all(&file, b"\n").0 == 1 {
+            self.broken_line = false;
+        }
+        let (written, error) = if self.broken_line {
+            (0, Some(io::Error::other("could not end a cut record")))
+        } else {
+            write_all(&file, &self.buffer)
+        };
+        // The records written whole, and the end of the last one.
+        let whole = self.ends.iter().take_while(|&&end| end <= written).count();
+        let whole_end = self
+            .ends
+            .get(whole.wrapping_sub(1))
+            .copied()
+            .filter(|_| whole > 0)
+            .unwrap_or(0);
+        if let (Some(from), Some(index)) = (self.spill_from, spill) {
+            if whole_end > from {
+                if let Ok(end) = (&*file).stream_position() {
+                    let start = end.saturating_sub(written as u64);
+                    if let Some(segment) = self.spilled.get_mut(index) {
+                        record_range(segment, start + from as u64, start + whole_end as u64);
+                        self.spilled_changed = true;
                     }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    error = Some(e);
-                    break;
                 }
             }
         }
         if let Some(source) = error {
-            let lost = self
-                .buffer
-                .get(written..)
-                .map_or(0, |rest| rest.iter().filter(|&&b| b == b'\n').count());
-            self.shared
+            let lost = self.ends.len() - whole;
+            self.core
+                .stats
                 .write_failures
                 .fetch_add(lost as u64, Ordering::Relaxed);
-            let path = out.path.to_path_buf();
-            self.fail(LogError::io(path, source));
+            if written != whole_end {
+                self.broken_line = true;
+            }
+            self.fail(LogError::io(path.to_path_buf(), source));
         }
         self.buffer.clear();
+        self.ends.clear();
+        self.spill_from = None;
     }
 
     /// Flushes to the OS and reports the first error since the last report.
@@ -376,7 +552,7 @@ impl Persister {
         self.check_in_place();
         crate::diagnostics::emit(format_args!(
             "[FLUSH] wait_for_empty() completed for LogCollector {} - all logs synced to disk",
-            self.collector_id
+            self.core.id
         ));
         match self.pending_error.take() {
             Some(error) => Err(error),
@@ -390,40 +566,17 @@ impl Persister {
         if let Some(out) = &self.out {
             if let Err(source) = session::still_in_place(&out.path, &out.file) {
                 let path = out.path.to_path_buf();
-                // Reopen on the next record: the file is recreated if the
-                // directory is back, or the error repeats.
                 self.out = None;
                 self.fail(LogError::io(path, source));
             }
         }
     }
 
-    fn close_old_segments(&mut self) {
-        if let Some(old) = self.segments.len().checked_sub(OPEN_SEGMENTS + 1) {
-            if let Some(segment) = self.segments.get_mut(old) {
-                segment.file = None;
-            }
-        }
-    }
-
-    /// Opens `path` as the output for `generation`; records an error on failure.
-    fn open(&mut self, path: PathBuf, generation: u64) -> bool {
+    /// Opens `path` as the output; records an error on failure.
+    fn open_output(&mut self, path: PathBuf) -> bool {
         match session::open_append(&path) {
             Ok(file) => {
-                let path: Arc<Path> = Arc::from(path);
-                let file = Arc::new(file);
-                self.segments.push(Segment {
-                    path: Arc::clone(&path),
-                    file: Some(Arc::clone(&file)),
-                    generation,
-                    ranges: Vec::new(),
-                });
-                self.close_old_segments();
-                self.out = Some(Output {
-                    path,
-                    file,
-                    segment: self.segments.len() - 1,
-                });
+                self.set_output(path, file);
                 true
             }
             Err(source) => {
@@ -433,8 +586,33 @@ impl Persister {
         }
     }
 
+    fn set_output(&mut self, path: PathBuf, file: File) {
+        self.out = Some(Output {
+            path: Arc::from(path),
+            file: Arc::new(file),
+            spill: None,
+        });
+        if self.full {
+            self.start_spill_segment();
+        }
+    }
+
+    /// From now on, records of the current output are read back from it.
+    fn start_spill_segment(&mut self) {
+        let generation = self.generation;
+        if let Some(out) = &mut self.out {
+            self.spilled.push(Segment {
+                path: Arc::clone(&out.path),
+                file: Arc::clone(&out.file),
+                generation,
+                ranges: Vec::new(),
+            });
+            out.spill = Some(self.spilled.len() - 1);
+        }
+    }
+
     fn new_session(&mut self, name: &str) -> Result<PathBuf, LogError> {
-        let path = self.log_dir.join(name);
+        let path = self.core.dir.join(name);
         // The old output is flushed, and dropped only once the new file is
         // open, so a failed switch leaves records flowing to the old session.
         self.flush_buffer();
@@ -445,28 +623,13 @@ impl Persister {
         self.generation += 1;
         self.reopen_failed = false;
         self.current_path = path.clone();
-        let shared_path: Arc<Path> = Arc::from(path.as_path());
-        let file = Arc::new(file);
-        self.segments.push(Segment {
-            path: Arc::clone(&shared_path),
-            file: Some(Arc::clone(&file)),
-            generation: self.generation,
-            ranges: Vec::new(),
-        });
-        self.close_old_segments();
-        self.out = Some(Output {
-            path: shared_path,
-            file,
-            segment: self.segments.len() - 1,
-        });
-        *self
-            .shared
-            .session_path
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(path.clone());
-        self.shared
+        self.set_output(path.clone(), file);
+        self.publish_session(&path);
+        self.core
+            .stats
             .generation
             .store(self.generation, Ordering::Release);
+        self.core.lock().generation = self.generation;
         crate::diagnostics::emit(format_args!(
             "[SESSION] Generation incremented to: {} (from background thread)",
             self.generation
@@ -479,28 +642,40 @@ impl Persister {
     }
 }
 
-/// Reads the records of `segments` back through their file handles.
-pub(crate) fn read_segments(
-    segments: &[Segment],
-) -> Result<Vec<crate::record::CapturedRecord>, LogError> {
+fn record_range(segment: &mut Segment, start: u64, end: u64) {
+    match segment.ranges.last_mut() {
+        Some(last) if last.1 == start => last.1 = end,
+        _ => segment.ranges.push((start, end)),
+    }
+}
+
+/// Writes `bytes`; returns how many were written and the error that
+/// stopped it, if any.
+fn write_all(file: &File, bytes: &[u8]) -> (usize, Option<io::Error>) {
+    let mut written = 0;
+    while written < bytes.len() {
+        let chunk = bytes.get(written..).unwrap_or_default();
+        match (&*file).write(chunk) {
+            Ok(0) => return (written, Some(io::ErrorKind::WriteZero.into())),
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (written, Some(e)),
+        }
+    }
+    (written, None)
+}
+
+/// Reads back the records that are only on disk, through the handles the
+/// persister opened (never by path: a deleted or replaced file reads the same).
+pub(crate) fn read_spilled(segments: &[Segment]) -> Result<Vec<CapturedRecord>, LogError> {
     let mut records = Vec::new();
     let mut bytes = Vec::new();
-    for segment in segments.iter().filter(|s| !s.ranges.is_empty()) {
+    for segment in segments {
         let io_error = |e| LogError::io(segment.path.to_path_buf(), e);
-        let reopened;
-        let file = match &segment.file {
-            Some(file) => &**file,
-            None => {
-                reopened = File::open(&segment.path).map_err(io_error)?;
-                &reopened
-            }
-        };
         for &(start, end) in &segment.ranges {
             bytes.clear();
             bytes.resize(usize::try_from(end - start).unwrap_or(0), 0);
-            read_at(file, &mut bytes, start).map_err(io_error)?;
-            // `from_utf8` checks ASCII a word at a time, the lossy decoder
-            // byte by byte: use it only for bytes that are not UTF-8.
+            read_at(&segment.file, &mut bytes, start).map_err(io_error)?;
             let text = match std::str::from_utf8(&bytes) {
                 Ok(text) => std::borrow::Cow::Borrowed(text),
                 Err(_) => String::from_utf8_lossy(&bytes),

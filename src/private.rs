@@ -99,14 +99,14 @@ pub fn finish<R: TestOutcome>(logs: TestLogs, spec: &TestSpec, result: R) -> R {
         return result;
     }
     if !spec.markers.is_empty() {
-        let captured = logs.captured();
         let missing: Vec<&str> = spec
             .markers
             .iter()
             .copied()
-            .filter(|m| !captured.contains(m))
+            .filter(|m| !logs.contains(m))
             .collect();
         if !missing.is_empty() {
+            let captured = logs.captured();
             let report = captured.report(
                 &format!(
                     "#[logged_test] markers not found in the log: {missing:?} (expected all of {:?})",

@@ -123,6 +123,23 @@ impl Entry {
         );
     }
 
+    /// The record as [`CapturedRecord`], without going through text.
+    pub(crate) fn to_captured(&self, generation: u64) -> CapturedRecord {
+        CapturedRecord {
+            level: self.level,
+            target: self.target.to_string(),
+            message: self.message.to_string(),
+            thread: self.thread.map(str::to_owned),
+            timestamp: self.timestamp,
+            generation,
+        }
+    }
+
+    /// Heap bytes this entry owns (for the memory threshold).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.message.heap_bytes()
+    }
+
     pub(crate) fn to_log_line(&self, collector_id: u64, generation: u64) -> LogLine {
         LogLine {
             level: self.level,

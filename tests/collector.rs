@@ -307,7 +307,7 @@ fn records_sent_after_shutdown_are_unattributed_not_lost() {
     assert_eq!(logged_test::unattributed_count(), before + 1);
     assert!(matches!(
         clone.wait_for_empty_blocking(),
-        Err(LogError::PersisterGone)
+        Err(LogError::CollectorShutDown)
     ));
     let pre = read(dir.path().join(PRE_SESSION_FILE));
     assert!(pre.contains("before-shutdown") && !pre.contains("after-shutdown"));

@@ -1,0 +1,421 @@
+//! The per-collector store: where a record goes the moment it is logged.
+//!
+//! Every collector has one `Core`, shared by the routes that point at it,
+//! the collector handle and the process's persister thread. Its `Store`
+//! (behind the collector's own mutex, never a process-wide one) is either
+//! - in **memory** mode: records are kept in memory and nothing is written;
+//!   the test harness starts here and goes to disk only when that helps; or
+//! - in **disk** mode: records are queued for the persister, which writes them
+//!   to the session file in batches and then keeps them in memory for
+//!   `captured()`, up to [`SPILL_BYTES`]; later records are read back from the
+//!   file through the handle the persister holds.
+//!
+//! Controls (session switch, flush, shutdown) travel in the same queue as
+//! records, so the persister sees them in the order they were sent.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::mpsc;
+
+use crate::error::LogError;
+use crate::record::{Entry, LogLine};
+
+/// Records kept in memory per collector before later ones are only on disk.
+pub(crate) const SPILL_BYTES: usize = 8 * 1024 * 1024;
+
+/// A reply channel: blocking callers wait on crossbeam, async callers await tokio.
+#[derive(Debug)]
+pub(crate) enum Ack<T> {
+    Blocking(crossbeam_channel::Sender<T>),
+    Async(tokio::sync::oneshot::Sender<T>),
+}
+
+impl<T> Ack<T> {
+    pub(crate) fn send(self, value: T) {
+        // The caller may have given up waiting (a cancelled future); fine.
+        match self {
+            Ack::Blocking(tx) => {
+                let _ = tx.send(value);
+            }
+            Ack::Async(tx) => {
+                let _ = tx.send(value);
+            }
+        }
+    }
+
+    /// The waiter is gone (an async waiter's future was dropped).
+    fn is_closed(&self) -> bool {
+        matches!(self, Ack::Async(tx) if tx.is_closed())
+    }
+}
+
+/// A record with the generation (session) it belongs to.
+#[derive(Debug)]
+pub(crate) struct Held {
+    pub(crate) entry: Entry,
+    pub(crate) generation: u64,
+}
+
+impl Held {
+    /// What this record costs in memory, for the spill threshold.
+    pub(crate) fn bytes(entry: &Entry) -> usize {
+        std::mem::size_of::<Held>() + entry.heap_bytes()
+    }
+}
+
+/// What the persister does with a collector, in queue order.
+#[derive(Debug)]
+pub(crate) enum Control {
+    /// Create the directory, write the records held in memory, and keep
+    /// writing from now on. Answers with the directory.
+    Open(Option<Ack<Result<PathBuf, LogError>>>),
+    NewSession(String, Ack<Result<PathBuf, LogError>>),
+    Flush(Ack<Result<(), LogError>>),
+    /// Answered once everything queued before it is in memory or on disk.
+    Sync(Ack<()>),
+    /// The last item of a sealed collector: close the files and answer.
+    Shutdown(Ack<()>),
+}
+
+#[derive(Debug)]
+pub(crate) enum Item {
+    Line(Entry),
+    Control(Control),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Memory,
+    Disk,
+}
+
+/// A waiter for the first record whose message contains `marker`.
+#[derive(Debug)]
+pub(crate) struct Watch {
+    pub(crate) marker: String,
+    pub(crate) notify: Ack<()>,
+    /// Set by the waiter when it stops waiting (found it first, or timed out).
+    pub(crate) cancelled: Arc<AtomicBool>,
+}
+
+impl Watch {
+    fn is_abandoned(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed) || self.notify.is_closed()
+    }
+}
+
+/// The bytes one file holds of the records that are no longer in memory.
+#[derive(Debug, Clone)]
+pub(crate) struct Segment {
+    pub(crate) path: Arc<std::path::Path>,
+    pub(crate) file: Arc<std::fs::File>,
+    pub(crate) generation: u64,
+    pub(crate) ranges: Vec<(u64, u64)>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Store {
+    pub(crate) mode: Mode,
+    /// Set by `shutdown`: later records are unattributed.
+    pub(crate) sealed: bool,
+    /// Memory mode: the generation new records get, and the sessions begun.
+    pub(crate) generation: u64,
+    pub(crate) sessions: Vec<(u64, String)>,
+    /// Records in memory, oldest first. In disk mode, only written ones.
+    pub(crate) records: VecDeque<Held>,
+    pub(crate) bytes: usize,
+    /// Disk mode: memory is full, later records are only in `spilled`.
+    pub(crate) full: bool,
+    pub(crate) spilled: Vec<Segment>,
+    /// Disk mode: items for the persister.
+    pub(crate) queue: Vec<Item>,
+    /// The persister has been told about `queue`.
+    pub(crate) scheduled: bool,
+    pub(crate) watches: Vec<Watch>,
+}
+
+/// Counters and state read without the store lock.
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    pub(crate) generation: AtomicU64,
+    pub(crate) session_path: Mutex<Option<PathBuf>>,
+    pub(crate) ui_missed: AtomicU64,
+    pub(crate) write_failures: AtomicU64,
+}
+
+/// One collector's shared state.
+#[derive(Debug)]
+pub(crate) struct Core {
+    pub(crate) id: u64,
+    store: Mutex<Store>,
+    pub(crate) stats: Stats,
+    /// The log directory: created by the collector (`LogCollector::new`) or
+    /// by the persister when the store first goes to disk (the harness).
+    pub(crate) dir: PathBuf,
+    pub(crate) create_dir: CreateDir,
+    /// The UI channel, taken by the persister when it opens the files.
+    pub(crate) ui: Mutex<Option<mpsc::Sender<LogLine>>>,
+}
+
+/// Who creates the log directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CreateDir {
+    /// It exists already.
+    Exists,
+    /// The persister creates it, private (0700), replacing an older one of
+    /// the same name (a previous run's kept log).
+    Fresh,
+}
+
+/// Work for the persister thread.
+#[derive(Debug)]
+pub(crate) enum Work {
+    /// This collector's queue has items.
+    Ready(Arc<Core>),
+    /// A deadline was added: look at the deadline list again.
+    Tick,
+}
+
+/// The persister's inbox, set once by `persister::start` (which every
+/// collector calls before it can queue anything); `None` if the thread
+/// could not be started.
+pub(crate) static WORK: std::sync::OnceLock<Option<crossbeam_channel::Sender<Work>>> =
+    std::sync::OnceLock::new();
+
+/// Tells the persister that `core` has items.
+pub(crate) fn schedule(core: Arc<Core>) {
+    let core = match inbox() {
+        Some(tx) => match tx.send(Work::Ready(core)) {
+            Ok(()) => return,
+            Err(crossbeam_channel::SendError(Work::Ready(core))) => core,
+            Err(_) => return,
+        },
+        None => core,
+    };
+    // No persister thread could be started: answer every control so no
+    // caller waits forever, and count the records as not written.
+    let items = std::mem::take(&mut core.lock().queue);
+    for item in items {
+        match item {
+            Item::Line(_) => {
+                core.stats.write_failures.fetch_add(1, Ordering::Relaxed);
+            }
+            Item::Control(control) => control.refuse(),
+        }
+    }
+}
+
+pub(crate) fn inbox() -> Option<&'static crossbeam_channel::Sender<Work>> {
+    WORK.get().and_then(Option::as_ref)
+}
+
+impl Control {
+    /// Answers a control that cannot be carried out.
+    pub(crate) fn refuse(self) {
+        match self {
+            Control::Open(ack) => {
+                if let Some(ack) = ack {
+                    ack.send(Err(LogError::PersisterGone));
+                }
+            }
+            Control::NewSession(_, ack) => ack.send(Err(LogError::PersisterGone)),
+            Control::Flush(ack) => ack.send(Err(LogError::PersisterGone)),
+            Control::Sync(ack) | Control::Shutdown(ack) => ack.send(()),
+        }
+    }
+}
+
+impl Core {
+    pub(crate) fn new(
+        id: u64,
+        mode: Mode,
+        dir: PathBuf,
+        create_dir: CreateDir,
+        ui: Option<mpsc::Sender<LogLine>>,
+    ) -> Core {
+        Core {
+            id,
+            dir,
+            create_dir,
+            ui: Mutex::new(ui),
+            store: Mutex::new(Store {
+                mode,
+                sealed: false,
+                generation: 0,
+                sessions: Vec::new(),
+                records: VecDeque::new(),
+                bytes: 0,
+                full: false,
+                spilled: Vec::new(),
+                queue: Vec::new(),
+                scheduled: false,
+                watches: Vec::new(),
+            }),
+            stats: Stats::default(),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Store> {
+        // Every critical section leaves the store consistent (pushes and
+        // swaps), and no user code runs under this lock: recover from poison.
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The hot path: takes this collector's lock only, no I/O.
+    pub(crate) fn push(core: &Arc<Core>, entry: Entry) {
+        let mut store = core.lock();
+        if store.sealed {
+            drop(store);
+            crate::unattributed::report(entry, "its collector was shut down");
+            return;
+        }
+        if !store.watches.is_empty() {
+            store.notify_watches(&entry.message);
+        }
+        let wake = match store.mode {
+            Mode::Memory => {
+                store.bytes += Held::bytes(&entry);
+                let generation = store.generation;
+                store.records.push_back(Held { entry, generation });
+                // Too much to keep in memory: write it out and go on on disk.
+                store.bytes >= SPILL_BYTES && store.go_to_disk(Control::Open(None))
+            }
+            Mode::Disk => store.enqueue(Item::Line(entry)),
+        };
+        drop(store);
+        if wake {
+            schedule(Arc::clone(core));
+        }
+    }
+
+    /// Queues `control` for the persister (switching to disk mode first if
+    /// `open_first`); `Err` if the collector is sealed.
+    pub(crate) fn send(core: &Arc<Core>, control: Control) -> Result<(), Control> {
+        let mut store = core.lock();
+        if store.sealed {
+            return Err(control);
+        }
+        let wake = store.enqueue(Item::Control(control));
+        drop(store);
+        if wake {
+            schedule(Arc::clone(core));
+        }
+        Ok(())
+    }
+
+    /// Goes to disk mode with `Open(ack)`; `Ok(false)` if already on disk.
+    pub(crate) fn open(
+        core: &Arc<Core>,
+        ack: Option<Ack<Result<PathBuf, LogError>>>,
+    ) -> Result<bool, LogError> {
+        let mut store = core.lock();
+        if store.sealed {
+            return Err(LogError::CollectorShutDown);
+        }
+        if store.mode == Mode::Disk {
+            return Ok(false);
+        }
+        let wake = store.go_to_disk(Control::Open(ack));
+        drop(store);
+        if wake {
+            schedule(Arc::clone(core));
+        }
+        Ok(true)
+    }
+
+    /// Seals the store and, if it is on disk, queues the final `Shutdown`.
+    /// Returns whether the persister has to answer.
+    pub(crate) fn seal(core: &Arc<Core>, ack: Ack<()>) -> bool {
+        let mut store = core.lock();
+        if store.sealed {
+            return false;
+        }
+        store.sealed = true;
+        store.watches.clear();
+        if store.mode == Mode::Memory {
+            return false;
+        }
+        let wake = store.enqueue(Item::Control(Control::Shutdown(ack)));
+        drop(store);
+        if wake {
+            schedule(Arc::clone(core));
+        }
+        true
+    }
+
+    pub(crate) fn mode(&self) -> Mode {
+        self.lock().mode
+    }
+
+    /// Memory mode: begins session `name` without touching the disk.
+    pub(crate) fn begin_session_in_memory(&self, name: &str) -> bool {
+        let mut store = self.lock();
+        if store.mode != Mode::Memory || store.sealed {
+            return false;
+        }
+        store.generation += 1;
+        let generation = store.generation;
+        store.sessions.push((generation, name.to_owned()));
+        self.stats.generation.store(generation, Ordering::Release);
+        true
+    }
+
+    /// Registers `watch` unless a record in memory already matches; returns
+    /// whether one did. In disk mode the caller also checks what is queued.
+    pub(crate) fn watch(&self, watch: Watch) -> bool {
+        let mut store = self.lock();
+        let marker = watch.marker.as_str();
+        if store
+            .records
+            .iter()
+            .any(|held| held.entry.message.contains(marker))
+        {
+            return true;
+        }
+        store.watches.retain(|w| !w.is_abandoned());
+        store.watches.push(watch);
+        false
+    }
+}
+
+impl Store {
+    /// Queues `item`; true if the persister must be told.
+    fn enqueue(&mut self, item: Item) -> bool {
+        self.queue.push(item);
+        !std::mem::replace(&mut self.scheduled, true)
+    }
+
+    fn go_to_disk(&mut self, open: Control) -> bool {
+        self.mode = Mode::Disk;
+        self.enqueue(Item::Control(open))
+    }
+
+    fn notify_watches(&mut self, message: &str) {
+        self.watches.retain(|watch| !watch.is_abandoned());
+        let mut i = 0;
+        while i < self.watches.len() {
+            if self
+                .watches
+                .get(i)
+                .is_some_and(|w| message.contains(w.marker.as_str()))
+            {
+                let watch = self.watches.swap_remove(i);
+                watch.notify.send(());
+            } else {
+                i += 1;
+            }
+        }
+    }
+}
