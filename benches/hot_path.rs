@@ -9,6 +9,11 @@
 //! - `end_to_end`: the N calls plus the `wait_for_empty_blocking` that waits
 //!   until all N are written, divided by N.
 //!
+//! `in_test/*` makes the same calls inside a test (`TestLogs`, what
+//! `#[logged_test]` builds), where records stay in memory: the calls are
+//! timed in runs of 10,000, each with a fresh `TestLogs` made and dropped
+//! untimed, so a sample never grows past the in-memory threshold.
+//!
 //! `reference/format_two_args` is the floor under `info_two_args`: the same
 //! `format!` into a `String`, dropped at once, with no logger involved.
 //!
@@ -82,6 +87,22 @@ const CASES: [(&str, Calls); 3] = [
     }),
 ];
 
+/// Times `iters` calls made inside tests, in runs of [`RUN`] calls per test.
+fn in_test(iters: u64, calls: Calls) -> Duration {
+    const RUN: u64 = 10_000;
+    let mut timed = Duration::ZERO;
+    let mut done = 0;
+    while done < iters {
+        let logs = logged_test::TestLogs::new("bench::in_test").expect("test logs");
+        let n = RUN.min(iters - done);
+        let start = Instant::now();
+        calls(logs.collector(), n);
+        timed += start.elapsed();
+        done += n;
+    }
+    timed
+}
+
 fn per_call(c: &mut Criterion) {
     let mut samples = Samples::new();
     let mut group = c.benchmark_group("per_call");
@@ -100,6 +121,19 @@ fn per_call(c: &mut Criterion) {
                 });
             });
         }
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("in_test");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .throughput(Throughput::Elements(1));
+    for (name, calls) in CASES {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| in_test(iters, calls));
+        });
     }
     group.finish();
 

@@ -76,6 +76,9 @@ pub(crate) fn open_later(core: &Arc<Core>) {
 #[derive(Default)]
 struct Persister {
     writers: HashMap<u64, Writer>,
+    /// The emptied queue of the last batch, swapped in for the next one,
+    /// so loggers push into a vector that already has room.
+    spare: Vec<Item>,
 }
 
 impl Persister {
@@ -120,12 +123,21 @@ impl Persister {
     }
 
     fn process(&mut self, core: &Arc<Core>) {
-        let items = {
+        let mut batch = std::mem::take(&mut self.spare);
+        {
             let mut store = core.lock();
             store.scheduled = false;
-            std::mem::take(&mut store.queue)
-        };
-        let mut items = items.into_iter();
+            std::mem::swap(&mut store.queue, &mut batch);
+        }
+        let mut items = batch.drain(..);
+        self.run_batch(core, &mut items);
+        drop(items);
+        if batch.capacity() <= 64 * 1024 {
+            self.spare = batch;
+        }
+    }
+
+    fn run_batch(&mut self, core: &Arc<Core>, items: &mut std::vec::Drain<'_, Item>) {
         while let Some(item) = items.next() {
             match item {
                 Item::Line(entry) => self.writer(core).write(entry),
