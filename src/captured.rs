@@ -184,6 +184,76 @@ impl CapturedLogs {
         self.records.is_empty()
     }
 
+    /// The records for which `matches` is true: any test over the level,
+    /// target, thread, message or session of a record.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log(log::Level::Warn, "disk 91% full");
+    /// collector.log(log::Level::Info, "disk 40% full");
+    /// let logs = collector.captured()?;
+    /// let warnings = logs.matching_where(|r| r.level == log::Level::Warn && r.message.contains("disk"));
+    /// assert_eq!(warnings.count(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn matching_where<'a, F>(&'a self, matches: F) -> impl Iterator<Item = &'a CapturedRecord> + 'a
+    where
+        F: Fn(&CapturedRecord) -> bool + 'a,
+    {
+        self.records.iter().filter(move |r| matches(r))
+    }
+
+    /// How many records `matches` accepts; see [`matching_where`](Self::matching_where).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log(log::Level::Error, "boom");
+    /// collector.log(log::Level::Error, "bang");
+    /// let errors = collector.captured()?.count_where(|r| r.level == log::Level::Error);
+    /// assert_eq!(errors, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn count_where(&self, matches: impl Fn(&CapturedRecord) -> bool) -> usize {
+        self.records.iter().filter(|r| matches(r)).count()
+    }
+
+    /// Asserts that some record is accepted by `matches`; `what` says in
+    /// words what was expected, for the report.
+    ///
+    /// # Panics
+    ///
+    /// When no record is accepted, with the usual report.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// collector.log(log::Level::Warn, "retrying in 5 s");
+    /// collector.captured()?.assert_any("a warning about a retry", |r| {
+    ///     r.level == log::Level::Warn && r.message.starts_with("retrying")
+    /// });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn assert_any(&self, what: &str, matches: impl Fn(&CapturedRecord) -> bool) {
+        if !self.records.iter().any(matches) {
+            self.fail(
+                &format!(
+                    "expected {what}; none of {} records matched",
+                    self.records.len()
+                ),
+                None,
+            );
+        }
+    }
+
     /// The records whose message contains `marker`.
     ///
     /// # Examples

@@ -132,15 +132,19 @@ impl LogCollector {
     /// A collector of the test harness: records stay in memory, and the
     /// directory `planned_dir` is created (fresh and private) only when
     /// something needs the disk, or after the test ran a while.
-    pub(crate) fn in_memory(planned_dir: PathBuf) -> LogCollector {
+    pub(crate) fn in_memory(
+        planned_dir: PathBuf,
+        live: Option<(LevelFilter, &str)>,
+    ) -> LogCollector {
         persister::start();
-        let core = Core::new(
+        let mut core = Core::new(
             dispatcher::next_id(),
             Mode::Memory,
             planned_dir.clone(),
             CreateDir::Fresh,
             None,
         );
+        core.live = live.map(|(level, test)| (level, Box::from(test)));
         let collector = LogCollector::register(core, planned_dir, true);
         persister::open_later(&collector.sink.core);
         collector

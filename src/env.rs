@@ -5,6 +5,7 @@
 //! | `LOGGED_TEST_DIR` | a directory path | per-test directories are created under it (and a `manifest.jsonl` is written there) instead of the system temp dir |
 //! | `LOGGED_TEST_KEEP` | `1`/`0`/`true`/`false` | keep every test's directory, passing or not |
 //! | `LOGGED_TEST_LEVEL` | `off`, `error`, `warn`, `info`, `debug`, `trace` | default capture level of `#[logged_test]` and `TestLogs` (default `trace`) |
+//! | `LOGGED_TEST_LIVE` | `off`, `error`, `warn`, `info`, `debug`, `trace` | print each captured record at this level or above to the real stderr as it happens, prefixed with the test name (default `off`) |
 //! | `LOGGED_TEST_DEBUG` | `1`/`0`/`true`/`false` | print the dispatcher's diagnostics (`[Log] [DISPATCHER] ...`) to stderr |
 //!
 //! Values are read once per process.
@@ -23,6 +24,7 @@ pub(crate) struct Settings {
     pub(crate) keep: bool,
     pub(crate) level: Option<LevelFilter>,
     pub(crate) debug: bool,
+    pub(crate) live: Option<LevelFilter>,
 }
 
 const BOOL_VALUES: &str = "`1`, `0`, `true` or `false`";
@@ -50,16 +52,24 @@ pub(crate) fn parse_level(text: &str) -> Option<LevelFilter> {
     text.trim().parse().ok()
 }
 
+fn level_var(name: &'static str) -> Result<Option<LevelFilter>, LogError> {
+    match var(name) {
+        None => Ok(None),
+        Some(text) if text.trim().is_empty() => Ok(None),
+        Some(text) => match parse_level(&text) {
+            Some(level) => Ok(Some(level)),
+            None => Err(LogError::InvalidEnvVar {
+                name,
+                value: text,
+                expected: LEVEL_VALUES,
+            }),
+        },
+    }
+}
+
 fn read() -> Result<Settings, LogError> {
-    let level = match var("LOGGED_TEST_LEVEL") {
-        None => None,
-        Some(text) if text.trim().is_empty() => None,
-        Some(text) => Some(parse_level(&text).ok_or(LogError::InvalidEnvVar {
-            name: "LOGGED_TEST_LEVEL",
-            value: text,
-            expected: LEVEL_VALUES,
-        })?),
-    };
+    let level = level_var("LOGGED_TEST_LEVEL")?;
+    let live = level_var("LOGGED_TEST_LIVE")?.filter(|l| *l != LevelFilter::Off);
     Ok(Settings {
         dir: std::env::var_os("LOGGED_TEST_DIR")
             .filter(|d| !d.is_empty())
@@ -67,6 +77,7 @@ fn read() -> Result<Settings, LogError> {
         keep: parse_bool("LOGGED_TEST_KEEP")?,
         level,
         debug: parse_bool("LOGGED_TEST_DEBUG")?,
+        live,
     })
 }
 

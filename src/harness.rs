@@ -110,7 +110,8 @@ impl TestLogs {
         };
         crate::session::validate_name(&session_name)?;
         let dir_path = claim_dir(&settings.dir, &stem)?;
-        let collector = Arc::new(LogCollector::in_memory(dir_path.clone()));
+        let live = settings.live.map(|level| (level, test_name));
+        let collector = Arc::new(LogCollector::in_memory(dir_path.clone(), live));
         collector.set_level(
             options
                 .level
@@ -336,6 +337,49 @@ impl TestLogs {
         self.check(|records| records.filter(|(_, m)| m.contains(marker)).count())
     }
 
+    /// How many records `matches` accepts (any test over a
+    /// [`CapturedRecord`](crate::CapturedRecord)). Never panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logs = logged_test::TestLogs::new("docs::count_where")?;
+    /// log::warn!("slow query");
+    /// log::info!("fast query");
+    /// assert_eq!(logs.count_where(|r| r.level <= log::Level::Warn), 1);
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    pub fn count_where(&self, matches: impl Fn(&crate::CapturedRecord) -> bool) -> usize {
+        self.collector
+            .captured()
+            .map_or(0, |logs| logs.count_where(matches))
+    }
+
+    /// [`CapturedLogs::assert_any`] on what was captured so far.
+    ///
+    /// # Panics
+    ///
+    /// When no record is accepted by `matches`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logs = logged_test::TestLogs::new("docs::assert_any")?;
+    /// log::error!("payment 7 declined");
+    /// logs.assert_any("an error about payment 7", |r| {
+    ///     r.level == log::Level::Error && r.message.contains("payment 7")
+    /// });
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    #[track_caller]
+    pub fn assert_any(&self, what: &str, matches: impl Fn(&crate::CapturedRecord) -> bool) {
+        let logs = self.captured();
+        if !logs.records().iter().any(&matches) {
+            self.report_shown.store(true, Ordering::Relaxed);
+            logs.assert_any(what, matches);
+        }
+    }
+
     /// [`CapturedLogs::assert_contains`] on what was captured so far.
     ///
     /// # Panics
@@ -483,6 +527,95 @@ impl TestLogs {
     /// ```
     pub async fn wait_for_async(&self, marker: &str, timeout: Duration) -> bool {
         self.collector.wait_for_async(marker, timeout).await
+    }
+
+    /// Asserting form of [`wait_for`](Self::wait_for): waits until a record
+    /// containing `marker` is captured, and fails with the usual report
+    /// (records so far, the closest one, where the log is) if `timeout`
+    /// passes first.
+    ///
+    /// # Panics
+    ///
+    /// When no record contains `marker` within `timeout`, and on a tokio
+    /// current-thread runtime (use
+    /// [`assert_logged_within_async`](Self::assert_logged_within_async)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let logs = logged_test::TestLogs::new("docs::assert_logged_within")?;
+    /// let server = logged_test::thread::spawn(|| log::info!("listening on 8080"));
+    /// logs.assert_logged_within("listening", Duration::from_secs(10));
+    /// server.join().unwrap();
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    #[track_caller]
+    pub fn assert_logged_within(&self, marker: &str, timeout: Duration) {
+        if !self.collector.wait_for(marker, timeout) {
+            self.fail_waiting(marker, timeout);
+        }
+    }
+
+    /// Async twin of [`assert_logged_within`](Self::assert_logged_within).
+    ///
+    /// # Panics
+    ///
+    /// When no record contains `marker` within `timeout`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), logged_test::LogError> {
+    /// use std::time::Duration;
+    ///
+    /// let logs = logged_test::TestLogs::new("docs::assert_logged_within_async")?;
+    /// tokio::spawn(logs.collector().scope(async { log::info!("task done") }));
+    /// logs.assert_logged_within_async("task done", Duration::from_secs(10)).await;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[track_caller]
+    pub fn assert_logged_within_async(
+        &self,
+        marker: &str,
+        timeout: Duration,
+    ) -> impl std::future::Future<Output = ()> + '_ {
+        // `#[track_caller]` does not reach into an `async fn` body: capture
+        // the caller here and report it in the message.
+        let caller = std::panic::Location::caller();
+        let marker = marker.to_owned();
+        async move {
+            if !self.collector.wait_for_async(&marker, timeout).await {
+                self.fail_waiting_at(&marker, timeout, Some(caller));
+            }
+        }
+    }
+
+    #[track_caller]
+    fn fail_waiting(&self, marker: &str, timeout: Duration) -> ! {
+        self.fail_waiting_at(marker, timeout, None)
+    }
+
+    #[track_caller]
+    fn fail_waiting_at(
+        &self,
+        marker: &str,
+        timeout: Duration,
+        caller: Option<&std::panic::Location<'_>>,
+    ) -> ! {
+        let logs = self.captured_for_report();
+        let at = caller.map_or(String::new(), |c| format!(" (at {c})"));
+        let report = logs.report(
+            &format!(
+                "expected a record containing {marker:?} within {timeout:?}{at}; none of {} did",
+                logs.len()
+            ),
+            Some(marker),
+        );
+        panic!("{report}");
     }
 
     /// Marks the test failed (its directory is kept and its tail printed).

@@ -52,6 +52,7 @@
 //! | `LOGGED_TEST_DIR` | a directory | per-test directories go under it, and each test appends a line to `manifest.jsonl` there |
 //! | `LOGGED_TEST_KEEP` | `1`/`0`/`true`/`false` | keep every test's directory, not only failing ones |
 //! | `LOGGED_TEST_LEVEL` | `off` ... `trace` | default capture level (default `trace`) |
+//! | `LOGGED_TEST_LIVE` | `off` ... `trace` | print each captured record at this level or above to the real stderr as it happens, prefixed with the test name |
 //! | `LOGGED_TEST_DEBUG` | `1`/`0`/`true`/`false` | print the dispatcher's diagnostics to stderr |
 #![deny(missing_docs)]
 // Doctests are built without `--test`, so the `#[test]` fns that examples of

@@ -167,6 +167,9 @@ pub(crate) struct Core {
     pub(crate) create_dir: CreateDir,
     /// The UI channel, taken by the persister when it opens the files.
     pub(crate) ui: Mutex<Option<mpsc::Sender<LogLine>>>,
+    /// `LOGGED_TEST_LIVE`: records at this level or above are also printed,
+    /// as they happen, to the real stderr with this test name.
+    pub(crate) live: Option<(log::LevelFilter, Box<str>)>,
 }
 
 /// Who creates the log directory.
@@ -250,6 +253,7 @@ impl Core {
             dir,
             create_dir,
             ui: Mutex::new(ui),
+            live: None,
             store: Mutex::new(Store {
                 mode,
                 sealed: false,
@@ -273,8 +277,14 @@ impl Core {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The hot path: takes this collector's lock only, no I/O.
+    /// The hot path: takes this collector's lock only, no I/O (but for the
+    /// opt-in live output).
     pub(crate) fn push(core: &Arc<Core>, entry: Entry) {
+        if let Some((level, test)) = &core.live {
+            if entry.level <= *level {
+                print_live(test, &entry);
+            }
+        }
         let mut store = core.lock();
         if store.sealed {
             drop(store);
@@ -388,6 +398,18 @@ impl Core {
         store.watches.push(watch);
         false
     }
+}
+
+/// Writes `entry` to the process's real stderr (not libtest's capture),
+/// so a hanging test shows where it is.
+fn print_live(test: &str, entry: &Entry) {
+    use std::io::Write as _;
+    let mut line = String::with_capacity(64 + test.len() + entry.message.len());
+    line.push('[');
+    line.push_str(test);
+    line.push_str("] ");
+    entry.write_to(&mut line);
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 impl Store {
