@@ -199,7 +199,10 @@ impl CapturedLogs {
     /// assert_eq!(warnings.count(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn matching_where<'a, F>(&'a self, matches: F) -> impl Iterator<Item = &'a CapturedRecord> + 'a
+    pub fn matching_where<'a, F>(
+        &'a self,
+        matches: F,
+    ) -> impl Iterator<Item = &'a CapturedRecord> + 'a
     where
         F: Fn(&CapturedRecord) -> bool + 'a,
     {

@@ -858,7 +858,7 @@ impl LogCollector {
     /// Frees the records held in memory (the harness, once a test is over).
     pub(crate) fn release(&self) {
         let mut store = self.core().lock();
-        store.records = std::collections::VecDeque::new();
+        store.records.clear();
         store.bytes = 0;
     }
 

@@ -167,6 +167,7 @@ fn interned_target(target: &str) -> Arc<str> {
 }
 
 /// Builds the entry the persister will write, on the caller's thread.
+#[inline]
 pub(crate) fn entry(level: log::Level, target: Text, message: Message) -> Entry {
     Entry {
         level,
@@ -192,6 +193,7 @@ fn format_message(args: &std::fmt::Arguments<'_>, depth: u8) -> Message {
     message
 }
 
+#[inline]
 fn record_entry(record: &log::Record<'_>, depth: u8) -> Entry {
     let message = format_message(record.args(), depth);
     entry(record.level(), target_of(record), message)
@@ -199,6 +201,7 @@ fn record_entry(record: &log::Record<'_>, depth: u8) -> Entry {
 
 /// Hands `entry` to `sink`'s collector. If the collector was shut down,
 /// the record is reported as unattributed instead.
+#[inline]
 pub(crate) fn deliver(sink: &Sink, entry: Entry) {
     Core::push(&sink.core, entry);
 }

@@ -22,7 +22,6 @@
     )
 )]
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -72,6 +71,45 @@ impl Held {
     /// What this record costs in memory, for the spill threshold.
     pub(crate) fn bytes(entry: &Entry) -> usize {
         std::mem::size_of::<Held>() + entry.heap_bytes()
+    }
+}
+
+/// Records held in memory, in fixed-size chunks: appending never moves
+/// the records already held (a growing `Vec` would copy them all).
+#[derive(Debug, Default)]
+pub(crate) struct Records {
+    chunks: Vec<Vec<Held>>,
+}
+
+impl Records {
+    const CHUNK: usize = 1024;
+
+    #[inline]
+    pub(crate) fn push(&mut self, held: Held) {
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() < Records::CHUNK => chunk.push(held),
+            _ => {
+                let mut chunk = Vec::with_capacity(Records::CHUNK);
+                chunk.push(held);
+                self.chunks.push(chunk);
+            }
+        }
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Held> {
+        self.chunks.iter().flatten()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.chunks = Vec::new();
+    }
+}
+
+impl Extend<Held> for Records {
+    fn extend<I: IntoIterator<Item = Held>>(&mut self, records: I) {
+        for held in records {
+            self.push(held);
+        }
     }
 }
 
@@ -134,7 +172,7 @@ pub(crate) struct Store {
     pub(crate) generation: u64,
     pub(crate) sessions: Vec<(u64, String)>,
     /// Records in memory, oldest first. In disk mode, only written ones.
-    pub(crate) records: VecDeque<Held>,
+    pub(crate) records: Records,
     pub(crate) bytes: usize,
     /// Disk mode: memory is full, later records are only in `spilled`.
     pub(crate) full: bool,
@@ -259,7 +297,7 @@ impl Core {
                 sealed: false,
                 generation: 0,
                 sessions: Vec::new(),
-                records: VecDeque::new(),
+                records: Records::default(),
                 bytes: 0,
                 full: false,
                 spilled: Vec::new(),
@@ -279,6 +317,7 @@ impl Core {
 
     /// The hot path: takes this collector's lock only, no I/O (but for the
     /// opt-in live output).
+    #[inline]
     pub(crate) fn push(core: &Arc<Core>, entry: Entry) {
         if let Some((level, test)) = &core.live {
             if entry.level <= *level {
@@ -298,7 +337,7 @@ impl Core {
             Mode::Memory => {
                 store.bytes += Held::bytes(&entry);
                 let generation = store.generation;
-                store.records.push_back(Held { entry, generation });
+                store.records.push(Held { entry, generation });
                 // Too much to keep in memory: write it out and go on on disk.
                 store.bytes >= SPILL_BYTES && store.go_to_disk(Control::Open(None))
             }

@@ -147,7 +147,10 @@ fn a_long_test_is_on_disk_before_it_ends() {
     let mut line = String::new();
     while !line.contains("child-ready") {
         line.clear();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "the child ended early");
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "the child ended early"
+        );
     }
     // The child now waits on its stdin; nothing it does asks for the disk.
     // Its log must get there by itself, soon after the test started.
@@ -169,7 +172,11 @@ fn a_long_test_is_on_disk_before_it_ends() {
     let path = on_disk.expect("the running test's log never reached the disk");
     assert!(status.success());
     // It passed and was not kept: its directory is gone again.
-    assert!(!path.exists(), "{} outlived its passing test", path.display());
+    assert!(
+        !path.exists(),
+        "{} outlived its passing test",
+        path.display()
+    );
 }
 
 /// A message of about 300 bytes, some of them on two lines.

@@ -37,7 +37,10 @@ fn shutdown_returns_while_another_thread_keeps_logging() {
     let written: Vec<&str> = text.lines().collect();
     assert!(written.len() > 1000, "{} written", written.len());
     for (i, line) in written.iter().enumerate() {
-        assert!(line.ends_with(&format!(": forwarded-{i}")), "line {i}: {line}");
+        assert!(
+            line.ends_with(&format!(": forwarded-{i}")),
+            "line {i}: {line}"
+        );
     }
     let unattributed = logged_test::unattributed_count() - unattributed_before;
     assert_eq!(
