@@ -17,7 +17,7 @@ use crate::message::Message;
 use crate::persister::{Ack, Msg, Persister, Shared, Watch};
 use crate::record::{LogLine, Text};
 use crate::routing::{self, ScopeGuard};
-use crate::session;
+use crate::session::{self, LogDir};
 
 /// Target of records written with [`LogCollector::log`] and [`LogCollector::log_str`].
 pub const DIRECT_TARGET: &str = "logged_test";
@@ -119,7 +119,8 @@ impl LogCollector {
         let id = dispatcher::next_id();
         let (tx, rx) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared::default());
-        let persister = Persister::new(id, log_dir.clone(), Arc::clone(&shared), ui);
+        let dir = LogDir::open(&log_dir).map_err(|e| LogError::io(&log_dir, e))?;
+        let persister = Persister::new(id, dir, Arc::clone(&shared), ui);
         let handle = std::thread::Builder::new()
             .name(format!("logged-test-persister-{id}"))
             .spawn(move || persister.run(rx))

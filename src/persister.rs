@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 
 use crate::error::LogError;
 use crate::record::{Entry, LogLine};
-use crate::session;
+use crate::session::{self, LogDir};
 
 const BUFFER_BYTES: usize = 64 * 1024;
 /// Handles kept open for reading back the newest segments; older ones are
@@ -146,7 +146,8 @@ struct Output {
 
 pub(crate) struct Persister {
     collector_id: u64,
-    log_dir: PathBuf,
+    /// Every file is opened relative to this handle, never by path.
+    dir: LogDir,
     shared: Arc<Shared>,
     ui: Option<mpsc::Sender<LogLine>>,
     /// The UI receiver was dropped: every later record is a UI miss.
@@ -169,15 +170,15 @@ pub(crate) struct Persister {
 impl Persister {
     pub(crate) fn new(
         collector_id: u64,
-        log_dir: PathBuf,
+        dir: LogDir,
         shared: Arc<Shared>,
         ui: Option<mpsc::Sender<LogLine>>,
     ) -> Persister {
         Persister {
             collector_id,
-            current_path: log_dir.join(session::PRE_SESSION_FILE),
+            current_path: dir.path().join(session::PRE_SESSION_FILE),
             reopen_failed: false,
-            log_dir,
+            dir,
             shared,
             ui,
             ui_closed: false,
@@ -388,7 +389,7 @@ impl Persister {
     /// it was opened, and drops it so the next record reopens the path.
     fn check_in_place(&mut self) {
         if let Some(out) = &self.out {
-            if let Err(source) = session::still_in_place(&out.path, &out.file) {
+            if let Err(source) = self.dir.still_in_place(file_name(&out.path), &out.file) {
                 let path = out.path.to_path_buf();
                 // Reopen on the next record: the file is recreated if the
                 // directory is back, or the error repeats.
@@ -408,7 +409,7 @@ impl Persister {
 
     /// Opens `path` as the output for `generation`; records an error on failure.
     fn open(&mut self, path: PathBuf, generation: u64) -> bool {
-        match session::open_append(&path) {
+        match self.open_in_dir(file_name(&path)) {
             Ok(file) => {
                 let path: Arc<Path> = Arc::from(path);
                 let file = Arc::new(file);
@@ -433,15 +434,31 @@ impl Persister {
         }
     }
 
+    /// Opens `name` in the log directory. If the directory was deleted, a
+    /// directory recreated where it was is used from then on (found without
+    /// following any symlink, see `LogDir::reopen`).
+    fn open_in_dir(&mut self, name: &str) -> io::Result<File> {
+        match self.dir.open_append(name) {
+            Err(error) if self.dir.is_deleted() => match self.dir.reopen() {
+                Ok(dir) => {
+                    self.dir = dir;
+                    self.dir.open_append(name)
+                }
+                Err(_) => Err(error),
+            },
+            other => other,
+        }
+    }
+
     fn new_session(&mut self, name: &str) -> Result<PathBuf, LogError> {
-        let path = self.log_dir.join(name);
+        let path = self.dir.path().join(name);
         // The old output is flushed, and dropped only once the new file is
         // open, so a failed switch leaves records flowing to the old session.
         self.flush_buffer();
         // Records written to a file deleted since the last flush are lost:
         // keep that for the next `wait_for_empty`, whatever this switch does.
         self.check_in_place();
-        let file = session::open_append(&path).map_err(|e| LogError::io(&path, e))?;
+        let file = self.open_in_dir(name).map_err(|e| LogError::io(&path, e))?;
         self.generation += 1;
         self.reopen_failed = false;
         self.current_path = path.clone();
@@ -477,6 +494,13 @@ impl Persister {
         ));
         Ok(path)
     }
+}
+
+/// The file name of a path the persister built as `dir.path().join(name)`.
+fn file_name(path: &Path) -> &str {
+    path.file_name()
+        .and_then(std::ffi::OsStr::to_str)
+        .unwrap_or_default()
 }
 
 /// Reads the records of `segments` back through their file handles.
