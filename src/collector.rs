@@ -262,7 +262,7 @@ impl LogCollector {
         session::validate_name(filename)?;
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.send(Msg::NewSession(filename.to_owned(), Ack::Async(tx)))?;
-        rx.await.map_err(|_| LogError::PersisterGone)?
+        rx.await.map_err(|_| self.stopped())?
     }
 
     /// Blocking twin of [`start_new_session`](Self::start_new_session).
@@ -286,7 +286,7 @@ impl LogCollector {
         session::validate_name(filename)?;
         let (tx, rx) = crossbeam_channel::bounded(1);
         self.send(Msg::NewSession(filename.to_owned(), Ack::Blocking(tx)))?;
-        rx.recv().map_err(|_| LogError::PersisterGone)?
+        rx.recv().map_err(|_| self.stopped())?
     }
 
     /// The session generation: 0 before any session, then +1 for each session
@@ -396,7 +396,7 @@ impl LogCollector {
     pub async fn wait_for_empty(&self) -> Result<(), LogError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.send(Msg::Flush(Ack::Async(tx)))?;
-        rx.await.map_err(|_| LogError::PersisterGone)?
+        rx.await.map_err(|_| self.stopped())?
     }
 
     /// Blocking twin of [`wait_for_empty`](Self::wait_for_empty).
@@ -420,7 +420,7 @@ impl LogCollector {
     pub fn wait_for_empty_blocking(&self) -> Result<(), LogError> {
         let (tx, rx) = crossbeam_channel::bounded(1);
         self.send(Msg::Flush(Ack::Blocking(tx)))?;
-        rx.recv().map_err(|_| LogError::PersisterGone)?
+        rx.recv().map_err(|_| self.stopped())?
     }
 
     /// Flushes, then reads back every record this collector has written, in
@@ -448,7 +448,7 @@ impl LogCollector {
     pub fn captured(&self) -> Result<CapturedLogs, LogError> {
         let (tx, rx) = crossbeam_channel::bounded(1);
         self.send(Msg::Snapshot(Ack::Blocking(tx)))?;
-        let segments = rx.recv().map_err(|_| LogError::PersisterGone)??;
+        let segments = rx.recv().map_err(|_| self.stopped())??;
         let records = crate::persister::read_segments(&segments)?;
         Ok(CapturedLogs::new(records, self.id(), self.session_path()))
     }
@@ -696,7 +696,7 @@ impl LogCollector {
     /// Ends the collector now, as dropping it would: unregisters it, writes
     /// everything sent so far and stops its thread. Later records sent to it
     /// are reported as unattributed, and its fallible methods return
-    /// [`LogError::PersisterGone`]. Idempotent.
+    /// [`LogError::CollectorShutDown`]. Idempotent.
     ///
     /// For owners that cannot be sure they hold the last `Arc` (`TestLogs`
     /// uses it so no thread or registry entry outlives its test).
@@ -726,8 +726,17 @@ impl LogCollector {
         }
     }
 
+    /// Why the persister no longer answers.
+    fn stopped(&self) -> LogError {
+        if self.sink.is_alive() {
+            LogError::PersisterGone
+        } else {
+            LogError::CollectorShutDown
+        }
+    }
+
     fn send(&self, msg: Msg) -> Result<(), LogError> {
-        self.sink.tx.send(msg).map_err(|_| LogError::PersisterGone)
+        self.sink.tx.send(msg).map_err(|_| self.stopped())
     }
 }
 
