@@ -242,7 +242,9 @@ impl Persister {
         if self.out.is_none() && !self.reopen_failed {
             self.reopen_failed = !self.open(self.current_path.clone(), self.generation);
         }
-        if self.out.is_some() {
+        if self.out.is_some() && entry.message.len() >= BUFFER_BYTES {
+            self.write_huge(&entry);
+        } else if self.out.is_some() {
             self.line.clear();
             entry.write_to(&mut self.line);
             self.buffer.extend_from_slice(self.line.as_bytes());
@@ -316,20 +318,47 @@ impl Persister {
         }
     }
 
+    /// Writes a record whose message is bigger than the buffer without
+    /// copying it: the message goes to the file straight from the entry, so
+    /// a huge record costs its caller's string and the entry, nothing more.
+    fn write_huge(&mut self, entry: &Entry) {
+        self.flush_buffer();
+        let mut header = String::new();
+        entry.write_pieces(&mut header, |piece| {
+            if piece.len() >= BUFFER_BYTES {
+                self.flush_buffer();
+                self.write_out(piece);
+            } else {
+                self.buffer.extend_from_slice(piece);
+                if self.buffer.len() >= BUFFER_BYTES {
+                    self.flush_buffer();
+                }
+            }
+        });
+    }
+
     /// Hands the buffered records to the OS (`write` with `O_APPEND`),
     /// noting where each write landed.
     fn flush_buffer(&mut self) {
         if self.buffer.is_empty() {
             return;
         }
+        let mut buffer = std::mem::take(&mut self.buffer);
+        self.write_out(&buffer);
+        buffer.clear();
+        self.buffer = buffer;
+    }
+
+    /// Writes `bytes` to the current output (`write` with `O_APPEND`),
+    /// noting where each write landed.
+    fn write_out(&mut self, bytes: &[u8]) {
         let Some(out) = &self.out else {
-            self.buffer.clear();
             return;
         };
         let mut written = 0;
         let mut error = None;
-        while written < self.buffer.len() {
-            let chunk = self.buffer.get(written..).unwrap_or_default();
+        while written < bytes.len() {
+            let chunk = bytes.get(written..).unwrap_or_default();
             match (&*out.file).write(chunk) {
                 Ok(0) => {
                     error = Some(io::Error::from(io::ErrorKind::WriteZero));
@@ -357,8 +386,7 @@ impl Persister {
             }
         }
         if let Some(source) = error {
-            let lost = self
-                .buffer
+            let lost = bytes
                 .get(written..)
                 .map_or(0, |rest| rest.iter().filter(|&&b| b == b'\n').count());
             self.shared
@@ -367,7 +395,6 @@ impl Persister {
             let path = out.path.to_path_buf();
             self.fail(LogError::io(path, source));
         }
-        self.buffer.clear();
     }
 
     /// Flushes to the OS and reports the first error since the last report.
