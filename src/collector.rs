@@ -17,7 +17,7 @@ use crate::message::Message;
 use crate::persister;
 use crate::record::{Entry, LogLine, Text};
 use crate::routing::{self, ScopeGuard};
-use crate::session;
+use crate::session::{self, LogDir};
 use crate::store::{Ack, Control, Core, CreateDir, Mode, Watch};
 
 /// Target of records written with [`LogCollector::log`] and [`LogCollector::log_str`].
@@ -118,6 +118,9 @@ impl LogCollector {
             std::fs::create_dir_all(log_dir).map_err(|e| LogError::io(log_dir, e))?;
         }
         let log_dir = std::path::absolute(log_dir).map_err(|e| LogError::io(log_dir, e))?;
+        // Every file is opened relative to this handle from now on, so a
+        // symlink swapped in for the directory or a parent redirects nothing.
+        let handle = LogDir::open(&log_dir).map_err(|e| LogError::io(&log_dir, e))?;
         persister::start();
         let core = Core::new(
             dispatcher::next_id(),
@@ -126,6 +129,10 @@ impl LogCollector {
             CreateDir::Exists,
             ui,
         );
+        *core
+            .dir_handle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(handle);
         Ok(LogCollector::register(core, log_dir, false))
     }
 
@@ -844,12 +851,22 @@ impl LogCollector {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn shutdown(&self) {
+        self.seal(false);
+    }
+
+    /// Shuts down and removes the log directory (a passing test's), which
+    /// the persister does relative to its handle.
+    pub(crate) fn shutdown_removing_dir(&self) {
+        self.seal(true);
+    }
+
+    fn seal(&self, remove_dir: bool) {
         if self.shut.swap(true, Ordering::AcqRel) {
             return;
         }
         dispatcher::unregister(&self.sink);
         let (tx, rx) = crossbeam_channel::bounded(1);
-        if Core::seal(self.core(), Ack::Blocking(tx)) {
+        if Core::seal(self.core(), remove_dir, Ack::Blocking(tx)) {
             // Bounded by what was queued at the seal: nothing is added after.
             let _ = rx.recv();
         }

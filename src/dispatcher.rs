@@ -75,6 +75,9 @@ static REGISTRY: Mutex<BTreeMap<u64, Arc<Sink>>> = Mutex::new(BTreeMap::new());
 /// rule-3 answer is stale.
 static EPOCH: AtomicU64 = AtomicU64::new(0);
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// How many collectors are registered, readable without the lock (to say
+/// why a record is unattributed).
+static ALIVE: AtomicUsize = AtomicUsize::new(0);
 
 fn registry() -> MutexGuard<'static, BTreeMap<u64, Arc<Sink>>> {
     // A panic while holding this lock cannot leave the map half-updated
@@ -90,6 +93,7 @@ pub(crate) fn register(sink: Arc<Sink>) {
     let id = sink.id;
     let mut map = registry();
     map.insert(id, sink);
+    ALIVE.store(map.len(), Ordering::Release);
     EPOCH.fetch_add(1, Ordering::AcqRel);
     set_max_level_from(&map);
     drop(map);
@@ -102,6 +106,7 @@ pub(crate) fn unregister(sink: &Sink) {
     sink.alive.store(false, Ordering::Release);
     let mut map = registry();
     let removed = map.remove(&sink.id).is_some();
+    ALIVE.store(map.len(), Ordering::Release);
     EPOCH.fetch_add(1, Ordering::AcqRel);
     set_max_level_from(&map);
     drop(map);
@@ -132,6 +137,11 @@ fn set_max_level_from(map: &BTreeMap<u64, Arc<Sink>>) {
 
 pub(crate) fn current_epoch() -> u64 {
     EPOCH.load(Ordering::Acquire)
+}
+
+/// How many collectors are alive, without taking the registry lock.
+pub(crate) fn alive_count() -> usize {
+    ALIVE.load(Ordering::Acquire)
 }
 
 /// Rule 3: the collector that is alone in the process, if there is exactly one.

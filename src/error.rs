@@ -52,11 +52,12 @@ pub enum LogError {
         /// What is accepted.
         expected: &'static str,
     },
-    /// The collector's persister thread is no longer running (it panicked,
-    /// which is a bug in `logged-test`).
+    /// The collector's persister thread stopped although the collector was
+    /// not shut down: it panicked, which is a bug in `logged-test`.
     PersisterGone,
-    /// The collector was shut down ([`LogCollector::shutdown`](crate::LogCollector::shutdown)
-    /// or drop) before this call: it takes no more sessions or flushes.
+    /// The collector was shut down ([`LogCollector::shutdown`](crate::LogCollector::shutdown),
+    /// or `TestLogs` ending its test) and a method that needs its persister
+    /// was called afterwards.
     CollectorShutDown,
 }
 
@@ -92,12 +93,12 @@ impl fmt::Display for LogError {
                 "environment variable `{name}` has the value {value:?}; set it to {expected} or unset it"
             ),
             LogError::PersisterGone => f.write_str(
-                "the persister thread could not be started or stopped unexpectedly, so records \
-                 can no longer be written; this is a bug in logged-test, please report it",
+                "the collector's persister thread stopped unexpectedly, records can no \
+                 longer be written; this is a bug in logged-test, please report it",
             ),
             LogError::CollectorShutDown => f.write_str(
-                "the collector was shut down, so it takes no more sessions or flushes; \
-                 create a new collector",
+                "the collector was shut down, records and sessions can no longer be \
+                 written to it; create a new collector",
             ),
         }
     }

@@ -692,10 +692,10 @@ impl Drop for TestLogs {
         // A clone of the collector handed to a thread that is still running
         // must not keep writing into a directory about to be removed, nor
         // keep its registry entry past the test.
-        self.collector.shutdown();
-        if !keep && !self.collector.is_in_memory() {
-            // `remove_dir_all` does not follow symlinks planted inside.
-            let _ = std::fs::remove_dir_all(&self.dir_path);
+        if keep {
+            self.collector.shutdown();
+        } else {
+            self.collector.shutdown_removing_dir();
         }
         if keep && !failed && on_disk.is_ok() {
             print_to_test_output(&format!("logged-test: kept {}\n", self.dir_path.display()));

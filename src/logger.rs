@@ -254,6 +254,7 @@ impl routing::Unrouted {
             routing::Unrouted::NoCollector => {
                 "no collector is routed to this thread and several are alive"
             }
+            routing::Unrouted::NoneAlive => "no collector is alive",
             routing::Unrouted::ThreadExiting => "the thread is exiting",
         }
     }

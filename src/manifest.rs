@@ -5,13 +5,22 @@
 //! never interleave.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::{self, Write as _};
 use std::path::Path;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::captured::CapturedLogs;
+use crate::session::LogDir;
 
 /// Name of the manifest file in `LOGGED_TEST_DIR`.
 pub const MANIFEST_FILE: &str = "manifest.jsonl";
+
+/// `LOGGED_TEST_DIR`, opened once per process: the manifest is always
+/// appended to in that directory, whatever later happens to its path.
+static DIR: OnceLock<io::Result<LogDir>> = OnceLock::new();
+/// Set once a failure to append has been printed.
+static REPORTED: AtomicBool = AtomicBool::new(false);
 
 pub(crate) fn append(test: &str, log: Option<&Path>, failed: bool, logs: Option<&CapturedLogs>) {
     let Ok(settings) = crate::env::settings() else {
@@ -19,15 +28,38 @@ pub(crate) fn append(test: &str, log: Option<&Path>, failed: bool, logs: Option<
     };
     let Some(dir) = &settings.dir else { return };
     let line = render(test, log, failed, logs);
-    let written = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join(MANIFEST_FILE))
-        .and_then(|mut f| f.write_all(line.as_bytes()));
+    let written = match DIR.get_or_init(|| {
+        // A run whose tests all passed quickly made no test directory:
+        // the manifest's directory may not exist yet.
+        std::fs::create_dir_all(dir)?;
+        LogDir::open(dir)
+    }) {
+        Ok(handle) => append_line(handle, &line),
+        Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+    };
     if let Err(e) = written {
-        crate::diagnostics::emit(format_args!(
-            "[MANIFEST] could not append to the manifest: {e}"
-        ));
+        report_once(&dir.join(MANIFEST_FILE), &e);
+    }
+}
+
+/// Appends `line` to the manifest in `dir` with one `write`, opening the
+/// file relative to the directory handle: a symlink planted at its name is
+/// refused, never written through.
+fn append_line(dir: &LogDir, line: &str) -> io::Result<()> {
+    dir.open_append(MANIFEST_FILE)?.write_all(line.as_bytes())
+}
+
+/// A manifest CI cannot trust is worth one line on stderr, not one per test.
+fn report_once(path: &Path, error: &io::Error) {
+    if !REPORTED.swap(true, Ordering::Relaxed) {
+        let message = format!(
+            "logged-test: could not append to the manifest `{}`: {error}; check that \
+             `LOGGED_TEST_DIR` is a writable directory and that nothing else is at that \
+             path (later failures of this process are not printed)",
+            path.display()
+        );
+        // `eprintln!` panics if stderr is closed; this runs in a `Drop`.
+        let _ = std::panic::catch_unwind(|| eprintln!("{message}"));
     }
 }
 
@@ -80,6 +112,28 @@ fn push_json_string(out: &mut String, text: &str) {
 #[cfg(test)]
 mod should {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn refuse_a_symlink_at_the_manifest_even_a_dangling_one() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let not_yet = outside.path().join("created-through-a-link");
+        std::os::unix::fs::symlink(&not_yet, root.path().join(MANIFEST_FILE)).unwrap();
+        let dir = LogDir::open(root.path()).unwrap();
+        let err = append_line(&dir, "{}\n").unwrap_err();
+        assert!(err.to_string().contains("symlink"), "{err}");
+        assert!(
+            !not_yet.exists(),
+            "the manifest was created through the symlink"
+        );
+
+        std::fs::remove_file(root.path().join(MANIFEST_FILE)).unwrap();
+        append_line(&dir, "{\"a\":1}\n").unwrap();
+        append_line(&dir, "{\"b\":2}\n").unwrap();
+        let text = std::fs::read_to_string(root.path().join(MANIFEST_FILE)).unwrap();
+        assert_eq!(text, "{\"a\":1}\n{\"b\":2}\n");
+    }
 
     #[test]
     fn escape_json() {

@@ -34,7 +34,7 @@ use tokio::sync::mpsc;
 
 use crate::error::LogError;
 use crate::record::{CapturedRecord, Entry, LogLine};
-use crate::session;
+use crate::session::{self, LogDir};
 use crate::store::{Control, Core, CreateDir, Held, Item, Mode, SPILL_BYTES, Segment, WORK, Work};
 
 const BUFFER_BYTES: usize = 64 * 1024;
@@ -161,10 +161,19 @@ impl Persister {
                     self.writer(core).end_batch();
                     ack.send(());
                 }
-                Item::Control(Control::Shutdown(ack)) => {
+                Item::Control(Control::Shutdown { remove_dir, ack }) => {
                     if let Some(mut writer) = self.writers.remove(&core.id) {
                         writer.end_batch();
                         writer.flush_buffer();
+                        if remove_dir {
+                            writer.out = None;
+                            if let Some(dir) = writer.dir.take() {
+                                // Relative to the handle: a symlink planted
+                                // in the directory or swapped for it is never
+                                // followed.
+                                let _ = dir.remove_all();
+                            }
+                        }
                     }
                     // Sealed: nothing follows, but answer anything that did.
                     items.by_ref().for_each(|item| match item {
@@ -191,8 +200,15 @@ impl Persister {
     /// opens the current session.
     fn open(&mut self, core: &Arc<Core>) -> Result<PathBuf, LogError> {
         let writer = self.writer(core);
-        if core.create_dir == CreateDir::Fresh {
-            fresh_private_dir(&core.dir).map_err(|e| LogError::io(&core.dir, e))?;
+        if core.create_dir == CreateDir::Fresh && writer.dir.is_none() {
+            match fresh_private_dir(&core.dir) {
+                Ok(dir) => writer.dir = Some(dir),
+                Err(e) => {
+                    let error = LogError::io(&core.dir, e);
+                    writer.fail(error.clone());
+                    return Err(error);
+                }
+            }
         }
         writer.write_held();
         Ok(core.dir.clone())
@@ -220,12 +236,18 @@ fn open_due() {
 }
 
 /// Makes `dir` a new empty directory only this user can enter, moving an
-/// older one of the same name (an earlier run's kept log) out of the way.
-fn fresh_private_dir(dir: &Path) -> io::Result<()> {
-    if let Some(parent) = dir.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    match make_private_dir(dir) {
+/// older one of the same name (an earlier run's kept log) out of the way,
+/// and returns its handle.
+fn fresh_private_dir(dir: &Path) -> io::Result<LogDir> {
+    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name().and_then(|n| n.to_str()))
+    else {
+        return Err(io::Error::other(
+            "a test directory needs a parent and a UTF-8 name",
+        ));
+    };
+    std::fs::create_dir_all(parent)?;
+    let parent = LogDir::open(parent)?;
+    match LogDir::create_private(&parent, name) {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             let mut old = dir.as_os_str().to_owned();
             old.push(format!(".old-{}", std::process::id()));
@@ -233,23 +255,14 @@ fn fresh_private_dir(dir: &Path) -> io::Result<()> {
             std::fs::rename(dir, &old)?;
             // `remove_dir_all` does not follow symlinks inside it.
             let _ = std::fs::remove_dir_all(&old);
-            make_private_dir(dir)
+            LogDir::create_private(&parent, name)
         }
         other => other,
     }
 }
 
-fn make_private_dir(dir: &Path) -> io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
-}
-
 struct Output {
+    name: String,
     path: Arc<Path>,
     file: Arc<File>,
     /// Index in `Writer::spilled` of the segment this output's spilled
@@ -263,9 +276,12 @@ struct Writer {
     ui: Option<mpsc::Sender<LogLine>>,
     /// The UI receiver was dropped: every later record is a UI miss.
     ui_closed: bool,
+    /// The directory every file is opened relative to; `None` until a
+    /// harness collector's directory is made.
+    dir: Option<LogDir>,
     out: Option<Output>,
     /// The file records go to: the pre-session file, then the current session's.
-    current_path: PathBuf,
+    current_name: String,
     /// Set when reopening `current_path` failed; retried after the next
     /// flush or session switch rather than on every record.
     reopen_failed: bool,
@@ -299,8 +315,14 @@ impl Writer {
             let store = core.lock();
             (store.bytes >= SPILL_BYTES, store.generation)
         };
+        let dir = core
+            .dir_handle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         Writer {
-            current_path: core.dir.join(session::PRE_SESSION_FILE),
+            dir,
+            current_name: session::PRE_SESSION_FILE.to_owned(),
             reopen_failed: false,
             ui,
             ui_closed: false,
@@ -336,13 +358,17 @@ impl Writer {
     /// Formats `entry` into the buffer of the current output.
     fn format(&mut self, entry: &Entry) {
         if self.out.is_none() && !self.reopen_failed {
-            self.reopen_failed = !self.open_output(self.current_path.clone());
+            self.reopen_failed = !self.open_output(&self.current_name.clone());
         }
         if self.out.is_none() {
             self.core
                 .stats
                 .write_failures
                 .fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        if entry.message.len() >= BUFFER_BYTES {
+            self.write_huge(entry);
             return;
         }
         if self.full && self.spill_from.is_none() {
@@ -354,6 +380,48 @@ impl Writer {
         self.ends.push(self.buffer.len());
         if self.buffer.len() >= BUFFER_BYTES {
             self.flush_buffer();
+        }
+    }
+
+    /// Writes a record of a huge message straight from the entry, in
+    /// pieces: its bytes are never copied into a line or the buffer, so its
+    /// peak memory stays near the message's own size.
+    fn write_huge(&mut self, entry: &Entry) {
+        self.flush_buffer();
+        let Some(out) = &self.out else { return };
+        let file = Arc::clone(&out.file);
+        let path = Arc::clone(&out.path);
+        let spill = out.spill.filter(|_| self.full);
+        if self.broken_line && write_all(&file, b"\n").0 == 1 {
+            self.broken_line = false;
+        }
+        let mut written = 0;
+        let mut error = None;
+        let mut header = String::new();
+        entry.write_pieces(&mut header, |piece| {
+            if error.is_none() {
+                let (n, e) = write_all(&file, piece);
+                written += n;
+                error = e;
+            }
+        });
+        match error {
+            Some(source) => {
+                self.core
+                    .stats
+                    .write_failures
+                    .fetch_add(1, Ordering::Relaxed);
+                self.broken_line = written > 0;
+                self.fail(LogError::io(path.to_path_buf(), source));
+            }
+            None => {
+                if let (Some(index), Ok(end)) = (spill, (&*file).stream_position()) {
+                    if let Some(segment) = self.spilled.get_mut(index) {
+                        record_range(segment, end.saturating_sub(written as u64), end);
+                        self.spilled_changed = true;
+                    }
+                }
+            }
         }
     }
 
@@ -391,16 +459,8 @@ impl Writer {
             let store = self.core.lock();
             (store.sessions.clone(), store.generation)
         };
-        let path_of = |generation: u64| match generation {
-            0 => Some(self.core.dir.join(session::PRE_SESSION_FILE)),
-            g => sessions
-                .iter()
-                .find(|(s, _)| *s == g)
-                .map(|(_, name)| self.core.dir.join(name)),
-        };
-        let paths: Vec<(u64, PathBuf)> = std::iter::once(0)
-            .chain(sessions.iter().map(|(g, _)| *g))
-            .filter_map(|g| path_of(g).map(|p| (g, p)))
+        let names: Vec<(u64, String)> = std::iter::once((0, session::PRE_SESSION_FILE.to_owned()))
+            .chain(sessions)
             .collect();
         let mut next = 0;
         loop {
@@ -423,7 +483,7 @@ impl Writer {
             next += chunk.len();
             for (generation, line) in chunk {
                 if generation != self.generation || self.out.is_none() {
-                    self.switch_to(generation, &paths);
+                    self.switch_to(generation, &names);
                 }
                 if self.out.is_some() {
                     self.buffer.extend_from_slice(line.as_bytes());
@@ -441,21 +501,21 @@ impl Writer {
         }
         // The current session's file exists from now on, even if empty.
         if generation != self.generation || self.out.is_none() {
-            self.switch_to(generation, &paths);
+            self.switch_to(generation, &names);
         }
         self.flush_buffer();
         self.end_batch();
     }
 
-    fn switch_to(&mut self, generation: u64, paths: &[(u64, PathBuf)]) {
+    fn switch_to(&mut self, generation: u64, names: &[(u64, String)]) {
         self.flush_buffer();
         self.generation = generation;
-        if let Some((_, path)) = paths.iter().find(|(g, _)| *g == generation) {
-            self.current_path = path.clone();
+        if let Some((_, name)) = names.iter().find(|(g, _)| *g == generation) {
+            self.current_name.clone_from(name);
             self.out = None;
-            self.reopen_failed = !self.open_output(path.clone());
+            self.reopen_failed = !self.open_output(name);
             if generation > 0 && !self.reopen_failed {
-                self.publish_session(path);
+                self.publish_session(&self.core.dir.join(name));
             }
         }
     }
@@ -575,8 +635,11 @@ impl Writer {
     /// Records the loss if the current file was deleted or replaced since
     /// it was opened, and drops it so the next record reopens the path.
     fn check_in_place(&mut self) {
-        if let Some(out) = &self.out {
-            if let Err(source) = session::still_in_place(&out.path, &out.file) {
+        let (Some(out), Some(dir)) = (&self.out, &self.dir) else {
+            return;
+        };
+        {
+            if let Err(source) = dir.still_in_place(&out.name, &out.file) {
                 let path = out.path.to_path_buf();
                 self.out = None;
                 self.fail(LogError::io(path, source));
@@ -584,23 +647,48 @@ impl Writer {
         }
     }
 
-    /// Opens `path` as the output; records an error on failure.
-    fn open_output(&mut self, path: PathBuf) -> bool {
-        match session::open_append(&path) {
+    /// Opens `name` as the output; records an error on failure.
+    fn open_output(&mut self, name: &str) -> bool {
+        match self.open_in_dir(name) {
             Ok(file) => {
-                self.set_output(path, file);
+                self.set_output(name, file);
                 true
             }
             Err(source) => {
+                let path = self.core.dir.join(name);
                 self.fail(LogError::io(path, source));
                 false
             }
         }
     }
 
-    fn set_output(&mut self, path: PathBuf, file: File) {
+    /// Opens `name` in the directory through its handle; if the directory
+    /// was deleted, once more in one recreated at the same path (reached
+    /// without following any symlink, see `LogDir::reopen`).
+    fn open_in_dir(&mut self, name: &str) -> io::Result<File> {
+        let Some(dir) = &self.dir else {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "the log directory could not be created",
+            ));
+        };
+        match dir.open_append(name) {
+            Err(error) if dir.is_deleted() => match dir.reopen() {
+                Ok(again) => {
+                    let file = again.open_append(name);
+                    self.dir = Some(again);
+                    file
+                }
+                Err(_) => Err(error),
+            },
+            other => other,
+        }
+    }
+
+    fn set_output(&mut self, name: &str, file: File) {
         self.out = Some(Output {
-            path: Arc::from(path),
+            name: name.to_owned(),
+            path: Arc::from(self.core.dir.join(name)),
             file: Arc::new(file),
             spill: None,
         });
@@ -631,11 +719,11 @@ impl Writer {
         // Records written to a file deleted since the last flush are lost:
         // keep that for the next `wait_for_empty`, whatever this switch does.
         self.check_in_place();
-        let file = session::open_append(&path).map_err(|e| LogError::io(&path, e))?;
+        let file = self.open_in_dir(name).map_err(|e| LogError::io(&path, e))?;
         self.generation += 1;
         self.reopen_failed = false;
-        self.current_path = path.clone();
-        self.set_output(path.clone(), file);
+        self.current_name = name.to_owned();
+        self.set_output(name, file);
         self.publish_session(&path);
         self.core
             .stats

@@ -140,6 +140,25 @@ impl Entry {
         self.message.heap_bytes()
     }
 
+    /// Hands the record's line to `out` in pieces, as [`Entry::write_to`]
+    /// would write it, but with the message's lines passed straight from the
+    /// entry: a huge message is never copied. `header` is scratch space.
+    pub(crate) fn write_pieces(&self, header: &mut String, mut out: impl FnMut(&[u8])) {
+        header.clear();
+        write_line(
+            header,
+            self.timestamp,
+            self.level,
+            self.thread,
+            &self.target,
+            "",
+        );
+        // The `\n` that ended the empty message.
+        header.pop();
+        out(header.as_bytes());
+        message_pieces(&self.message, |piece| out(piece.as_bytes()));
+    }
+
     pub(crate) fn to_log_line(&self, collector_id: u64, generation: u64) -> LogLine {
         LogLine {
             level: self.level,
@@ -185,16 +204,23 @@ pub(crate) fn write_line(
         out.push('\n');
         return;
     }
+    message_pieces(message, |piece| out.push_str(piece));
+}
+
+/// Hands the message part of a line to `out` in pieces, ending with the
+/// line's `\n`: each line of the message, the later ones after a
+/// [`CONTINUATION`] marker.
+fn message_pieces<'a>(message: &'a str, mut out: impl FnMut(&'a str)) {
     let mut lines = message.split('\n');
     if let Some(first) = lines.next() {
-        out.push_str(first);
+        out(first);
     }
     for more in lines {
-        out.push('\n');
-        out.push_str(CONTINUATION);
-        out.push_str(more);
+        out("\n");
+        out(CONTINUATION);
+        out(more);
     }
-    out.push('\n');
+    out("\n");
 }
 
 fn escape_into(out: &mut String, field: &str) {
@@ -431,6 +457,24 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 #[cfg(test)]
 mod should {
     use super::*;
+
+    #[test]
+    fn write_the_same_bytes_in_pieces_as_in_one_line() {
+        for message in ["plain", "", "two\nlines", "\n", "trailing\n", "a\n\nb  \t"] {
+            let entry = Entry {
+                level: log::Level::Debug,
+                target: Text::Static("a target"),
+                message: crate::message::Message::copy(message),
+                timestamp: std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_234_567),
+                thread: Some("worker 1"),
+            };
+            let mut whole = String::new();
+            entry.write_to(&mut whole);
+            let mut pieces = Vec::new();
+            entry.write_pieces(&mut String::new(), |piece| pieces.extend_from_slice(piece));
+            assert_eq!(String::from_utf8(pieces).unwrap(), whole, "{message:?}");
+        }
+    }
 
     fn round_trip(thread: Option<&str>, target: &str, message: &str) -> CapturedRecord {
         let t = UNIX_EPOCH + Duration::new(1_795_000_000, 123_456_000);

@@ -53,8 +53,10 @@ thread_local! {
 pub(crate) enum Unrouted {
     /// The innermost scope belongs to a collector that was dropped.
     ScopeOfDroppedCollector,
-    /// No rule matched.
+    /// No rule matched, and more than one collector is alive.
     NoCollector,
+    /// No rule matched, and no collector is alive at all.
+    NoneAlive,
     /// Thread-local storage is being torn down on this thread.
     ThreadExiting,
 }
@@ -103,13 +105,22 @@ fn route_in<R>(routes: &ThreadRoutes, f: impl FnOnce(Result<&Sink, Unrouted>) ->
     match routes.sole.try_borrow() {
         Ok(cache) if cache.0 == epoch => match cache.1.as_deref().filter(|s| s.is_alive()) {
             Some(sink) => f(Ok(sink)),
-            None => f(Err(Unrouted::NoCollector)),
+            None => f(Err(no_collector())),
         },
         // Nested inside a refresh, or the registry changed meanwhile: ask it.
         _ => match dispatcher::sole_collector().1.filter(|s| s.is_alive()) {
             Some(sink) => f(Ok(&sink)),
-            None => f(Err(Unrouted::NoCollector)),
+            None => f(Err(no_collector())),
         },
+    }
+}
+
+/// Rule 4: why no collector was found, for the unattributed report.
+fn no_collector() -> Unrouted {
+    if dispatcher::alive_count() == 0 {
+        Unrouted::NoneAlive
+    } else {
+        Unrouted::NoCollector
     }
 }
 

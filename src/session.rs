@@ -1,8 +1,9 @@
-//! Session files: name validation and opening without following symlinks.
+//! Session files: name validation, and [`LogDir`], the log directory held
+//! open so that no file in it is ever reached through a path again.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::LogError;
 
@@ -39,26 +40,61 @@ pub(crate) fn validate_name(name: &str) -> Result<(), LogError> {
     }
 }
 
-/// Opens `path` for appending (and reading back), creating it if needed.
-/// Never follows a symlink at `path`, never truncates, and refuses anything
-/// that is not a regular file, or a hard link to one (which could be a file
-/// outside the log directory).
-pub(crate) fn open_append(path: &Path) -> io::Result<File> {
-    let mut options = OpenOptions::new();
-    options.read(true).append(true).create(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // O_NONBLOCK: opening a FIFO planted at the path fails instead of hanging.
-        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
-    }
-    #[cfg(not(unix))]
+/// Opens `path` for appending, the path-based way: only where there is no
+/// `openat` (see [`LogDir`]).
+#[cfg(not(unix))]
+fn open_append_path(path: &Path) -> io::Result<File> {
     if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(io::Error::other("the session path is a symlink"));
+        return Err(io::Error::other(
+            "the session path is a symlink, which logged-test never follows; remove it or choose another name",
+        ));
     }
-    let file = options
-        .open(path)
-        .map_err(|e| explain_open_error(path, e))?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)?;
+    check_regular(&file)?;
+    Ok(file)
+}
+
+/// A log directory opened once: every file in it is opened relative to the
+/// handle, never through the directory's path again.
+///
+/// Replacing the directory, or any of its parents, with a symlink after it
+/// was opened cannot redirect a write: files are created with `openat` in
+/// the directory that was opened, and no name is ever followed if it is a
+/// symlink (`O_NOFOLLOW`). The path is kept only for messages and for
+/// [`LogDir::reopen`], which walks the directory's path as it was resolved
+/// at open time, one component at a time, following no symlink.
+///
+/// On platforms other than Unix it falls back to opening by path, as before.
+#[derive(Debug)]
+pub(crate) struct LogDir {
+    /// The directory as the caller named it, for messages.
+    path: PathBuf,
+    #[cfg(unix)]
+    handle: File,
+    /// Where the directory was when it was opened, every symlink resolved.
+    #[cfg(unix)]
+    resolved: PathBuf,
+}
+
+/// Checks that `name` names an entry of the directory itself: a name with a
+/// `/` would let `openat` walk (and follow) intermediate components.
+fn check_entry_name(name: &str) -> io::Result<()> {
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{name:?} is not a plain file name inside the log directory"),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses what a log file must not be: not a regular file (a directory, a
+/// FIFO), or a hard link to a file that may live outside the log directory.
+fn check_regular(file: &File) -> io::Result<()> {
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(io::Error::other(
@@ -74,46 +110,392 @@ pub(crate) fn open_append(path: &Path) -> io::Result<File> {
             ));
         }
     }
-    Ok(file)
+    Ok(())
 }
 
-fn explain_open_error(path: &Path, error: io::Error) -> io::Error {
-    #[cfg(unix)]
-    if error.raw_os_error() == Some(libc::ELOOP) {
-        return io::Error::other(
-            "the session path is a symlink, which logged-test never follows; remove it or choose another name",
-        );
+#[cfg(unix)]
+mod sys {
+    //! The few `*at` calls `LogDir` needs, each wrapped once.
+
+    use std::ffi::{CStr, CString, OsStr};
+    use std::fs::File;
+    use std::io;
+    use std::os::fd::{AsRawFd as _, FromRawFd as _, RawFd};
+    use std::os::unix::ffi::OsStrExt as _;
+
+    /// Flags of every directory handle: read-only, no symlink, not inherited.
+    pub(super) const DIR_FLAGS: libc::c_int =
+        libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+
+    pub(super) fn cstring(name: &OsStr) -> io::Result<CString> {
+        CString::new(name.as_bytes())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a path contains a NUL byte"))
     }
-    if error.kind() == io::ErrorKind::NotFound && path.parent().is_some_and(|p| !p.exists()) {
-        return io::Error::new(
-            io::ErrorKind::NotFound,
-            "the log directory no longer exists; recreate it or use a new collector",
-        );
+
+    fn owned(fd: libc::c_int) -> io::Result<File> {
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just returned by the kernel and is owned by no one else.
+        Ok(unsafe { File::from_raw_fd(fd) })
     }
-    error
+
+    fn check(result: libc::c_int) -> io::Result<()> {
+        if result < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
+    }
+
+    pub(super) fn openat(dir: RawFd, name: &CStr, flags: libc::c_int) -> io::Result<File> {
+        // SAFETY: `name` is a NUL-terminated string that outlives the call.
+        owned(unsafe { libc::openat(dir, name.as_ptr(), flags, 0o666 as libc::c_uint) })
+    }
+
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(super) fn mkdirat(dir: RawFd, name: &CStr, mode: libc::mode_t) -> io::Result<()> {
+        // SAFETY: as in `openat`.
+        check(unsafe { libc::mkdirat(dir, name.as_ptr(), mode) })
+    }
+
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(super) fn unlinkat(dir: RawFd, name: &CStr, flags: libc::c_int) -> io::Result<()> {
+        // SAFETY: as in `openat`.
+        check(unsafe { libc::unlinkat(dir, name.as_ptr(), flags) })
+    }
+
+    /// `(device, inode)` of `name` in `dir`, not following a symlink.
+    #[allow(clippy::unnecessary_cast)] // the field types differ between platforms
+    pub(super) fn identity_at(dir: RawFd, name: &CStr) -> io::Result<(u64, u64)> {
+        // SAFETY: `stat` is plain data, and `fstatat` fills it or fails.
+        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: as in `openat`; `stat` is a valid, writable `struct stat`.
+        check(unsafe { libc::fstatat(dir, name.as_ptr(), &mut stat, libc::AT_SYMLINK_NOFOLLOW) })?;
+        Ok((stat.st_dev as u64, stat.st_ino as u64))
+    }
+
+    /// The names in the directory `dir` (without `.` and `..`), read through
+    /// a handle of its own so `dir`'s offset is not shared.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(super) fn entries(dir: &File) -> io::Result<Vec<CString>> {
+        let own = openat(dir.as_raw_fd(), c".", DIR_FLAGS)?;
+        // SAFETY: `fdopendir` takes ownership of the descriptor on success.
+        let stream = unsafe { libc::fdopendir(std::os::fd::IntoRawFd::into_raw_fd(own)) };
+        if stream.is_null() {
+            return Err(io::Error::last_os_error());
+        }
+        let mut names = Vec::new();
+        loop {
+            // SAFETY: `stream` is an open directory stream owned here.
+            let entry = unsafe { libc::readdir(stream) };
+            if entry.is_null() {
+                break;
+            }
+            // SAFETY: `readdir` returned a valid entry whose `d_name` is
+            // NUL-terminated; it is copied before the next call.
+            let name = unsafe { CStr::from_ptr((*entry).d_name.as_ptr()) };
+            if name != c"." && name != c".." {
+                names.push(name.to_owned());
+            }
+        }
+        // SAFETY: closes the stream (and its descriptor) opened above, once.
+        unsafe { libc::closedir(stream) };
+        Ok(names)
+    }
 }
 
-/// Checks that `file` is still the file at `path` (not deleted or replaced).
-pub(crate) fn still_in_place(path: &Path, file: &File) -> io::Result<()> {
-    let on_disk = std::fs::symlink_metadata(path).map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!("the session file was deleted while being written ({e}); records written since are lost"),
-        )
-    })?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
+/// How deep `remove_all` descends before giving up (a hostile tree).
+#[cfg(unix)]
+#[cfg_attr(not(test), allow(dead_code))]
+const MAX_REMOVE_DEPTH: usize = 64;
+
+#[cfg(unix)]
+impl LogDir {
+    /// Opens the directory at `path` (its symlinks, if any, are followed this
+    /// once) and remembers where it resolved to.
+    pub(crate) fn open(path: &Path) -> io::Result<LogDir> {
+        let flags = sys::DIR_FLAGS & !libc::O_NOFOLLOW;
+        let handle = sys::openat(libc::AT_FDCWD, &sys::cstring(path.as_os_str())?, flags)?;
+        let resolved = resolved_path(&handle, path)?;
+        Ok(LogDir {
+            path: path.to_path_buf(),
+            handle,
+            resolved,
+        })
+    }
+
+    /// Creates the directory `name` in `parent`, readable by the user only
+    /// (0700), and opens it without following a symlink.
+    ///
+    /// Fails with `AlreadyExists` if `name` exists, whatever it is.
+    // TestLogs is switched to `LogDir` in the engine rewrite (issue 14); until
+    // then only the tests use this.
+    pub(crate) fn create_private(parent: &LogDir, name: &str) -> io::Result<LogDir> {
+        use std::os::unix::fs::MetadataExt as _;
+        check_entry_name(name)?;
+        let c_name = sys::cstring(name.as_ref())?;
+        sys::mkdirat(parent.fd(), &c_name, 0o700)?;
+        let handle = sys::openat(parent.fd(), &c_name, sys::DIR_FLAGS)?;
+        // Someone who can write to `parent` could have swapped in a directory
+        // of theirs between the two calls: make sure this one is private.
+        let meta = handle.metadata()?;
+        // SAFETY: `geteuid` has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me || meta.mode() & 0o077 != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "the new directory was replaced by one that is not private to this user",
+            ));
+        }
+        Ok(LogDir {
+            path: parent.path.join(name),
+            handle,
+            resolved: parent.resolved.join(name),
+        })
+    }
+
+    /// Opens `name` in this directory for appending (and reading back),
+    /// creating it if needed. Never follows a symlink, never truncates, never
+    /// hangs on a FIFO, and refuses anything but a regular file with one link.
+    pub(crate) fn open_append(&self, name: &str) -> io::Result<File> {
+        check_entry_name(name)?;
+        // O_NONBLOCK: opening a FIFO planted at the name fails instead of hanging.
+        let flags = libc::O_RDWR
+            | libc::O_APPEND
+            | libc::O_CREAT
+            | libc::O_NOFOLLOW
+            | libc::O_NONBLOCK
+            | libc::O_CLOEXEC;
+        let file = sys::openat(self.fd(), &sys::cstring(name.as_ref())?, flags)
+            .map_err(|e| self.explain_open_error(e))?;
+        check_regular(&file)?;
+        Ok(file)
+    }
+
+    /// Checks that `file` is still the file `name` in this directory, and
+    /// that the directory itself still exists.
+    pub(crate) fn still_in_place(&self, name: &str, file: &File) -> io::Result<()> {
+        use std::os::unix::fs::MetadataExt as _;
+        if self.is_deleted() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "the log directory was deleted while being written; records written since are lost",
+            ));
+        }
+        let on_disk = sys::identity_at(self.fd(), &sys::cstring(name.as_ref())?).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("the session file was deleted while being written ({e}); records written since are lost"),
+            )
+        })?;
         let open = file.metadata()?;
-        if (open.dev(), open.ino()) != (on_disk.dev(), on_disk.ino()) {
+        if (open.dev(), open.ino()) != on_disk {
             return Err(io::Error::other(
                 "the session file was replaced while being written; records written since are in the replaced file",
             ));
         }
+        Ok(())
     }
-    #[cfg(not(unix))]
-    let _ = (file, on_disk);
+
+    /// Whether the directory was removed since it was opened (no link to it
+    /// is left, though the handle keeps it alive).
+    pub(crate) fn is_deleted(&self) -> bool {
+        use std::os::unix::fs::MetadataExt as _;
+        self.handle.metadata().is_ok_and(|m| m.nlink() == 0)
+    }
+
+    /// Opens the directory again where it was when first opened, walking that
+    /// resolved path from `/` one component at a time with `O_NOFOLLOW`: a
+    /// directory recreated in its place is found, a symlink planted in its
+    /// place or in a parent's is refused.
+    pub(crate) fn reopen(&self) -> io::Result<LogDir> {
+        use std::os::fd::AsRawFd as _;
+        use std::path::Component;
+        let mut handle = sys::openat(libc::AT_FDCWD, c"/", sys::DIR_FLAGS)?;
+        for component in self.resolved.components() {
+            match component {
+                Component::RootDir => {}
+                Component::Normal(name) => {
+                    handle = sys::openat(handle.as_raw_fd(), &sys::cstring(name)?, sys::DIR_FLAGS)
+                        .map_err(|e| explain_walk_error(e, &self.resolved))?;
+                }
+                _ => {
+                    return Err(io::Error::other(format!(
+                        "the resolved path {} is not canonical",
+                        self.resolved.display()
+                    )));
+                }
+            }
+        }
+        Ok(LogDir {
+            path: self.path.clone(),
+            handle,
+            resolved: self.resolved.clone(),
+        })
+    }
+
+    /// Deletes the directory and everything in it without following any
+    /// symlink: entries are unlinked relative to the handle, so a symlink in
+    /// the tree (or in place of a parent) is removed, never traversed.
+    // TestLogs is switched to `LogDir` in the engine rewrite (issue 14); until
+    // then only the tests use this.
+    pub(crate) fn remove_all(self) -> io::Result<()> {
+        use std::os::unix::fs::MetadataExt as _;
+        remove_contents(&self.handle, 0)?;
+        // The directory itself has a name only in its parent, reached by path
+        // here: remove it only if that name is still this very directory.
+        // `rmdir` never follows a symlink and only removes an empty directory.
+        let (Some(parent), Some(name)) = (self.resolved.parent(), self.resolved.file_name()) else {
+            return Ok(());
+        };
+        let parent = sys::openat(
+            libc::AT_FDCWD,
+            &sys::cstring(parent.as_os_str())?,
+            sys::DIR_FLAGS & !libc::O_NOFOLLOW,
+        )?;
+        let name = sys::cstring(name)?;
+        use std::os::fd::AsRawFd as _;
+        let meta = self.handle.metadata()?;
+        match sys::identity_at(parent.as_raw_fd(), &name) {
+            Ok(found) if found == (meta.dev(), meta.ino()) => {
+                sys::unlinkat(parent.as_raw_fd(), &name, libc::AT_REMOVEDIR)
+            }
+            // Already gone, or something else took its name: that is not ours.
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd as _;
+        self.handle.as_raw_fd()
+    }
+
+    fn explain_open_error(&self, error: io::Error) -> io::Error {
+        if error.raw_os_error() == Some(libc::ELOOP) {
+            return io::Error::other(
+                "the path is a symlink, which logged-test never follows; remove it or choose another name",
+            );
+        }
+        if error.kind() == io::ErrorKind::NotFound && self.is_deleted() {
+            return io::Error::new(
+                io::ErrorKind::NotFound,
+                "the log directory no longer exists; recreate it or use a new collector",
+            );
+        }
+        error
+    }
+}
+
+/// Where the open directory `handle` (opened as `path`) really is.
+#[cfg(unix)]
+fn resolved_path(handle: &File, path: &Path) -> io::Result<PathBuf> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd as _;
+        // The kernel's own name for the handle: no second lookup of `path`.
+        if let Ok(resolved) = std::fs::read_link(format!("/proc/self/fd/{}", handle.as_raw_fd())) {
+            if resolved.is_absolute() {
+                return Ok(resolved);
+            }
+        }
+    }
+    let _ = handle;
+    std::fs::canonicalize(path)
+}
+
+#[cfg(unix)]
+fn explain_walk_error(error: io::Error, resolved: &Path) -> io::Error {
+    match error.raw_os_error() {
+        Some(libc::ELOOP | libc::ENOTDIR) => io::Error::other(format!(
+            "a component of {} is no longer a directory (a symlink or a file took its place), which logged-test never follows",
+            resolved.display()
+        )),
+        _ => error,
+    }
+}
+
+#[cfg(unix)]
+#[cfg_attr(not(test), allow(dead_code))]
+fn remove_contents(dir: &File, depth: usize) -> io::Result<()> {
+    use std::os::fd::AsRawFd as _;
+    if depth > MAX_REMOVE_DEPTH {
+        return Err(io::Error::other(
+            "the log directory is nested too deep to remove",
+        ));
+    }
+    for name in sys::entries(dir)? {
+        match sys::unlinkat(dir.as_raw_fd(), &name, 0) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            // A directory: Linux says EISDIR, macOS EPERM.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EISDIR | libc::EPERM)) => {
+                let child = sys::openat(dir.as_raw_fd(), &name, sys::DIR_FLAGS)?;
+                remove_contents(&child, depth + 1)?;
+                sys::unlinkat(dir.as_raw_fd(), &name, libc::AT_REMOVEDIR)?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
     Ok(())
+}
+
+#[cfg(not(unix))]
+impl LogDir {
+    pub(crate) fn open(path: &Path) -> io::Result<LogDir> {
+        if !std::fs::metadata(path)?.is_dir() {
+            return Err(io::Error::other("the log directory is not a directory"));
+        }
+        Ok(LogDir {
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub(crate) fn create_private(parent: &LogDir, name: &str) -> io::Result<LogDir> {
+        check_entry_name(name)?;
+        let path = parent.path.join(name);
+        std::fs::create_dir(&path)?;
+        Ok(LogDir { path })
+    }
+
+    pub(crate) fn open_append(&self, name: &str) -> io::Result<File> {
+        check_entry_name(name)?;
+        open_append_path(&self.path.join(name))
+    }
+
+    pub(crate) fn still_in_place(&self, name: &str, file: &File) -> io::Result<()> {
+        let _ = file;
+        std::fs::symlink_metadata(self.path.join(name))
+            .map(|_| ())
+            .map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("the session file was deleted while being written ({e}); records written since are lost"),
+                )
+            })
+    }
+
+    pub(crate) fn is_deleted(&self) -> bool {
+        !self.path.is_dir()
+    }
+
+    pub(crate) fn reopen(&self) -> io::Result<LogDir> {
+        LogDir::open(&self.path)
+    }
+
+    pub(crate) fn remove_all(self) -> io::Result<()> {
+        std::fs::remove_dir_all(&self.path)
+    }
+}
+
+impl LogDir {
+    /// The directory as it was named when opened.
+    #[cfg(test)]
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
 }
 
 #[cfg(test)]
@@ -129,5 +511,200 @@ mod should {
         assert!(validate_name(&"x".repeat(256)).is_err());
         assert!(validate_name("séance ✓.log").is_ok());
         assert!(validate_name("..x").is_ok());
+    }
+
+    #[cfg(unix)]
+    mod log_dir {
+        use std::io::Write as _;
+        use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _, symlink};
+        use std::path::Path;
+
+        use super::super::LogDir;
+
+        fn names_in(dir: &Path) -> Vec<String> {
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        }
+
+        #[test]
+        fn open_files_in_the_directory_it_opened_after_the_path_moved() {
+            let root = tempfile::tempdir().unwrap();
+            let logs = root.path().join("logs");
+            std::fs::create_dir(&logs).unwrap();
+            let dir = LogDir::open(&logs).unwrap();
+            let moved = root.path().join("moved");
+            let target = root.path().join("target");
+            std::fs::rename(&logs, &moved).unwrap();
+            std::fs::create_dir(&target).unwrap();
+            symlink(&target, &logs).unwrap();
+
+            let mut file = dir.open_append("a.log").unwrap();
+            file.write_all(b"record\n").unwrap();
+            dir.still_in_place("a.log", &file).unwrap();
+            assert_eq!(names_in(&moved), ["a.log"]);
+            assert!(names_in(&target).is_empty(), "written through the symlink");
+            assert_eq!(
+                dir.path(),
+                logs,
+                "the path stays the one given, for messages"
+            );
+        }
+
+        #[test]
+        fn refuse_symlinks_fifos_hard_links_and_names_with_a_separator() {
+            let root = tempfile::tempdir().unwrap();
+            let dir = LogDir::open(root.path()).unwrap();
+            let outside = tempfile::tempdir().unwrap();
+            let precious = outside.path().join("precious");
+            std::fs::write(&precious, "keep").unwrap();
+            symlink(&precious, root.path().join("link.log")).unwrap();
+            symlink(outside.path(), root.path().join("sub")).unwrap();
+            std::fs::hard_link(&precious, root.path().join("hard.log")).unwrap();
+            let fifo = std::ffi::CString::new(
+                root.path()
+                    .join("fifo.log")
+                    .into_os_string()
+                    .into_encoded_bytes(),
+            )
+            .unwrap();
+            // SAFETY: a valid path; mkfifo only creates the node.
+            assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+
+            let err = dir.open_append("link.log").unwrap_err();
+            assert!(err.to_string().contains("symlink"), "{err}");
+            let err = dir.open_append("hard.log").unwrap_err();
+            assert!(err.to_string().contains("hard link"), "{err}");
+            let err = dir.open_append("fifo.log").unwrap_err();
+            assert!(err.to_string().contains("not a regular file"), "{err}");
+            for bad in ["sub/precious", "", ".", "..", "a\0b"] {
+                let err = dir.open_append(bad).unwrap_err();
+                assert_eq!(
+                    err.kind(),
+                    std::io::ErrorKind::InvalidInput,
+                    "{bad:?}: {err}"
+                );
+            }
+            assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep");
+            assert_eq!(names_in(outside.path()), ["precious"]);
+        }
+
+        #[test]
+        fn notice_a_deleted_or_replaced_file_and_a_deleted_directory() {
+            let root = tempfile::tempdir().unwrap();
+            let logs = root.path().join("logs");
+            std::fs::create_dir(&logs).unwrap();
+            let dir = LogDir::open(&logs).unwrap();
+            let file = dir.open_append("a.log").unwrap();
+            dir.still_in_place("a.log", &file).unwrap();
+
+            std::fs::remove_file(logs.join("a.log")).unwrap();
+            let err = dir.still_in_place("a.log", &file).unwrap_err();
+            assert!(
+                err.to_string().contains("session file was deleted"),
+                "{err}"
+            );
+
+            std::fs::write(logs.join("a.log"), "another file").unwrap();
+            let err = dir.still_in_place("a.log", &file).unwrap_err();
+            assert!(err.to_string().contains("replaced"), "{err}");
+
+            assert!(!dir.is_deleted());
+            std::fs::remove_dir_all(&logs).unwrap();
+            assert!(dir.is_deleted());
+            let err = dir.still_in_place("a.log", &file).unwrap_err();
+            assert!(
+                err.to_string().contains("log directory was deleted"),
+                "{err}"
+            );
+            let err = dir.open_append("b.log").unwrap_err();
+            assert!(err.to_string().contains("no longer exists"), "{err}");
+        }
+
+        #[test]
+        fn reopen_a_recreated_directory_but_not_a_symlink_in_its_place_or_a_parents() {
+            let root = tempfile::tempdir().unwrap();
+            let parent = root.path().join("parent");
+            let logs = parent.join("logs");
+            std::fs::create_dir_all(&logs).unwrap();
+            let dir = LogDir::open(&logs).unwrap();
+            let target = root.path().join("target");
+            std::fs::create_dir_all(target.join("logs")).unwrap();
+
+            std::fs::remove_dir(&logs).unwrap();
+            symlink(target.join("logs"), &logs).unwrap();
+            let err = dir.reopen().unwrap_err();
+            assert!(err.to_string().contains("no longer a directory"), "{err}");
+
+            std::fs::remove_file(&logs).unwrap();
+            std::fs::remove_dir(&parent).unwrap();
+            symlink(&target, &parent).unwrap();
+            let err = dir.reopen().unwrap_err();
+            assert!(err.to_string().contains("no longer a directory"), "{err}");
+            assert!(names_in(&target.join("logs")).is_empty());
+
+            std::fs::remove_file(&parent).unwrap();
+            std::fs::create_dir_all(&logs).unwrap();
+            let again = dir.reopen().unwrap();
+            drop(again.open_append("a.log").unwrap());
+            assert_eq!(names_in(&logs), ["a.log"]);
+        }
+
+        #[test]
+        fn create_private_directories_once_each() {
+            let root = tempfile::tempdir().unwrap();
+            let parent = LogDir::open(root.path()).unwrap();
+            let dir = LogDir::create_private(&parent, "test-a").unwrap();
+            let meta = std::fs::symlink_metadata(root.path().join("test-a")).unwrap();
+            assert!(meta.is_dir());
+            assert_eq!(meta.mode() & 0o777, 0o700);
+            assert_eq!(dir.path(), root.path().join("test-a"));
+            let err = LogDir::create_private(&parent, "test-a").unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+            symlink(root.path(), root.path().join("planted")).unwrap();
+            let err = LogDir::create_private(&parent, "planted").unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+            assert!(LogDir::create_private(&parent, "a/b").is_err());
+        }
+
+        #[test]
+        fn remove_a_tree_without_following_its_symlinks() {
+            let root = tempfile::tempdir().unwrap();
+            let outside = tempfile::tempdir().unwrap();
+            std::fs::write(outside.path().join("precious"), "keep").unwrap();
+            let parent = LogDir::open(root.path()).unwrap();
+            let dir = LogDir::create_private(&parent, "test").unwrap();
+            let path = root.path().join("test");
+            drop(dir.open_append("a.log").unwrap());
+            std::fs::create_dir_all(path.join("deep/er")).unwrap();
+            std::fs::write(path.join("deep/er/file"), "x").unwrap();
+            symlink(outside.path(), path.join("deep/to-outside")).unwrap();
+            symlink(outside.path().join("precious"), path.join("to-file")).unwrap();
+            std::fs::set_permissions(outside.path(), std::fs::Permissions::from_mode(0o700))
+                .unwrap();
+
+            dir.remove_all().unwrap();
+            assert!(!path.exists(), "the directory is left");
+            assert_eq!(names_in(root.path()), Vec::<String>::new());
+            assert_eq!(names_in(outside.path()), ["precious"]);
+        }
+
+        #[test]
+        fn remove_what_it_opened_not_what_took_its_name() {
+            let root = tempfile::tempdir().unwrap();
+            let parent = LogDir::open(root.path()).unwrap();
+            let dir = LogDir::create_private(&parent, "test").unwrap();
+            drop(dir.open_append("a.log").unwrap());
+            std::fs::rename(root.path().join("test"), root.path().join("moved")).unwrap();
+            std::fs::create_dir(root.path().join("test")).unwrap();
+            std::fs::write(root.path().join("test/other"), "not ours").unwrap();
+
+            dir.remove_all().unwrap();
+            assert_eq!(names_in(&root.path().join("moved")), Vec::<String>::new());
+            assert_eq!(names_in(&root.path().join("test")), ["other"]);
+        }
     }
 }

@@ -30,6 +30,7 @@ use tokio::sync::mpsc;
 
 use crate::error::LogError;
 use crate::record::{Entry, LogLine};
+use crate::session::LogDir;
 
 /// Records kept in memory per collector before later ones are only on disk.
 pub(crate) const SPILL_BYTES: usize = 8 * 1024 * 1024;
@@ -123,8 +124,12 @@ pub(crate) enum Control {
     Flush(Ack<Result<(), LogError>>),
     /// Answered once everything queued before it is in memory or on disk.
     Sync(Ack<()>),
-    /// The last item of a sealed collector: close the files and answer.
-    Shutdown(Ack<()>),
+    /// The last item of a sealed collector: close the files (and remove
+    /// the directory, for a passing test's), then answer.
+    Shutdown {
+        remove_dir: bool,
+        ack: Ack<()>,
+    },
 }
 
 #[derive(Debug)]
@@ -205,6 +210,9 @@ pub(crate) struct Core {
     pub(crate) create_dir: CreateDir,
     /// The UI channel, taken by the persister when it opens the files.
     pub(crate) ui: Mutex<Option<mpsc::Sender<LogLine>>>,
+    /// The directory handle every file is opened relative to: opened by
+    /// `LogCollector::new`, or made by the persister (`CreateDir::Fresh`).
+    pub(crate) dir_handle: Mutex<Option<LogDir>>,
     /// `LOGGED_TEST_LIVE`: records at this level or above are also printed,
     /// as they happen, to the real stderr with this test name.
     pub(crate) live: Option<(log::LevelFilter, Box<str>)>,
@@ -273,7 +281,7 @@ impl Control {
             }
             Control::NewSession(_, ack) => ack.send(Err(LogError::PersisterGone)),
             Control::Flush(ack) => ack.send(Err(LogError::PersisterGone)),
-            Control::Sync(ack) | Control::Shutdown(ack) => ack.send(()),
+            Control::Sync(ack) | Control::Shutdown { ack, .. } => ack.send(()),
         }
     }
 }
@@ -291,6 +299,7 @@ impl Core {
             dir,
             create_dir,
             ui: Mutex::new(ui),
+            dir_handle: Mutex::new(None),
             live: None,
             store: Mutex::new(Store {
                 mode,
@@ -386,7 +395,7 @@ impl Core {
 
     /// Seals the store and, if it is on disk, queues the final `Shutdown`.
     /// Returns whether the persister has to answer.
-    pub(crate) fn seal(core: &Arc<Core>, ack: Ack<()>) -> bool {
+    pub(crate) fn seal(core: &Arc<Core>, remove_dir: bool, ack: Ack<()>) -> bool {
         let mut store = core.lock();
         if store.sealed {
             return false;
@@ -396,7 +405,7 @@ impl Core {
         if store.mode == Mode::Memory {
             return false;
         }
-        let wake = store.enqueue(Item::Control(Control::Shutdown(ack)));
+        let wake = store.enqueue(Item::Control(Control::Shutdown { remove_dir, ack }));
         drop(store);
         if wake {
             schedule(Arc::clone(core));

@@ -305,10 +305,10 @@ fn records_sent_after_shutdown_are_unattributed_not_lost() {
     let before = logged_test::unattributed_count();
     clone.log_str("after-shutdown");
     assert_eq!(logged_test::unattributed_count(), before + 1);
-    assert!(matches!(
-        clone.wait_for_empty_blocking(),
-        Err(LogError::CollectorShutDown)
-    ));
+    let err = clone.wait_for_empty_blocking().unwrap_err();
+    assert!(matches!(err, LogError::CollectorShutDown), "{err:?}");
+    assert!(err.to_string().contains("was shut down"), "{err}");
+    assert!(!err.to_string().contains("bug"), "{err}");
     let pre = read(dir.path().join(PRE_SESSION_FILE));
     assert!(pre.contains("before-shutdown") && !pre.contains("after-shutdown"));
 }
