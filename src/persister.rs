@@ -428,12 +428,12 @@ impl Writer {
     /// Moves the records written since the last call into the store's
     /// memory; past [`SPILL_BYTES`], later records stay only on disk.
     fn end_batch(&mut self) {
+        if self.spill_from.is_some() {
+            // Records only on disk can be read back once they are written.
+            self.flush_buffer();
+        }
         if self.done.is_empty() && !self.spilled_changed {
             return;
-        }
-        if self.spilled_changed {
-            // Spilled ranges are complete only once the buffer is written.
-            self.flush_buffer();
         }
         let mut store = self.core.lock();
         store.bytes += self.done_bytes;

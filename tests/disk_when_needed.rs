@@ -231,4 +231,13 @@ fn a_collector_past_the_memory_threshold_reads_back_from_its_file() {
         let session = if i < BIG_RECORDS / 2 { 1 } else { 2 };
         assert_eq!(record.generation, session, "record #{}", i + 1);
     }
+    // Records only on disk are read back as soon as they are logged,
+    // without a flush first.
+    collector.log_str("one more, not flushed");
+    let captured = collector.captured().unwrap();
+    assert_eq!(captured.len(), BIG_RECORDS + 1);
+    assert_eq!(
+        captured.records().last().unwrap().message,
+        "one more, not flushed"
+    );
 }
