@@ -69,6 +69,8 @@ mod error;
 #[cfg(feature = "rstest")]
 mod fixture;
 mod harness;
+#[cfg(logged_test_inherit)]
+mod inherit;
 mod logger;
 mod manifest;
 mod message;
