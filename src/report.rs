@@ -43,6 +43,9 @@ pub(crate) fn render(
             let _ = writeln!(out, "  {}", clip(&record.to_string()));
         }
     }
+    if let Some(note) = crate::unattributed::report_note(origin.collector_id) {
+        out.push_str(&note);
+    }
     out.push_str(
         "hint: a failing test keeps its log directory; set LOGGED_TEST_KEEP=1 to keep passing tests' too",
     );
