@@ -84,17 +84,24 @@ fn every_collector_unregisters_and_stops_its_thread() {
     logged_test::init_logger().unwrap();
     let dir = tempfile::tempdir().unwrap();
 
-    // The first unattributed record starts the (process-lifetime) stderr
-    // writer thread: start it before counting threads.
+    let threads_before = thread_count();
+    // An unattributed record is printed where it is logged: it starts no
+    // thread. (The collectors are made on another thread, so that neither
+    // is this thread's route.)
     {
-        let _a = LogCollector::without_ui(dir.path().join("warm-a")).unwrap();
-        let _b = LogCollector::without_ui(dir.path().join("warm-b")).unwrap();
+        let path = dir.path().to_path_buf();
+        let _collectors = std::thread::spawn(move || {
+            let a = LogCollector::without_ui(path.join("warm-a")).unwrap();
+            let b = LogCollector::without_ui(path.join("warm-b")).unwrap();
+            (a, b)
+        })
+        .join()
+        .unwrap();
         std::thread::spawn(|| log::info!("warm-up, unattributed"))
             .join()
             .unwrap();
         assert_eq!(logged_test::unattributed_count(), 1);
     }
-    let threads_before = thread_count();
     let unattributed_before = logged_test::unattributed_count();
 
     for i in 0..SEQUENTIAL {

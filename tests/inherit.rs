@@ -25,7 +25,7 @@ mod library {
     use std::sync::Arc;
 
     /// The kinds of thread `start_threads` logs from, one record each.
-    pub const KINDS: [&str; 7] = [
+    pub(crate) const KINDS: [&str; 7] = [
         "plain",
         "builder",
         "scoped",
@@ -35,7 +35,7 @@ mod library {
         "runtime-nested-blocking",
     ];
 
-    pub fn start_threads(tag: &str) {
+    pub(crate) fn start_threads(tag: &str) {
         let tag: Arc<str> = Arc::from(tag);
         let t = tag.clone();
         std::thread::spawn(move || log::info!("lib {t} plain"))
