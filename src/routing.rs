@@ -353,21 +353,30 @@ fn republish(routes: &ThreadRoutes) {
 }
 
 fn publish(routes: &ThreadRoutes, node: &Node) {
-    let id = own_route_id(routes);
-    let mut published = node.published();
-    match id {
-        None => published.routed_now = false,
-        Some(id) if published.last.as_ref().is_some_and(|(last, _)| *last == id) => {
-            published.routed_now = true;
-        }
-        Some(_) => {
-            if let Some(weak) = own_route(routes) {
-                if published.last.is_some() {
-                    published.prev_since = Some(published.since);
+    node.published()
+        .set(own_route_id(routes), || own_route(routes));
+}
+
+impl Published {
+    /// Records that the thread's route is now the one with identity `id`
+    /// (`None`: no route); `weak` makes its handle, asked only for a route
+    /// other than the last one, so re-entering the same collector (a future
+    /// polled in a scope) touches no reference count and is no new route.
+    fn set(&mut self, id: Option<usize>, weak: impl FnOnce() -> Option<Weak<Sink>>) {
+        match id {
+            None => self.routed_now = false,
+            Some(id) if self.last.as_ref().is_some_and(|(last, _)| *last == id) => {
+                self.routed_now = true;
+            }
+            Some(_) => {
+                if let Some(weak) = weak() {
+                    if self.last.is_some() {
+                        self.prev_since = Some(self.since);
+                    }
+                    self.since = next_seq();
+                    self.last = Some((Weak::as_ptr(&weak) as usize, weak));
+                    self.routed_now = true;
                 }
-                published.since = next_seq();
-                published.last = Some((Weak::as_ptr(&weak) as usize, weak));
-                published.routed_now = true;
             }
         }
     }
@@ -418,8 +427,9 @@ pub(crate) fn adopt(node: Arc<Node>) {
 /// Rules 1 to 3: what a thread started by [`crate::thread::spawn`] enters.
 pub(crate) fn current_route() -> Option<Arc<Sink>> {
     ROUTES
-        .try_with(|routes| match own_route(routes)?.upgrade() {
-            Some(sink) => Some(sink),
+        .try_with(|routes| match own_route(routes) {
+            Some(weak) => weak.upgrade(),
+            // No route of its own: perhaps its creator's, found now.
             None => match inherited_route(routes) {
                 Inherited::Alive(sink) => Some(sink),
                 _ => None,
@@ -586,5 +596,100 @@ where
     move || {
         let _guard = enter(sink);
         f()
+    }
+}
+
+#[cfg(test)]
+mod should {
+    use super::*;
+
+    fn sink(id: u64) -> Arc<Sink> {
+        let (tx, _rx) = crossbeam_channel::unbounded();
+        Arc::new(Sink::new(id, tx))
+    }
+
+    /// A node of a thread that has created threads.
+    fn ancestor() -> Arc<Node> {
+        let node = Arc::new(Node::new(None, 0, None));
+        node.has_children.store(true, Ordering::Relaxed);
+        node
+    }
+
+    fn route(node: &Node, to: Option<&Arc<Sink>>) {
+        node.published()
+            .set(to.map(|s| Arc::as_ptr(s) as usize), || {
+                to.map(Arc::downgrade)
+            });
+    }
+
+    fn child_of(parent: &Arc<Node>) -> Node {
+        Node::new(Some(Arc::clone(parent)), parent.depth + 1, None)
+    }
+
+    fn resolved_id(node: &Node) -> Result<u64, &'static str> {
+        match walk_creators(node).0 {
+            Inherited::Alive(s) => Ok(s.id),
+            Inherited::Unrouted(Unrouted::Orphaned) => Err("orphaned"),
+            Inherited::Unrouted(Unrouted::CreatedBeforeRoute) => Err("created before"),
+            Inherited::Unrouted(_) => Err("other"),
+            Inherited::Never => Err("never"),
+        }
+    }
+
+    #[test]
+    fn take_the_first_route_an_ancestor_had_after_the_thread_was_created() {
+        let test_thread = ancestor();
+        let worker = child_of(&test_thread);
+        assert_eq!(resolved_id(&worker), Err("never"));
+        let first = sink(1);
+        route(&test_thread, Some(&first));
+        assert_eq!(resolved_id(&worker), Ok(1));
+    }
+
+    #[test]
+    fn refuse_a_later_route_of_the_same_ancestor() {
+        let long_lived = ancestor();
+        let worker = child_of(&long_lived);
+        let (first, second) = (sink(1), sink(2));
+        route(&long_lived, Some(&first));
+        route(&long_lived, None);
+        route(&long_lived, Some(&second));
+        assert_eq!(resolved_id(&worker), Err("created before"));
+        // A thread created during the second route may take it.
+        assert_eq!(resolved_id(&child_of(&long_lived)), Ok(2));
+    }
+
+    #[test]
+    fn skip_ancestors_that_never_had_a_route() {
+        let test_thread = ancestor();
+        let worker = Arc::new(child_of(&test_thread));
+        let blocking = child_of(&worker);
+        let first = sink(7);
+        route(&test_thread, Some(&first));
+        assert_eq!(resolved_id(&blocking), Ok(7));
+    }
+
+    #[test]
+    fn be_orphaned_when_the_ancestors_route_ended_or_its_collector_is_gone() {
+        let test_thread = ancestor();
+        let worker = child_of(&test_thread);
+        let first = sink(1);
+        route(&test_thread, Some(&first));
+        drop(first);
+        assert_eq!(resolved_id(&worker), Err("orphaned"));
+        route(&test_thread, None);
+        assert_eq!(resolved_id(&worker), Err("orphaned"));
+    }
+
+    #[test]
+    fn not_count_a_route_that_comes_back_as_a_new_one() {
+        // A thread that enters the same collector on every poll.
+        let polling = ancestor();
+        let first = sink(3);
+        route(&polling, Some(&first));
+        route(&polling, None);
+        let worker = child_of(&polling);
+        route(&polling, Some(&first));
+        assert_eq!(resolved_id(&worker), Ok(3));
     }
 }
