@@ -2,8 +2,8 @@
 //! glibc, feature `inherit`): library code that starts its own threads, in
 //! every way, logs into the test that called it, with many tests at once.
 //!
-//! With the feature off these threads get today's rules, which these tests
-//! do not expect; only the tests that hold either way run then.
+//! Without the hook (feature off, other platforms, sanitizer builds) these
+//! threads get the other rules; only the checks that hold either way run.
 
 use std::fmt;
 use std::sync::{Arc, Barrier};
@@ -12,12 +12,9 @@ use std::sync::{Arc, Barrier};
 use logged_test::test_logs;
 use logged_test::{LogCollector, TestLogs, logged_test};
 
-/// Whether this build has the thread-creation hook.
-const INHERITS: bool = cfg!(all(
-    feature = "inherit",
-    target_os = "linux",
-    target_env = "gnu"
-));
+/// Whether this build has the thread-creation hook (not with the feature
+/// off, nor in sanitizer builds).
+const INHERITS: bool = logged_test::__private::INHERITS_ROUTES;
 
 /// Code under test that knows nothing of logged-test: it starts threads in
 /// every way a library does and logs on each of them.

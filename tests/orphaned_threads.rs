@@ -56,11 +56,7 @@ fn through_the_crate(run: Box<dyn FnOnce() + Send>) {
 
 #[test]
 fn a_thread_that_outlives_its_test_never_logs_into_a_later_one() {
-    let inherits = cfg!(all(
-        feature = "inherit",
-        target_os = "linux",
-        target_env = "gnu"
-    ));
+    let inherits = logged_test::__private::INHERITS_ROUTES;
     logged_test::init_logger().unwrap();
 
     // Test one: starts threads that it leaks; one of them before it has a

@@ -40,11 +40,7 @@ fn threads_started_by_the_code_under_test_are_captured(logs: &TestLogs) {
         .join()
         .unwrap();
     // On Linux with glibc the thread started with this test's route.
-    if cfg!(all(
-        feature = "inherit",
-        target_os = "linux",
-        target_env = "gnu"
-    )) {
+    if logged_test::__private::INHERITS_ROUTES {
         logs.assert_contains("from a thread the library started");
     }
 }
