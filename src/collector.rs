@@ -525,9 +525,14 @@ impl LogCollector {
         rx.recv().map_err(|_| LogError::PersisterGone)?
     }
 
-    /// Flushes, then reads back every record this collector has written, in
-    /// all its sessions (only what it wrote: earlier content of a reused file
-    /// is left out).
+    /// Every record this collector captured, in all its sessions, in order
+    /// (only its own: earlier content of a reused file is left out).
+    ///
+    /// Records are read from memory; past 8 MiB, later ones are read back
+    /// from the session files through the handles the persister holds (never
+    /// by path, so a deleted or replaced file reads back the same). On a
+    /// collector that writes to disk, everything returned has also been
+    /// handed to the OS, as by a flush.
     ///
     /// # Errors
     ///

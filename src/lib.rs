@@ -27,10 +27,34 @@
 //!    enters the test thread and every thread of its runtime;
 //!    [`thread::spawn`] carries the route to new threads);
 //! 2. otherwise the newest collector created on this thread that is still alive;
-//! 3. otherwise, if exactly one collector is alive in the process, that one;
-//! 4. otherwise the record is *unattributed*: it goes to no collector, is
-//!    counted by [`unattributed_count`] and written to stderr with the prefix
+//! 3. otherwise the route this thread inherited from the thread that created
+//!    it (Linux with glibc, feature `inherit`, on by default): every thread,
+//!    however it is started, begins with its creator's route. A thread
+//!    created before its creator was routed (the workers of a runtime built
+//!    before the test's `TestLogs`) takes the route its nearest routed
+//!    ancestor has when it logs, if that route is the first the ancestor had
+//!    since the thread was created. The inherited route is weak: it never
+//!    keeps a collector alive;
+//! 4. otherwise, for a thread that never had a route, the only collector
+//!    alive in the process, if there is exactly one;
+//! 5. otherwise the record is *unattributed*: it goes to no collector, is
+//!    counted by [`unattributed_count`] and written to stderr (with
+//!    `eprint!`, on the thread that logged it, so libtest shows it under the
+//!    test whose output that thread inherited) with the prefix
 //!    `[logged-test: unattributed]`. It never goes to another test's log.
+//!
+//! A thread whose route came from a collector that is gone (a thread that
+//! outlived its test: inherited, bound, entered or spawned with
+//! [`thread::spawn`]) is *orphaned*: its records are unattributed, and
+//! rule 4 never hands them to a later test. Threads it creates are orphaned
+//! too. Inheritance happens when a thread is created, so a pool created
+//! lazily inside one test (a global runtime) belongs to that test; create
+//! such pools before any test is routed, or route their threads explicitly
+//! ([`LogCollector::route_runtime`], [`LogCollector::bind`]).
+//!
+//! The hook is the crate's own `pthread_create`, which forwards to glibc's.
+//! `build.rs` leaves it out of sanitizer and `crt-static` builds; turn the
+//! feature off when another tool must own `pthread_create`.
 //!
 //! Each collector filters by its own level ([`LogCollector::set_level`]).
 //! The route is cached per thread: the logging call takes no process-wide lock
@@ -70,6 +94,8 @@ mod error;
 #[cfg(feature = "rstest")]
 mod fixture;
 mod harness;
+#[cfg(logged_test_inherit)]
+mod inherit;
 mod logger;
 mod manifest;
 mod message;

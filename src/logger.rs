@@ -60,8 +60,6 @@ pub(crate) fn install() -> Result<bool, LogError> {
     let state = INSTALLED.get_or_init(|| match log::set_logger(&DISPATCHER) {
         Ok(()) => {
             installed_now = true;
-            // Start the stderr writer now, not inside the first `log` call.
-            unattributed::start_writer();
             Installed::Ours
         }
         Err(_) => Installed::Foreign,
@@ -227,15 +225,27 @@ impl log::Log for Dispatcher {
             unattributed::report(entry, "a Display implementation logs recursively");
             return;
         }
-        // The route is borrowed from the thread-local for the whole call: no
-        // reference count is touched on the hot path.
-        routing::with_route(|route| match route {
+        // Decide first whether anyone wants the record, then format it with
+        // no route borrowed (a `Display` may `enter()` a collector, which
+        // pushes onto the route stack), then send it where the route points
+        // now. The route is borrowed from the thread-local, not cloned: no
+        // reference count is touched on the hot path of a routed thread.
+        let level = record.level();
+        let wanted = routing::with_route(|route| match route {
+            Ok(sink) => sink.accepts(level),
+            Err(_) => true,
+        });
+        if wanted == Some(false) {
+            return;
+        }
+        let entry = record_entry(record, depth);
+        routing::with_route(move |route| match route {
             Ok(sink) => {
-                if sink.accepts(record.level()) {
-                    deliver(sink, record_entry(record, depth));
+                if sink.accepts(level) {
+                    deliver(sink, entry);
                 }
             }
-            Err(why) => unattributed::report(record_entry(record, depth), why.describe()),
+            Err(why) => unattributed::report(entry, why.describe()),
         });
     }
 
@@ -250,6 +260,10 @@ impl routing::Unrouted {
         match self {
             routing::Unrouted::ScopeOfDroppedCollector => {
                 "the collector of this thread's scope was dropped"
+            }
+            routing::Unrouted::Orphaned => "its collector ended",
+            routing::Unrouted::CreatedBeforeRoute => {
+                "this thread was created before its creator's current route began"
             }
             routing::Unrouted::NoCollector => {
                 "no collector is routed to this thread and several are alive"

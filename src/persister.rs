@@ -158,7 +158,11 @@ impl Persister {
                     ack.send(writer.flush());
                 }
                 Item::Control(Control::Sync(ack)) => {
-                    self.writer(core).end_batch();
+                    // What `captured()` returns is also in the file (handed
+                    // to the OS, as by a flush, without reporting errors).
+                    let writer = self.writer(core);
+                    writer.end_batch();
+                    writer.flush_buffer();
                     ack.send(());
                 }
                 Item::Control(Control::Shutdown { remove_dir, ack }) => {

@@ -4,6 +4,11 @@ use crate::harness::{Options, TestLogs};
 
 pub use tokio;
 
+/// Whether this build has the thread-creation hook (Linux, glibc, feature
+/// `inherit`, and neither a sanitizer nor `crt-static`: see `build.rs`), so
+/// that tests can tell which routing rules to expect.
+pub const INHERITS_ROUTES: bool = cfg!(logged_test_inherit);
+
 /// What `#[logged_test(...)]` was given.
 #[derive(Debug)]
 pub struct TestSpec {

@@ -40,6 +40,9 @@ pub(crate) fn render(
     if let Some(marker) = closest_to {
         render_closest(&mut out, records, marker, SEARCH_BUDGET);
     }
+    if let Some(note) = crate::unattributed::report_note(origin.collector_id) {
+        out.push_str(&note);
+    }
     out.push_str(
         "hint: a failing test keeps its log directory; set LOGGED_TEST_KEEP=1 to keep passing tests' too",
     );

@@ -3,11 +3,19 @@
 //! Rules, in order (see the crate docs, "How routing works"):
 //! 1. the innermost `enter`/`scope`/`bind` active on this thread;
 //! 2. the newest collector created on this thread that is still alive;
-//! 3. the only collector alive in the process, if there is exactly one;
-//! 4. none: the record is unattributed.
+//! 3. the route this thread inherited when it was created (weak: it never
+//!    keeps a collector alive), or, for a thread created while its creator
+//!    had no route, the route its nearest routed ancestor has now, when that
+//!    is sound (see [`Node`]);
+//! 4. the only collector alive in the process, if there is exactly one, for a
+//!    thread that never had a route: a thread whose route came from a
+//!    collector that is gone is *orphaned* and skips this rule;
+//! 5. none: the record is unattributed.
 //!
-//! Everything here is thread-local, so the hot path takes no shared lock;
-//! rule 3 is cached per thread and refreshed only when the registry changes.
+//! Everything a routed thread reads when it logs is thread-local, so that
+//! path takes no shared lock; rule 4 is cached per thread and refreshed only
+//! when the registry changes. Only a thread with no route of its own walks
+//! its creator chain, taking each ancestor's own (uncontended) lock.
 #![cfg_attr(
     not(test),
     deny(
@@ -22,7 +30,8 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll};
 
 use crate::dispatcher::{self, Sink};
@@ -33,7 +42,12 @@ struct ThreadRoutes {
     next_token: Cell<u64>,
     /// Rule 2: collectors created on this thread, newest last.
     created_here: RefCell<Vec<Arc<Sink>>>,
-    /// Rule 3 cache: registry epoch and the answer at that epoch.
+    /// Rule 3: the route inherited at creation or adopted through the creator
+    /// chain. `Some` of a dead `Weak` means orphaned.
+    inherited: RefCell<Option<Weak<Sink>>>,
+    /// This thread's place in the creator chain, once it has one.
+    node: RefCell<Option<Arc<Node>>>,
+    /// Rule 4 cache: registry epoch and the answer at that epoch.
     sole: RefCell<(u64, Option<Arc<Sink>>)>,
 }
 
@@ -43,9 +57,102 @@ thread_local! {
             stack: RefCell::new(Vec::new()),
             next_token: Cell::new(0),
             created_here: RefCell::new(Vec::new()),
+            inherited: RefCell::new(None),
+            node: RefCell::new(None),
             sole: RefCell::new((u64::MAX, None)),
         }
     };
+}
+
+/// Orders thread creations and route beginnings, process-wide.
+static SEQ: AtomicU64 = AtomicU64::new(1);
+
+fn next_seq() -> u64 {
+    SEQ.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Creator chains longer than this are cut: a thread that deep resolves no
+/// further (it keeps memory bounded when threads start threads forever).
+const MAX_DEPTH: u8 = 16;
+
+/// A thread's place in the creator chain, shared with the threads it creates.
+///
+/// A thread created while its creator had no route keeps a link to its
+/// creator. When it logs with no route of its own it walks up the links to
+/// the nearest ancestor that has ever been routed and takes that ancestor's
+/// route *now*, if that is sound: the thread just below the ancestor in the
+/// chain was created after the ancestor's current route began, or no other
+/// route began on the ancestor between that creation and the current route
+/// (a libtest thread runs one test, so its route is the test's). The answer
+/// is then kept as this thread's inherited route.
+#[derive(Debug)]
+pub(crate) struct Node {
+    creator: Option<Arc<Node>>,
+    /// `SEQ` when the thread was created.
+    born: u64,
+    depth: u8,
+    /// Whether threads were created from this one: only then is its route
+    /// published on every change.
+    has_children: AtomicBool,
+    published: Mutex<Published>,
+    /// The start routine and argument the thread-creation hook hands over to
+    /// the new thread (as addresses; zero once taken).
+    handoff: [AtomicUsize; 2],
+}
+
+/// The route a thread has now, as its descendants see it.
+#[derive(Debug, Default)]
+struct Published {
+    /// The last distinct route this thread had (identity, weak handle).
+    last: Option<(usize, Weak<Sink>)>,
+    /// Whether `last` is the thread's route right now.
+    routed_now: bool,
+    /// `SEQ` when `last` began.
+    since: u64,
+    /// `SEQ` when the route before `last` began.
+    prev_since: Option<u64>,
+}
+
+impl Node {
+    fn new(creator: Option<Arc<Node>>, depth: u8, inherited: Option<Weak<Sink>>) -> Node {
+        let born = next_seq();
+        let published = Published {
+            routed_now: inherited.is_some(),
+            last: inherited.map(|w| (Weak::as_ptr(&w) as usize, w)),
+            since: born,
+            prev_since: None,
+        };
+        Node {
+            creator,
+            born,
+            depth,
+            has_children: AtomicBool::new(false),
+            published: Mutex::new(published),
+            handoff: [AtomicUsize::new(0), AtomicUsize::new(0)],
+        }
+    }
+
+    fn published(&self) -> MutexGuard<'_, Published> {
+        // Every critical section is a few field stores: recover from poison.
+        self.published
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Stores the start routine and argument for the new thread.
+    #[cfg_attr(not(logged_test_inherit), allow(dead_code))]
+    pub(crate) fn set_handoff(&self, routine: usize, arg: usize) {
+        let [r, a] = &self.handoff;
+        r.store(routine, Ordering::Relaxed);
+        a.store(arg, Ordering::Relaxed);
+    }
+
+    /// Takes what [`set_handoff`](Self::set_handoff) stored.
+    #[cfg_attr(not(logged_test_inherit), allow(dead_code))]
+    pub(crate) fn take_handoff(&self) -> (usize, usize) {
+        let [r, a] = &self.handoff;
+        (r.swap(0, Ordering::Relaxed), a.swap(0, Ordering::Relaxed))
+    }
 }
 
 /// Why a record has no collector.
@@ -53,6 +160,12 @@ thread_local! {
 pub(crate) enum Unrouted {
     /// The innermost scope belongs to a collector that was dropped.
     ScopeOfDroppedCollector,
+    /// The route this thread inherited (or its creator's) is a collector
+    /// that is gone.
+    Orphaned,
+    /// The nearest routed ancestor's route began after this thread was
+    /// created and after another route on that ancestor: it may not be ours.
+    CreatedBeforeRoute,
     /// No rule matched, and more than one collector is alive.
     NoCollector,
     /// No rule matched, and no collector is alive at all.
@@ -61,10 +174,10 @@ pub(crate) enum Unrouted {
     ThreadExiting,
 }
 
-/// Applies the four rules for the current thread and runs `f` with the
-/// answer, borrowed from the thread-local state (no reference count is
-/// touched). `None` only if `f` could not be run at all, which does not
-/// happen: a thread whose locals are gone gets `Err(ThreadExiting)`.
+/// Applies the rules for the current thread and runs `f` with the answer,
+/// borrowed from the thread-local state (for rules 1 and 2 no reference
+/// count is touched). `None` only if `f` could not be run at all, which does
+/// not happen: a thread whose locals are gone gets `Err(ThreadExiting)`.
 pub(crate) fn with_route<R>(f: impl FnOnce(Result<&Sink, Unrouted>) -> R) -> Option<R> {
     let mut f = Some(f);
     let mut out = None;
@@ -80,8 +193,7 @@ pub(crate) fn with_route<R>(f: impl FnOnce(Result<&Sink, Unrouted>) -> R) -> Opt
 }
 
 fn route_in<R>(routes: &ThreadRoutes, f: impl FnOnce(Result<&Sink, Unrouted>) -> R) -> R {
-    // Shared borrows only: a record logged while `f` formats another one
-    // (a `Display` that logs) takes the same path again.
+    // Shared borrows only, held while `f` runs; `f` runs no user code.
     if let Ok(stack) = routes.stack.try_borrow() {
         if let Some((_, sink)) = stack.last() {
             return if sink.is_alive() {
@@ -95,6 +207,11 @@ fn route_in<R>(routes: &ThreadRoutes, f: impl FnOnce(Result<&Sink, Unrouted>) ->
         if let Some(sink) = created.iter().rev().find(|s| s.is_alive()) {
             return f(Ok(sink));
         }
+    }
+    match inherited_route(routes) {
+        Inherited::Alive(sink) => return f(Ok(&sink)),
+        Inherited::Unrouted(why) => return f(Err(why)),
+        Inherited::Never => {}
     }
     let epoch = dispatcher::current_epoch();
     if let Ok(mut cache) = routes.sole.try_borrow_mut() {
@@ -115,7 +232,7 @@ fn route_in<R>(routes: &ThreadRoutes, f: impl FnOnce(Result<&Sink, Unrouted>) ->
     }
 }
 
-/// Rule 4: why no collector was found, for the unattributed report.
+/// The last rule: why no collector was found, for the unattributed report.
 fn no_collector() -> Unrouted {
     if dispatcher::alive_count() == 0 {
         Unrouted::NoneAlive
@@ -124,22 +241,210 @@ fn no_collector() -> Unrouted {
     }
 }
 
-/// Rules 1 and 2 only: what a new thread should inherit from this one.
-pub(crate) fn current_route() -> Option<Arc<Sink>> {
+enum Inherited {
+    Alive(Arc<Sink>),
+    Unrouted(Unrouted),
+    /// This thread never had a route: rule 4 may apply.
+    Never,
+}
+
+/// Rule 3: the inherited route, else the creator chain (whose answer is
+/// then kept as the inherited route).
+fn inherited_route(routes: &ThreadRoutes) -> Inherited {
+    if let Ok(inherited) = routes.inherited.try_borrow() {
+        if let Some(weak) = inherited.as_ref() {
+            return match weak.upgrade() {
+                Some(sink) if sink.is_alive() => Inherited::Alive(sink),
+                _ => Inherited::Unrouted(Unrouted::Orphaned),
+            };
+        }
+    }
+    let node = match routes.node.try_borrow() {
+        Ok(node) => node.clone(),
+        Err(_) => None,
+    };
+    let Some(node) = node else {
+        return Inherited::Never;
+    };
+    let (answer, keep) = walk_creators(&node);
+    if let Some(keep) = keep {
+        if let Ok(mut inherited) = routes.inherited.try_borrow_mut() {
+            *inherited = Some(keep);
+        }
+        republish(routes);
+    }
+    answer
+}
+
+/// Walks up from `node` to the nearest ancestor that has ever been routed.
+/// Returns the answer and, when it is final, the route to keep.
+fn walk_creators(node: &Node) -> (Inherited, Option<Weak<Sink>>) {
+    let mut below_born = node.born;
+    let mut next = node.creator.as_deref();
+    while let Some(ancestor) = next {
+        let published = ancestor.published();
+        let Some((_, weak)) = published.last.as_ref() else {
+            below_born = ancestor.born;
+            next = ancestor.creator.as_deref();
+            continue;
+        };
+        if !published.routed_now {
+            // Its route ended: ours with it. Not kept, since a thread that
+            // routes only while polling a scoped future routes again.
+            return (Inherited::Unrouted(Unrouted::Orphaned), None);
+        }
+        return match weak.upgrade() {
+            Some(sink) if sink.is_alive() => {
+                let sound = below_born > published.since
+                    || published.prev_since.is_none_or(|prev| prev < below_born);
+                if sound {
+                    let keep = Arc::downgrade(&sink);
+                    (Inherited::Alive(sink), Some(keep))
+                } else {
+                    (Inherited::Unrouted(Unrouted::CreatedBeforeRoute), None)
+                }
+            }
+            _ => (
+                Inherited::Unrouted(Unrouted::Orphaned),
+                Some(Weak::clone(weak)),
+            ),
+        };
+    }
+    (Inherited::Never, None)
+}
+
+/// This thread's route by rules 1 to 3 as a weak handle, without walking the
+/// creator chain: what a thread created now inherits. Dead handles count
+/// (an orphaned thread's children are orphaned too).
+fn own_route(routes: &ThreadRoutes) -> Option<Weak<Sink>> {
+    if let Ok(stack) = routes.stack.try_borrow() {
+        if let Some((_, sink)) = stack.last() {
+            return Some(Arc::downgrade(sink));
+        }
+    }
+    if let Ok(created) = routes.created_here.try_borrow() {
+        if let Some(sink) = created.iter().rev().find(|s| s.is_alive()) {
+            return Some(Arc::downgrade(sink));
+        }
+    }
+    routes.inherited.try_borrow().ok().and_then(|w| w.clone())
+}
+
+/// The identity of [`own_route`], without touching a reference count.
+fn own_route_id(routes: &ThreadRoutes) -> Option<usize> {
+    if let Ok(stack) = routes.stack.try_borrow() {
+        if let Some((_, sink)) = stack.last() {
+            return Some(Arc::as_ptr(sink) as usize);
+        }
+    }
+    if let Ok(created) = routes.created_here.try_borrow() {
+        if let Some(sink) = created.iter().rev().find(|s| s.is_alive()) {
+            return Some(Arc::as_ptr(sink) as usize);
+        }
+    }
+    routes
+        .inherited
+        .try_borrow()
+        .ok()
+        .and_then(|w| w.as_ref().map(|w| Weak::as_ptr(w) as usize))
+}
+
+/// Publishes this thread's route for its descendants, if it has any.
+fn republish(routes: &ThreadRoutes) {
+    let Ok(node) = routes.node.try_borrow() else {
+        return;
+    };
+    let Some(node) = node.as_deref() else {
+        return;
+    };
+    if !node.has_children.load(Ordering::Relaxed) {
+        return;
+    }
+    publish(routes, node);
+}
+
+fn publish(routes: &ThreadRoutes, node: &Node) {
+    node.published()
+        .set(own_route_id(routes), || own_route(routes));
+}
+
+impl Published {
+    /// Records that the thread's route is now the one with identity `id`
+    /// (`None`: no route); `weak` makes its handle, asked only for a route
+    /// other than the last one, so re-entering the same collector (a future
+    /// polled in a scope) touches no reference count and is no new route.
+    fn set(&mut self, id: Option<usize>, weak: impl FnOnce() -> Option<Weak<Sink>>) {
+        match id {
+            None => self.routed_now = false,
+            Some(id) if self.last.as_ref().is_some_and(|(last, _)| *last == id) => {
+                self.routed_now = true;
+            }
+            Some(_) => {
+                if let Some(weak) = weak() {
+                    if self.last.is_some() {
+                        self.prev_since = Some(self.since);
+                    }
+                    self.since = next_seq();
+                    self.last = Some((Weak::as_ptr(&weak) as usize, weak));
+                    self.routed_now = true;
+                }
+            }
+        }
+    }
+}
+
+/// Called on a thread that is creating another: what the new thread starts
+/// with. `None` when this thread's locals are gone (it is exiting).
+#[cfg_attr(not(logged_test_inherit), allow(dead_code))]
+pub(crate) fn child_node() -> Option<Arc<Node>> {
     ROUTES
         .try_with(|routes| {
-            let from_stack = routes
-                .stack
-                .try_borrow()
-                .ok()
-                .and_then(|stack| stack.last().map(|(_, s)| Arc::clone(s)));
-            from_stack.or_else(|| {
-                routes
-                    .created_here
-                    .try_borrow()
-                    .ok()
-                    .and_then(|created| created.iter().rev().find(|s| s.is_alive()).cloned())
-            })
+            let parent = own_node(routes)?;
+            if !parent.has_children.swap(true, Ordering::Relaxed) {
+                publish(routes, &parent);
+            }
+            let inherited = own_route(routes);
+            let creator = (inherited.is_none() && parent.depth < MAX_DEPTH).then_some(&parent);
+            let depth = parent.depth.saturating_add(1);
+            Some(Arc::new(Node::new(creator.cloned(), depth, inherited)))
+        })
+        .ok()
+        .flatten()
+}
+
+/// This thread's node; made on first use for a thread that was not created
+/// through the hook (the main thread).
+fn own_node(routes: &ThreadRoutes) -> Option<Arc<Node>> {
+    let mut node = routes.node.try_borrow_mut().ok()?;
+    Some(Arc::clone(
+        node.get_or_insert_with(|| Arc::new(Node::new(None, 0, None))),
+    ))
+}
+
+/// Called first thing on a thread created through the hook.
+#[cfg_attr(not(logged_test_inherit), allow(dead_code))]
+pub(crate) fn adopt(node: Arc<Node>) {
+    let _ = ROUTES.try_with(|routes| {
+        let inherited = node.published().last.as_ref().map(|(_, w)| Weak::clone(w));
+        if let Ok(mut slot) = routes.inherited.try_borrow_mut() {
+            *slot = inherited;
+        }
+        if let Ok(mut slot) = routes.node.try_borrow_mut() {
+            *slot = Some(node);
+        }
+    });
+}
+
+/// Rules 1 to 3: what a thread started by [`crate::thread::spawn`] enters.
+pub(crate) fn current_route() -> Option<Arc<Sink>> {
+    ROUTES
+        .try_with(|routes| match own_route(routes) {
+            Some(weak) => weak.upgrade(),
+            // No route of its own: perhaps its creator's, found now.
+            None => match inherited_route(routes) {
+                Inherited::Alive(sink) => Some(sink),
+                _ => None,
+            },
         })
         .ok()
         .flatten()
@@ -152,7 +457,9 @@ pub(crate) fn note_created_here(sink: &Arc<Sink>) {
             created.retain(|s| s.is_alive());
             created.push(Arc::clone(sink));
         }
+        republish(routes);
     });
+    crate::unattributed::note_collector(sink.id);
 }
 
 fn push(sink: Arc<Sink>) -> Option<u64> {
@@ -160,8 +467,8 @@ fn push(sink: Arc<Sink>) -> Option<u64> {
         .try_with(|routes| {
             let token = routes.next_token.get();
             routes.next_token.set(token.wrapping_add(1));
-            let mut stack = routes.stack.try_borrow_mut().ok()?;
-            stack.push((token, sink));
+            routes.stack.try_borrow_mut().ok()?.push((token, sink));
+            republish(routes);
             Some(token)
         })
         .ok()
@@ -176,6 +483,7 @@ fn pop(token: u64) {
                 stack.remove(pos);
             }
         }
+        republish(routes);
     });
 }
 
@@ -224,6 +532,7 @@ pub(crate) fn leave_thread() {
         if let Ok(mut stack) = routes.stack.try_borrow_mut() {
             stack.clear();
         }
+        republish(routes);
     });
 }
 
@@ -266,6 +575,7 @@ fn restore(parked: &mut Vec<(u64, Arc<Sink>)>) {
         if let Ok(mut stack) = routes.stack.try_borrow_mut() {
             stack.append(parked);
         }
+        republish(routes);
     });
 }
 
@@ -278,6 +588,7 @@ fn park_above(token: u64, parked: &mut Vec<(u64, Arc<Sink>)>) {
                 parked.extend(stack.drain(pos + 1..));
             }
         }
+        republish(routes);
     });
 }
 
@@ -296,5 +607,106 @@ where
     move || {
         let _guard = enter(sink);
         f()
+    }
+}
+
+#[cfg(test)]
+mod should {
+    use super::*;
+
+    fn sink(id: u64) -> Arc<Sink> {
+        let core = crate::store::Core::new(
+            id,
+            crate::store::Mode::Memory,
+            std::path::PathBuf::from("unused"),
+            crate::store::CreateDir::Exists,
+            None,
+        );
+        Arc::new(Sink::new(Arc::new(core)))
+    }
+
+    /// A node of a thread that has created threads.
+    fn ancestor() -> Arc<Node> {
+        let node = Arc::new(Node::new(None, 0, None));
+        node.has_children.store(true, Ordering::Relaxed);
+        node
+    }
+
+    fn route(node: &Node, to: Option<&Arc<Sink>>) {
+        node.published()
+            .set(to.map(|s| Arc::as_ptr(s) as usize), || {
+                to.map(Arc::downgrade)
+            });
+    }
+
+    fn child_of(parent: &Arc<Node>) -> Node {
+        Node::new(Some(Arc::clone(parent)), parent.depth + 1, None)
+    }
+
+    fn resolved_id(node: &Node) -> Result<u64, &'static str> {
+        match walk_creators(node).0 {
+            Inherited::Alive(s) => Ok(s.id),
+            Inherited::Unrouted(Unrouted::Orphaned) => Err("orphaned"),
+            Inherited::Unrouted(Unrouted::CreatedBeforeRoute) => Err("created before"),
+            Inherited::Unrouted(_) => Err("other"),
+            Inherited::Never => Err("never"),
+        }
+    }
+
+    #[test]
+    fn take_the_first_route_an_ancestor_had_after_the_thread_was_created() {
+        let test_thread = ancestor();
+        let worker = child_of(&test_thread);
+        assert_eq!(resolved_id(&worker), Err("never"));
+        let first = sink(1);
+        route(&test_thread, Some(&first));
+        assert_eq!(resolved_id(&worker), Ok(1));
+    }
+
+    #[test]
+    fn refuse_a_later_route_of_the_same_ancestor() {
+        let long_lived = ancestor();
+        let worker = child_of(&long_lived);
+        let (first, second) = (sink(1), sink(2));
+        route(&long_lived, Some(&first));
+        route(&long_lived, None);
+        route(&long_lived, Some(&second));
+        assert_eq!(resolved_id(&worker), Err("created before"));
+        // A thread created during the second route may take it.
+        assert_eq!(resolved_id(&child_of(&long_lived)), Ok(2));
+    }
+
+    #[test]
+    fn skip_ancestors_that_never_had_a_route() {
+        let test_thread = ancestor();
+        let worker = Arc::new(child_of(&test_thread));
+        let blocking = child_of(&worker);
+        let first = sink(7);
+        route(&test_thread, Some(&first));
+        assert_eq!(resolved_id(&blocking), Ok(7));
+    }
+
+    #[test]
+    fn be_orphaned_when_the_ancestors_route_ended_or_its_collector_is_gone() {
+        let test_thread = ancestor();
+        let worker = child_of(&test_thread);
+        let first = sink(1);
+        route(&test_thread, Some(&first));
+        drop(first);
+        assert_eq!(resolved_id(&worker), Err("orphaned"));
+        route(&test_thread, None);
+        assert_eq!(resolved_id(&worker), Err("orphaned"));
+    }
+
+    #[test]
+    fn not_count_a_route_that_comes_back_as_a_new_one() {
+        // A thread that enters the same collector on every poll.
+        let polling = ancestor();
+        let first = sink(3);
+        route(&polling, Some(&first));
+        route(&polling, None);
+        let worker = child_of(&polling);
+        route(&polling, Some(&first));
+        assert_eq!(resolved_id(&worker), Ok(3));
     }
 }

@@ -32,3 +32,15 @@ fn parses(test_logs: TestLogs, #[values(1, 2, 3)] n: u32) {
 fn each_case(#[case] name: &str) {
     log::info!("case done: {name}");
 }
+
+#[logged_test]
+fn threads_started_by_the_code_under_test_are_captured(logs: &TestLogs) {
+    // What a library does, knowing nothing of logged-test:
+    std::thread::spawn(|| log::info!("from a thread the library started"))
+        .join()
+        .unwrap();
+    // On Linux with glibc the thread started with this test's route.
+    if logged_test::__private::INHERITS_ROUTES {
+        logs.assert_contains("from a thread the library started");
+    }
+}

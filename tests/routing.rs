@@ -1,5 +1,6 @@
-//! Routing rules 1, 2 and 4 in one process with parallel tests.
-//! (Rule 3 needs a process with one collector: see `tests/sole_collector.rs`.)
+//! Routing rules 1, 2 and 5 in one process with parallel tests (rule 3,
+//! inheritance, is in `tests/inherit.rs` and `tests/orphaned_threads.rs`).
+//! (Rule 4 needs a process with one collector: see `tests/sole_collector.rs`.)
 
 use std::sync::Arc;
 
@@ -141,8 +142,13 @@ fn tasks_of_a_multi_thread_runtime_log_inside_scope() {
 #[test]
 fn records_from_unrouted_threads_with_two_collectors_alive_are_unattributed() {
     let dir = tempfile::tempdir().unwrap();
-    let a = collector(&dir, "ua");
-    let b = collector(&dir, "ub");
+    // Made on another thread: neither is this thread's route, nor (by
+    // inheritance) the route of the threads it starts.
+    let (a, b) = std::thread::scope(|s| {
+        s.spawn(|| (collector(&dir, "ua"), collector(&dir, "ub")))
+            .join()
+            .unwrap()
+    });
     let before = logged_test::unattributed_count();
     std::thread::spawn(|| {
         for i in 0..10 {

@@ -1,21 +1,33 @@
-//! Rule 3: with exactly one collector alive, unrouted threads log into it.
+//! Rule 4: with exactly one collector alive, threads that never had a route
+//! log into it. (The collectors are made on other threads, so that the
+//! threads this test starts inherit no route from it.)
 //! Its own binary, with one test, because it depends on the process-wide count.
 
+use std::path::Path;
+
 use logged_test::LogCollector;
+
+fn collector_made_elsewhere(dir: &Path) -> LogCollector {
+    std::thread::scope(|s| {
+        s.spawn(|| LogCollector::without_ui(dir).unwrap())
+            .join()
+            .unwrap()
+    })
+}
 
 #[test]
 fn the_only_collector_alive_gets_records_from_unrouted_threads() {
     logged_test::init_logger().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let only = LogCollector::without_ui(dir.path()).unwrap();
+    let only = collector_made_elsewhere(dir.path());
     assert_eq!(logged_test::active_collectors(), [only.id()]);
     std::thread::spawn(|| log::info!("sole-unrouted"))
         .join()
         .unwrap();
     only.captured().unwrap().assert_contains("sole-unrouted");
 
-    // A second collector makes the unrouted thread ambiguous: rule 4.
-    let second = LogCollector::without_ui(dir.path().join("second")).unwrap();
+    // A second collector makes the unrouted thread ambiguous: rule 5.
+    let second = collector_made_elsewhere(&dir.path().join("second"));
     let before = logged_test::unattributed_count();
     std::thread::spawn(|| log::info!("ambiguous"))
         .join()
@@ -24,7 +36,7 @@ fn the_only_collector_alive_gets_records_from_unrouted_threads() {
     only.captured().unwrap().assert_not_contains("ambiguous");
     second.captured().unwrap().assert_not_contains("ambiguous");
 
-    // Back to one: rule 3 again.
+    // Back to one: rule 4 again.
     drop(second);
     std::thread::spawn(|| log::info!("sole-again"))
         .join()

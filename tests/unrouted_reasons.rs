@@ -25,15 +25,23 @@ fn child_logs_from_unrouted_threads() {
     logged_test::init_logger().unwrap();
     let dir = tempfile::tempdir().unwrap();
     // Until a collector has set it, `log`'s max level filters everything
-    // out before it reaches the dispatcher; once set, it stays.
-    drop(LogCollector::without_ui(dir.path().join("gone")).unwrap());
+    // out before it reaches the dispatcher; once set, it stays. Collectors
+    // are made on other threads, so that this one (and the threads it
+    // starts) never has a route of its own to inherit.
+    let make = |name: &'static str| {
+        let path = dir.path().join(name);
+        std::thread::spawn(move || LogCollector::without_ui(path).unwrap())
+            .join()
+            .unwrap()
+    };
+    drop(make("gone"));
     assert_eq!(logged_test::active_collectors(), Vec::<u64>::new());
     std::thread::spawn(|| log::warn!("reason-probe-none"))
         .join()
         .unwrap();
 
-    let _first = LogCollector::without_ui(dir.path().join("first")).unwrap();
-    let _second = LogCollector::without_ui(dir.path().join("second")).unwrap();
+    let _first = make("first");
+    let _second = make("second");
     std::thread::spawn(|| log::warn!("reason-probe-several"))
         .join()
         .unwrap();
