@@ -1,7 +1,9 @@
 //! The README's examples, compiled as tests so their bodies are type-checked
 //! and run (doctests compile `#[test]` fns out). Keep in sync with README.md.
 
-use logged_test::{TestLogs, logged_test, test_logs};
+#[cfg(feature = "rstest")]
+use logged_test::test_logs;
+use logged_test::{TestLogs, logged_test};
 use rstest::rstest;
 
 #[logged_test(markers = ["order 42 paid"])]
@@ -19,6 +21,7 @@ async fn tasks_log_into_their_test(logs: &TestLogs) {
     logs.assert_contains("from a worker");
 }
 
+#[cfg(feature = "rstest")]
 #[rstest]
 fn parses(test_logs: TestLogs, #[values(1, 2, 3)] n: u32) {
     log::info!("parsing {n}");
