@@ -26,7 +26,17 @@ pub(crate) struct Settings {
 }
 
 const BOOL_VALUES: &str = "`1`, `0`, `true` or `false`";
-const LEVEL_VALUES: &str = "one of `off`, `error`, `warn`, `info`, `debug`, `trace`";
+/// The accepted level names, as the messages list them.
+pub(crate) const LEVEL_VALUES: &str = "one of `off`, `error`, `warn`, `info`, `debug`, `trace`";
+/// The level names, in the order of [`LEVEL_VALUES`], with their filters.
+const LEVELS: [(&str, LevelFilter); 6] = [
+    ("off", LevelFilter::Off),
+    ("error", LevelFilter::Error),
+    ("warn", LevelFilter::Warn),
+    ("info", LevelFilter::Info),
+    ("debug", LevelFilter::Debug),
+    ("trace", LevelFilter::Trace),
+];
 
 fn var(name: &'static str) -> Option<String> {
     std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
@@ -45,9 +55,20 @@ fn parse_bool(name: &'static str) -> Result<bool, LogError> {
     }
 }
 
-/// Parses a level name, as `LOGGED_TEST_LEVEL` and the `level` option accept it.
-pub(crate) fn parse_level(text: &str) -> Option<LevelFilter> {
-    text.trim().parse().ok()
+/// Parses a level name in any case, as `LOGGED_TEST_LEVEL` and the `level`
+/// option accept it. A `const fn`, so that `#[logged_test(level = "...")]`
+/// checks its literal at compile time with this same rule.
+pub(crate) const fn parse_level(text: &str) -> Option<LevelFilter> {
+    let text = text.trim_ascii().as_bytes();
+    let mut i = 0;
+    while i < LEVELS.len() {
+        let (name, level) = LEVELS[i];
+        if text.eq_ignore_ascii_case(name.as_bytes()) {
+            return Some(level);
+        }
+        i += 1;
+    }
+    None
 }
 
 fn read() -> Result<Settings, LogError> {
