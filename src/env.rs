@@ -63,12 +63,27 @@ pub(crate) const fn parse_level(text: &str) -> Option<LevelFilter> {
     let mut i = 0;
     while i < LEVELS.len() {
         let (name, level) = LEVELS[i];
-        if text.eq_ignore_ascii_case(name.as_bytes()) {
+        if eq_ignore_ascii_case(text, name.as_bytes()) {
             return Some(level);
         }
         i += 1;
     }
     None
+}
+
+/// `<[u8]>::eq_ignore_ascii_case`, which is `const` only from Rust 1.89.
+const fn eq_ignore_ascii_case(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if !a[i].eq_ignore_ascii_case(&b[i]) {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 fn read() -> Result<Settings, LogError> {
@@ -114,5 +129,29 @@ pub(crate) fn debug() -> bool {
             });
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod should {
+    use super::*;
+
+    #[test]
+    fn parse_every_level_name_in_any_case_and_list_them_all() {
+        for (text, expected) in [
+            ("off", Some(LevelFilter::Off)),
+            ("ERROR", Some(LevelFilter::Error)),
+            (" Warn ", Some(LevelFilter::Warn)),
+            ("info", Some(LevelFilter::Info)),
+            ("Debug", Some(LevelFilter::Debug)),
+            ("trace", Some(LevelFilter::Trace)),
+            ("warning", None),
+            ("", None),
+            ("tracer", None),
+        ] {
+            assert_eq!(parse_level(text), expected, "for {text:?}");
+        }
+        let listed: Vec<String> = LEVELS.iter().map(|(name, _)| format!("`{name}`")).collect();
+        assert_eq!(LEVEL_VALUES, format!("one of {}", listed.join(", ")));
     }
 }

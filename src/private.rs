@@ -82,7 +82,9 @@ pub fn start(spec: &TestSpec) -> TestLogs {
 /// already started in this process. The fn is part of the key, so that a
 /// `#[logged_test]` fn called directly from another test is not a second start.
 fn first_start(name: &str, spec: &TestSpec) -> bool {
-    static STARTED: Mutex<Option<HashSet<(String, &'static str, &'static str)>>> = Mutex::new(None);
+    /// The test's name, its module and its fn.
+    type Started = (String, &'static str, &'static str);
+    static STARTED: Mutex<Option<HashSet<Started>>> = Mutex::new(None);
     let key = (name.to_owned(), spec.module_path, spec.fn_name);
     STARTED
         .lock()

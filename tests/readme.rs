@@ -5,6 +5,7 @@
 use logged_test::test_logs;
 use logged_test::{TestLogs, logged_test};
 use rstest::rstest;
+use test_case::test_case;
 
 #[logged_test(markers = ["order 42 paid"])]
 fn pays_an_order(logs: &TestLogs) {
@@ -28,10 +29,36 @@ fn parses(test_logs: TestLogs, #[values(1, 2, 3)] n: u32) {
     test_logs.assert_contains(&format!("parsing {n}"));
 }
 
+#[logged_test(markers = ["case done"])]
 #[rstest]
-#[case("a")]
-#[case("b")]
-#[logged_test::test(markers = ["case done"])]
-fn each_case(#[case] name: &str) {
-    log::info!("case done: {name}");
+#[case(1)]
+#[case(2)]
+fn rstest_cases(logs: &TestLogs, #[case] n: u32) {
+    log::info!("case done: {n}");
+    logs.assert_count("case done", 1);
+}
+
+#[rstest]
+#[case(1)]
+#[logged_test::test]
+fn rstest_cases_below(#[case] n: u32, #[ignore] logs: &TestLogs) {
+    log::info!("case {n}");
+    logs.assert_contains("case 1");
+}
+
+#[logged_test]
+#[test_case(60)]
+#[test_case(61)]
+fn test_cases(id: u32, logs: &TestLogs) {
+    log::info!("id {id}");
+    logs.assert_contains(&format!("id {id}"));
+}
+
+#[logged_test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_tokio(logs: &TestLogs) {
+    tokio::spawn(logs.collector().scope(async { log::info!("from a task") }))
+        .await
+        .unwrap();
+    logs.assert_contains("from a task");
 }

@@ -234,8 +234,11 @@ fn not_a_fn(item: TokenStream, error: syn::Error) -> syn::Error {
     syn::Error::new(keyword, message)
 }
 
+/// The part of a signature a rule is about, if the signature has it.
+type SignaturePart = fn(&Signature) -> Option<TokenStream>;
+
 /// What a test fn's signature cannot have: the offending part and the fix.
-const SIGNATURE_RULES: [(fn(&Signature) -> Option<TokenStream>, &str); 6] = [
+const SIGNATURE_RULES: [(SignaturePart, &str); 6] = [
     (
         |sig| sig.constness.map(ToTokens::into_token_stream),
         "cannot be `const`; remove `const`",

@@ -16,9 +16,12 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, LitStr, Meta, Token};
 
+/// Parses one option's value.
+type ParseValue = fn(&Meta) -> syn::Result<Value>;
+
 /// Every option: its key and the parser of its value, in the order the
 /// "unknown option" message lists them.
-const KEYS: [(&str, fn(&Meta) -> syn::Result<Value>); 6] = [
+const KEYS: [(&str, ParseValue); 6] = [
     ("level", level),
     ("markers", markers),
     ("session", session),
