@@ -26,8 +26,15 @@ pub(crate) struct Settings {
 }
 
 const BOOL_VALUES: &str = "`1`, `0`, `true` or `false`";
-/// The accepted level names, as the messages list them.
-pub(crate) const LEVEL_VALUES: &str = "one of `off`, `error`, `warn`, `info`, `debug`, `trace`";
+/// The accepted level names, as the messages list them (a macro, so that
+/// `concat!` can build the compile-time message of the `level` option).
+macro_rules! level_values {
+    () => {
+        "one of `off`, `error`, `warn`, `info`, `debug`, `trace`"
+    };
+}
+pub(crate) use level_values;
+const LEVEL_VALUES: &str = level_values!();
 /// The level names, in the order of [`LEVEL_VALUES`], with their filters.
 const LEVELS: [(&str, LevelFilter); 6] = [
     ("off", LevelFilter::Off),

@@ -93,6 +93,12 @@ fn first_start(name: &str, spec: &TestSpec) -> bool {
         .insert(key)
 }
 
+/// The compile-time message for a bad `level = "..."`.
+const UNKNOWN_LEVEL: &str = concat!(
+    "unknown level for `level`; expected ",
+    crate::env::level_values!()
+);
+
 /// Checks `level = "..."` at compile time, with the rule `LOGGED_TEST_LEVEL` uses.
 ///
 /// # Panics
@@ -100,9 +106,7 @@ fn first_start(name: &str, spec: &TestSpec) -> bool {
 /// At compile time, when `name` is not a level name.
 pub const fn check_level(name: &str) {
     if crate::env::parse_level(name).is_none() {
-        panic!(
-            "unknown level for `level`; expected one of `off`, `error`, `warn`, `info`, `debug`, `trace`"
-        );
+        panic!("{}", UNKNOWN_LEVEL);
     }
 }
 

@@ -211,27 +211,28 @@ fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     Ok(render(&config, test_fn, param, case_params))
 }
 
-/// A clearer message than syn's "expected `fn`" when the item is some other item.
+/// A clearer message than syn's "expected `fn`", at the token syn stopped
+/// at, when the item is some other item.
 fn not_a_fn(item: TokenStream, error: syn::Error) -> syn::Error {
-    let Ok(item) = syn::parse2::<Item>(item) else {
+    match syn::parse2::<Item>(item) {
+        Ok(item) => syn::Error::new(
+            item_keyword(&item).unwrap_or_else(|| error.span()),
+            "`#[logged_test]` applies to test functions, like `fn my_test() { ... }`",
+        ),
         // Not even an item: syn's own message says what is wrong with the syntax.
-        return error;
-    };
-    let keyword = match &item {
-        Item::Const(item) => item.const_token.span,
-        Item::Enum(item) => item.enum_token.span,
-        Item::Impl(item) => item.impl_token.span,
-        Item::Mod(item) => item.mod_token.span,
-        Item::Static(item) => item.static_token.span,
-        Item::Struct(item) => item.struct_token.span,
-        Item::Trait(item) => item.trait_token.span,
-        Item::Type(item) => item.type_token.span,
-        Item::Union(item) => item.union_token.span,
-        Item::Use(item) => item.use_token.span,
-        _ => item.span(),
-    };
-    let message = "`#[logged_test]` applies to test functions, like `fn my_test() { ... }`";
-    syn::Error::new(keyword, message)
+        Err(_) => error,
+    }
+}
+
+/// The span of the keyword that says what kind of item this is, for the common ones.
+fn item_keyword(item: &Item) -> Option<Span> {
+    match item {
+        Item::Const(item) => Some(item.const_token.span),
+        Item::Static(item) => Some(item.static_token.span),
+        Item::Struct(item) => Some(item.struct_token.span),
+        Item::Enum(item) => Some(item.enum_token.span),
+        _ => None,
+    }
 }
 
 /// The part of a signature a rule is about, if the signature has it.
@@ -418,33 +419,26 @@ fn render(
             let #pat: #ty = &__logged_test_logs;
         }
     });
-    // Generated code around the body is located at the body, so type errors
-    // land in user code, but keeps the macro's hygiene, so lints that skip
-    // macro output (`clippy::redundant_closure_call`) skip it too.
-    let body_span = Span::call_site().located_at(block.span());
     // `impl Trait` cannot annotate a closure or a `let`, so it is left to inference.
     let ret = match &sig.output {
         ReturnType::Default => Some(quote!(())),
         ReturnType::Type(_, ty) if matches!(**ty, Type::ImplTrait(_)) => None,
         ReturnType::Type(_, ty) => Some(ty.to_token_stream()),
     };
-    let result = match sig.asyncness {
-        None => render_sync(binding, &block, ret, body_span, should_panic),
-        Some(_) => {
-            let result = render_async(
-                config.runtime,
-                binding,
-                &block,
-                ret,
-                body_span,
-                should_panic,
-            );
-            if config.runtime.is_some() {
-                sig.asyncness = None;
-            }
-            result
-        }
+    let body = Body {
+        binding,
+        block: &block,
+        ret,
+        span: Span::call_site().located_at(block.span()),
+        should_panic,
     };
+    let result = match sig.asyncness {
+        None => render_sync(body),
+        Some(_) => render_async(config.runtime, body),
+    };
+    if config.runtime.is_some() {
+        sig.asyncness = None;
+    }
     let finish = match should_panic {
         true => quote!(::logged_test::__private::finish_should_panic),
         false => quote!(::logged_test::__private::finish),
@@ -467,10 +461,6 @@ fn render(
 }
 
 fn render_spec(config: &Config, ident: &syn::Ident, should_panic: bool) -> TokenStream {
-    let option = |lit: &Option<syn::LitStr>| match lit {
-        Some(lit) => quote!(::core::option::Option::Some(#lit)),
-        None => quote!(::core::option::Option::None),
-    };
     let (level, session) = (option(&config.level), option(&config.session));
     let (markers, keep) = (&config.markers, config.keep);
     quote! {
@@ -483,6 +473,14 @@ fn render_spec(config: &Config, ident: &syn::Ident, should_panic: bool) -> Token
             keep: #keep,
             should_panic: #should_panic,
         };
+    }
+}
+
+/// `::core::option::Option::Some(value)` or `None`, as an expression.
+fn option(value: &Option<impl ToTokens>) -> TokenStream {
+    match value {
+        Some(value) => quote!(::core::option::Option::Some(#value)),
+        None => quote!(::core::option::Option::None),
     }
 }
 
@@ -502,14 +500,29 @@ fn render_checks(config: &Config) -> Option<TokenStream> {
     (!checks.is_empty()).then(|| quote!(const _: () = { #checks };))
 }
 
-/// The body of a sync test, in a closure typed with the return type.
-fn render_sync(
+/// The user's body and what the rendering of it needs.
+struct Body<'a> {
+    /// `let logs: &TestLogs = ...;`, when the fn takes it.
     binding: Option<TokenStream>,
-    block: &syn::Block,
+    block: &'a syn::Block,
+    /// The return type, `None` when it cannot be written (`impl Trait`).
     ret: Option<TokenStream>,
-    body_span: Span,
+    /// Generated code around the body is located at the body, so type errors
+    /// land in user code, but keeps the macro's hygiene, so lints that skip
+    /// macro output (`clippy::redundant_closure_call`) skip it too.
+    span: Span,
     should_panic: bool,
-) -> TokenStream {
+}
+
+/// The body of a sync test, in a closure typed with the return type.
+fn render_sync(body: Body<'_>) -> TokenStream {
+    let Body {
+        binding,
+        block,
+        ret,
+        span: body_span,
+        should_panic,
+    } = body;
     let ret = ret.map(|ret| quote!(-> #ret));
     let run = match should_panic {
         true => quote_spanned! {body_span=>
@@ -522,14 +535,14 @@ fn render_sync(
 
 /// The body of an `async fn` test, inside the collector's scope, on the
 /// runtime `#[logged_test]` builds or awaited under another attribute's.
-fn render_async(
-    runtime: Option<Runtime>,
-    binding: Option<TokenStream>,
-    block: &syn::Block,
-    ret: Option<TokenStream>,
-    body_span: Span,
-    should_panic: bool,
-) -> TokenStream {
+fn render_async(runtime: Option<Runtime>, body: Body<'_>) -> TokenStream {
+    let Body {
+        binding,
+        block,
+        ret,
+        span: body_span,
+        should_panic,
+    } = body;
     let body = match ret {
         Some(ret) => quote_spanned! {body_span=>
             let __logged_test_output: #ret = async #block.await;
@@ -556,10 +569,7 @@ fn render_async(
     let flavor = match runtime {
         Runtime::CurrentThread => quote!(::logged_test::__private::Flavor::CurrentThread),
         Runtime::MultiThread { worker_threads } => {
-            let worker_threads = match worker_threads {
-                Some(threads) => quote!(::core::option::Option::Some(#threads)),
-                None => quote!(::core::option::Option::None),
-            };
+            let worker_threads = option(&worker_threads);
             quote!(::logged_test::__private::Flavor::MultiThread { worker_threads: #worker_threads })
         }
     };
