@@ -28,7 +28,24 @@ pub(crate) struct Settings {
 }
 
 const BOOL_VALUES: &str = "`1`, `0`, `true` or `false`";
-const LEVEL_VALUES: &str = "one of `off`, `error`, `warn`, `info`, `debug`, `trace`";
+/// The accepted level names, as the messages list them (a macro, so that
+/// `concat!` can build the compile-time message of the `level` option).
+macro_rules! level_values {
+    () => {
+        "one of `off`, `error`, `warn`, `info`, `debug`, `trace`"
+    };
+}
+pub(crate) use level_values;
+const LEVEL_VALUES: &str = level_values!();
+/// The level names, in the order of [`LEVEL_VALUES`], with their filters.
+const LEVELS: [(&str, LevelFilter); 6] = [
+    ("off", LevelFilter::Off),
+    ("error", LevelFilter::Error),
+    ("warn", LevelFilter::Warn),
+    ("info", LevelFilter::Info),
+    ("debug", LevelFilter::Debug),
+    ("trace", LevelFilter::Trace),
+];
 
 fn var(name: &'static str) -> Option<String> {
     std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
@@ -47,9 +64,35 @@ fn parse_bool(name: &'static str) -> Result<bool, LogError> {
     }
 }
 
-/// Parses a level name, as `LOGGED_TEST_LEVEL` and the `level` option accept it.
-pub(crate) fn parse_level(text: &str) -> Option<LevelFilter> {
-    text.trim().parse().ok()
+/// Parses a level name in any case, as `LOGGED_TEST_LEVEL` and the `level`
+/// option accept it. A `const fn`, so that `#[logged_test(level = "...")]`
+/// checks its literal at compile time with this same rule.
+pub(crate) const fn parse_level(text: &str) -> Option<LevelFilter> {
+    let text = text.trim_ascii().as_bytes();
+    let mut i = 0;
+    while i < LEVELS.len() {
+        let (name, level) = LEVELS[i];
+        if eq_ignore_ascii_case(text, name.as_bytes()) {
+            return Some(level);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `<[u8]>::eq_ignore_ascii_case`, which is `const` only from Rust 1.89.
+const fn eq_ignore_ascii_case(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if !a[i].eq_ignore_ascii_case(&b[i]) {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 fn level_var(name: &'static str) -> Result<Option<LevelFilter>, LogError> {
@@ -104,5 +147,29 @@ pub(crate) fn debug() -> bool {
             });
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod should {
+    use super::*;
+
+    #[test]
+    fn parse_every_level_name_in_any_case_and_list_them_all() {
+        for (text, expected) in [
+            ("off", Some(LevelFilter::Off)),
+            ("ERROR", Some(LevelFilter::Error)),
+            (" Warn ", Some(LevelFilter::Warn)),
+            ("info", Some(LevelFilter::Info)),
+            ("Debug", Some(LevelFilter::Debug)),
+            ("trace", Some(LevelFilter::Trace)),
+            ("warning", None),
+            ("", None),
+            ("tracer", None),
+        ] {
+            assert_eq!(parse_level(text), expected, "for {text:?}");
+        }
+        let listed: Vec<String> = LEVELS.iter().map(|(name, _)| format!("`{name}`")).collect();
+        assert_eq!(LEVEL_VALUES, format!("one of {}", listed.join(", ")));
     }
 }

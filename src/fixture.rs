@@ -7,6 +7,10 @@ use crate::harness::TestLogs;
 /// rstest fixture: a fresh [`TestLogs`] named after the running test (and its
 /// case), so every case gets its own collector, directory and session.
 ///
+/// Needs the `rstest` feature (off by default):
+/// `logged-test = { version = "0.1", features = ["rstest"] }`. Use it with
+/// `#[rstest]` alone; with `#[logged_test]` take `logs: &TestLogs` instead.
+///
 /// # Panics
 ///
 /// If the logs cannot be set up (see [`TestLogs::new`]).

@@ -78,6 +78,12 @@
 //! | `LOGGED_TEST_LEVEL` | `off` ... `trace` | default capture level (default `trace`) |
 //! | `LOGGED_TEST_LIVE` | `off` ... `trace` | print each captured record at this level or above to the real stderr as it happens, prefixed with the test name |
 //! | `LOGGED_TEST_DEBUG` | `1`/`0`/`true`/`false` | print the dispatcher's diagnostics to stderr |
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! | --- | --- | --- |
+//! | `rstest` | off | the `test_logs` rstest fixture (it builds rstest's macros; `#[logged_test::test]` works with `#[rstest]` without it) |
 #![deny(missing_docs)]
 // Doctests are built without `--test`, so the `#[test]` fns that examples of
 // `#[logged_test]` expand to are compiled out, leaving their imports unused.
@@ -180,6 +186,8 @@ pub use logged_test_macros::logged_test as test;
 #[path = "private.rs"]
 pub mod __private;
 
+// The README shows the fixture, so its examples compile with the feature on
+// (CI tests with `--all-features`).
 #[doc = include_str!("../README.md")]
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "rstest"))]
 pub struct ReadmeDoctests;

@@ -13,25 +13,39 @@ pub const PRE_SESSION_FILE: &str = "pre-session.log";
 /// Longest accepted session name, in bytes (`NAME_MAX` on Linux and macOS).
 pub const MAX_SESSION_NAME_BYTES: usize = 255;
 
-/// Checks a session file name before anything touches the file system.
+/// Why `name` is not a valid session file name, or `None` when it is.
 ///
 /// A valid name is a single, plain file name: not empty, not `.` or `..`,
-/// no `/` or `\`, no NUL byte, at most 255 bytes.
+/// no `/` or `\\`, no NUL byte, at most 255 bytes. A `const fn`, so that
+/// `#[logged_test(session = "...")]` checks its literal at compile time with
+/// this same rule (through `__private::check_session`).
+pub(crate) const fn name_problem(name: &str) -> Option<&'static str> {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() {
+        return Some("the name is empty");
+    }
+    if matches!(bytes, b"." | b"..") {
+        return Some("`.` and `..` are directories, not file names");
+    }
+    if bytes.len() > MAX_SESSION_NAME_BYTES {
+        return Some("it is longer than 255 bytes");
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'/' | b'\\' => {
+                return Some("a path separator (`/` or `\\`) would leave the log directory");
+            }
+            0 => return Some("it contains a NUL byte"),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Checks a session file name before anything touches the file system.
 pub(crate) fn validate_name(name: &str) -> Result<(), LogError> {
-    let reason = if name.is_empty() {
-        Some("the name is empty")
-    } else if name == "." || name == ".." {
-        Some("`.` and `..` are directories, not file names")
-    } else if name.contains('/') || name.contains('\\') {
-        Some("a path separator (`/` or `\\`) would leave the log directory")
-    } else if name.contains('\0') {
-        Some("it contains a NUL byte")
-    } else if name.len() > MAX_SESSION_NAME_BYTES {
-        Some("it is longer than 255 bytes")
-    } else {
-        None
-    };
-    match reason {
+    match name_problem(name) {
         Some(reason) => Err(LogError::InvalidSessionName {
             name: name.to_owned(),
             reason,

@@ -1,8 +1,11 @@
 //! The README's examples, compiled as tests so their bodies are type-checked
 //! and run (doctests compile `#[test]` fns out). Keep in sync with README.md.
 
-use logged_test::{TestLogs, logged_test, test_logs};
+#[cfg(feature = "rstest")]
+use logged_test::test_logs;
+use logged_test::{TestLogs, logged_test};
 use rstest::rstest;
+use test_case::test_case;
 
 #[logged_test(markers = ["order 42 paid"])]
 fn pays_an_order(logs: &TestLogs) {
@@ -19,18 +22,45 @@ async fn tasks_log_into_their_test(logs: &TestLogs) {
     logs.assert_contains("from a worker");
 }
 
+#[cfg(feature = "rstest")]
 #[rstest]
 fn parses(test_logs: TestLogs, #[values(1, 2, 3)] n: u32) {
     log::info!("parsing {n}");
     test_logs.assert_contains(&format!("parsing {n}"));
 }
 
+#[logged_test(markers = ["case done"])]
 #[rstest]
-#[case("a")]
-#[case("b")]
-#[logged_test::test(markers = ["case done"])]
-fn each_case(#[case] name: &str) {
-    log::info!("case done: {name}");
+#[case(1)]
+#[case(2)]
+fn rstest_cases(logs: &TestLogs, #[case] n: u32) {
+    log::info!("case done: {n}");
+    logs.assert_count("case done", 1);
+}
+
+#[rstest]
+#[case(1)]
+#[logged_test::test]
+fn rstest_cases_below(#[case] n: u32, #[ignore] logs: &TestLogs) {
+    log::info!("case {n}");
+    logs.assert_contains("case 1");
+}
+
+#[logged_test]
+#[test_case(60)]
+#[test_case(61)]
+fn test_cases(id: u32, logs: &TestLogs) {
+    log::info!("id {id}");
+    logs.assert_contains(&format!("id {id}"));
+}
+
+#[logged_test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_tokio(logs: &TestLogs) {
+    tokio::spawn(logs.collector().scope(async { log::info!("from a task") }))
+        .await
+        .unwrap();
+    logs.assert_contains("from a task");
 }
 
 #[logged_test]

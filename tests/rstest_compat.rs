@@ -1,8 +1,11 @@
 //! Composition with rstest: the fixture and the `logged_test::test` alias.
 
-use logged_test::{TestLogs, test_logs};
+use logged_test::TestLogs;
+#[cfg(feature = "rstest")]
+use logged_test::test_logs;
 use rstest::rstest;
 
+#[cfg(feature = "rstest")]
 #[rstest]
 fn the_fixture_gives_each_case_its_own_logs(test_logs: TestLogs, #[values(1, 2, 3)] n: u32) {
     log::info!("fixture-case-{n}");

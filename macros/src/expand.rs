@@ -10,12 +10,63 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{Attribute, FnArg, Item, ItemFn, Pat, ReturnType, Type};
+use syn::{Attribute, Expr, FnArg, Item, ItemFn, Pat, ReturnType, Signature, Stmt, Type};
 
-use crate::parse::{Config, Errors, FnKind, Options, Runtime, path_to_string};
+use crate::parse::{Config, FnKind, Options, Runtime, combine, path_to_string};
 
 /// The start of every message about the fn's parameters.
 const PARAMETER_RULE: &str = "a `#[logged_test]` fn takes no parameters or one `&TestLogs`";
+
+/// What an attribute on the test fn means to `#[logged_test]`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Role {
+    /// libtest's `#[test]`: the fn is a test already.
+    LibTest,
+    /// Another `#[logged_test]`.
+    LoggedTest,
+    /// Makes tests and fills the fn's other parameters (`#[rstest]`, `#[test_case]`).
+    SuppliesArgs,
+    /// Makes a test and runs an `async fn` on its runtime (`#[tokio::test]`).
+    RuntimeTest,
+    /// `#[should_panic]`.
+    ShouldPanic,
+}
+
+/// Attribute paths and what they mean, first match wins. `*` matches one
+/// segment, a leading `..` any number of leading segments (rstest and
+/// test-log decide by the last segment too).
+const ROLES: [(&str, Role); 11] = [
+    ("test", Role::LibTest),
+    ("core::prelude::*::test", Role::LibTest),
+    ("std::prelude::*::test", Role::LibTest),
+    ("..::logged_test", Role::LoggedTest),
+    ("logged_test::test", Role::LoggedTest),
+    ("..::rstest", Role::SuppliesArgs),
+    ("..::test_case", Role::SuppliesArgs),
+    ("..::test_matrix", Role::SuppliesArgs),
+    ("..::case", Role::SuppliesArgs),
+    ("..::test", Role::RuntimeTest),
+    ("should_panic", Role::ShouldPanic),
+];
+
+/// The role of an attribute, by the first pattern in [`ROLES`] its path matches.
+fn role(path: &syn::Path) -> Option<Role> {
+    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let matches = |pattern: &str| {
+        let pattern: Vec<&str> = pattern.split("::").collect();
+        let (pattern, any_prefix) = match pattern.split_first() {
+            Some((&"..", rest)) => (rest, true),
+            _ => (pattern.as_slice(), false),
+        };
+        let fits = any_prefix && segments.len() >= pattern.len() || segments.len() == pattern.len();
+        let tail = &segments[segments.len().saturating_sub(pattern.len())..];
+        fits && pattern.iter().zip(tail).all(|(p, s)| *p == "*" || p == s)
+    };
+    ROLES
+        .iter()
+        .find(|(pattern, _)| matches(pattern))
+        .map(|(_, role)| *role)
+}
 
 /// Expands `#[logged_test(args)] item`; on error, the item unchanged plus the errors.
 pub(crate) fn logged_test(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -38,49 +89,134 @@ struct LogsParam {
     ty: Type,
 }
 
-/// Everything the checks found out about the fn, besides the config.
+/// What the attributes and the body say about the fn.
 struct TestFn {
     function: ItemFn,
-    param: Option<LogsParam>,
-    /// Parameters kept for an attribute below that supplies them (`#[rstest]`).
-    case_params: Vec<FnArg>,
-    has_test_attr: bool,
-    should_panic: bool,
+    /// The attributes with a role.
+    roles: Vec<(Role, Attribute)>,
+    /// An attribute above `#[logged_test]` already expanded, known by its output.
+    expanded_above: Option<Above>,
+    /// The attribute that runs the `async fn` (as written), when not `#[logged_test]`.
+    runtime_attr: Option<String>,
 }
 
-fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let mut errors = Errors::default();
-    let options = errors.check(Options::parse(args));
-    let function = match syn::parse2::<ItemFn>(item.clone()) {
-        Ok(function) => function,
-        Err(error) => {
-            errors.push(not_a_fn(item, error));
-            return errors.finish(TokenStream::new());
+/// An attribute written above `#[logged_test]`, already expanded when the
+/// macro runs, recognised by the shape of its output.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Above {
+    /// `#[tokio::test]`: a sync `#[test]` fn whose body starts with `let body = async { .. }`.
+    TokioTest,
+    /// `#[test_case(..)]`: one fn per case, whose body starts with `let _result = super::f(..)`.
+    TestCase,
+}
+
+impl TestFn {
+    fn new(function: ItemFn) -> Self {
+        let roles = function
+            .attrs
+            .iter()
+            .filter_map(|attr| role(attr.path()).map(|role| (role, attr.clone())))
+            .collect();
+        let mut test_fn = TestFn {
+            function,
+            roles,
+            expanded_above: None,
+            runtime_attr: None,
+        };
+        test_fn.expanded_above = test_fn.recognise_above();
+        test_fn.runtime_attr = match (test_fn.function.sig.asyncness, test_fn.expanded_above) {
+            (None, Some(Above::TokioTest)) => Some("tokio::test".to_owned()),
+            (None, _) => None,
+            (Some(_), _) => test_fn
+                .roles
+                .iter()
+                .find(|(role, _)| *role == Role::RuntimeTest)
+                .map(|(_, attr)| path_to_string(attr.path())),
+        };
+        test_fn
+    }
+
+    fn has(&self, role: Role) -> bool {
+        self.roles.iter().any(|(r, _)| *r == role)
+    }
+
+    fn recognise_above(&self) -> Option<Above> {
+        let sig = &self.function.sig;
+        let Some(Stmt::Local(local)) = self.function.block.stmts.first() else {
+            return None;
+        };
+        let (Pat::Ident(binding), Some(init)) = (&local.pat, &local.init) else {
+            return None;
+        };
+        let sync_test = sig.asyncness.is_none() && self.has(Role::LibTest);
+        match (binding.ident.to_string().as_str(), &*init.expr) {
+            ("body", Expr::Async(_)) if sync_test => Some(Above::TokioTest),
+            ("_result", call) if sig.inputs.is_empty() && calls_super(call) => {
+                Some(Above::TestCase)
+            }
+            _ => None,
         }
-    };
-    let runtime_attr = function
-        .attrs
-        .iter()
-        .find(|attr| provides_runtime(attr))
-        .map(|attr| attr.path().clone());
-    let kind = match (&function.sig.asyncness, &runtime_attr) {
-        (None, _) => FnKind::Sync,
-        (Some(_), None) => FnKind::Async,
-        (Some(_), Some(attr)) => FnKind::AsyncWithRuntime(attr),
-    };
-    let config = options.and_then(|options| errors.check(options.build(kind)));
-    let test_fn = errors.check(check_fn(function));
-    match (config, test_fn) {
-        (Some(config), Some(test_fn)) => errors.finish(render(&config, test_fn)),
-        _ => errors.finish(TokenStream::new()),
+    }
+
+    /// The kind of fn the options apply to.
+    fn kind(&self) -> FnKind<'_> {
+        match (&self.runtime_attr, self.function.sig.asyncness) {
+            (Some(attr), _) => FnKind::ForeignRuntime(attr),
+            (None, None) => FnKind::Sync,
+            (None, Some(_)) => FnKind::Async,
+        }
     }
 }
 
-/// A clearer message than syn's "expected `fn`" when the item is some other item.
+/// `super::f(..)` or `super::f(..).await`, as test-case's expansion calls the test.
+fn calls_super(expr: &Expr) -> bool {
+    match expr {
+        Expr::Await(await_expr) => calls_super(&await_expr.base),
+        Expr::Call(call) => matches!(&*call.func, Expr::Path(path)
+            if path.path.segments.first().is_some_and(|s| s.ident == "super")),
+        _ => false,
+    }
+}
+
+fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let options = Options::parse(args);
+    let function = match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(function) => function,
+        Err(error) => {
+            let not_a_fn = not_a_fn(item, error);
+            return Err(match options {
+                Ok(_) => not_a_fn,
+                Err(mut errors) => {
+                    errors.combine(not_a_fn);
+                    errors
+                }
+            });
+        }
+    };
+    let test_fn = TestFn::new(function);
+    let (config, option_errors) = match options.and_then(|options| options.build(test_fn.kind())) {
+        Ok(config) => (Some(config), None),
+        Err(errors) => (None, Some(errors)),
+    };
+    let (param, case_params, param_errors) = parameters(&test_fn);
+    let errors = option_errors
+        .into_iter()
+        .chain(signature_errors(&test_fn.function.sig))
+        .chain(param_errors)
+        .chain(stacking_errors(&test_fn));
+    if let Some(errors) = combine(errors) {
+        return Err(errors);
+    }
+    let config = config.unwrap_or_default();
+    Ok(render(&config, test_fn, param, case_params))
+}
+
+/// A clearer message than syn's "expected `fn`", at the token syn stopped
+/// at, when the item is some other item.
 fn not_a_fn(item: TokenStream, error: syn::Error) -> syn::Error {
     match syn::parse2::<Item>(item) {
         Ok(item) => syn::Error::new(
-            item_keyword_span(&item).unwrap_or_else(|| error.span()),
+            item_keyword(&item).unwrap_or_else(|| error.span()),
             "`#[logged_test]` applies to test functions, like `fn my_test() { ... }`",
         ),
         // Not even an item: syn's own message says what is wrong with the syntax.
@@ -88,179 +224,131 @@ fn not_a_fn(item: TokenStream, error: syn::Error) -> syn::Error {
     }
 }
 
-/// The span of the keyword that says what kind of item this is (`struct`, `const`, ...).
-fn item_keyword_span(item: &Item) -> Option<Span> {
-    Some(match item {
-        Item::Const(item) => item.const_token.span,
-        Item::Enum(item) => item.enum_token.span,
-        Item::ExternCrate(item) => item.extern_token.span,
-        Item::ForeignMod(item) => item.abi.extern_token.span,
-        Item::Impl(item) => item.impl_token.span,
-        Item::Macro(item) => item.mac.path.span(),
-        Item::Mod(item) => item.mod_token.span,
-        Item::Static(item) => item.static_token.span,
-        Item::Struct(item) => item.struct_token.span,
-        Item::Trait(item) => item.trait_token.span,
-        Item::TraitAlias(item) => item.trait_token.span,
-        Item::Type(item) => item.type_token.span,
-        Item::Union(item) => item.union_token.span,
-        Item::Use(item) => item.use_token.span,
-        _ => return None,
-    })
+/// The span of the keyword that says what kind of item this is, for the common ones.
+fn item_keyword(item: &Item) -> Option<Span> {
+    match item {
+        Item::Const(item) => Some(item.const_token.span),
+        Item::Static(item) => Some(item.static_token.span),
+        Item::Struct(item) => Some(item.struct_token.span),
+        Item::Enum(item) => Some(item.enum_token.span),
+        _ => None,
+    }
 }
 
-/// Checks the signature and attributes, collecting every problem.
-fn check_fn(function: ItemFn) -> syn::Result<TestFn> {
-    let mut errors = Errors::default();
-    let sig = &function.sig;
-    if let Some(constness) = &sig.constness {
-        errors.push(syn::Error::new_spanned(
-            constness,
-            "a `#[logged_test]` fn cannot be `const`; remove `const`",
-        ));
-    }
-    if let Some(unsafety) = &sig.unsafety {
-        errors.push(syn::Error::new_spanned(
-            unsafety,
-            "a `#[logged_test]` fn cannot be `unsafe`; remove `unsafe` and use an `unsafe` block inside",
-        ));
-    }
-    if let Some(abi) = &sig.abi {
-        errors.push(syn::Error::new_spanned(
-            abi,
-            "a `#[logged_test]` fn cannot be `extern`; remove the ABI",
-        ));
-    }
-    if !sig.generics.params.is_empty() {
-        errors.push(syn::Error::new_spanned(
-            &sig.generics,
-            "a `#[logged_test]` fn cannot be generic; remove the generic parameters",
-        ));
-    }
-    if let Some(where_clause) = &sig.generics.where_clause {
-        errors.push(syn::Error::new_spanned(
-            where_clause,
-            "a `#[logged_test]` fn cannot have a `where` clause; remove it",
-        ));
-    }
-    if let Some(variadic) = &sig.variadic {
-        errors.push(syn::Error::new_spanned(
-            variadic,
-            "a `#[logged_test]` fn cannot be variadic; remove `...`",
-        ));
-    }
-    // `#[rstest]`/`#[test_case]` below this attribute fill in the other
-    // parameters, so they stay in the signature; only `&TestLogs` is ours.
-    let supplies_params = function.attrs.iter().any(|attr| {
-        ["rstest", "test_case"]
-            .iter()
-            .any(|n| last_segment_is(attr.path(), n))
-    });
-    let (param, case_params) = if supplies_params {
-        split_case_params(&sig.inputs)
-    } else {
-        (
-            errors.check(check_params(&sig.inputs)).flatten(),
-            Vec::new(),
-        )
-    };
-    for attr in &function.attrs {
-        if is_logged_test(attr) {
-            errors.push(syn::Error::new_spanned(
-                attr,
-                format!(
-                    "`#[logged_test]` given twice; remove `#[{}]`",
-                    path_to_string(attr.path())
-                ),
-            ));
-        }
-    }
-    let has_test_attr = function.attrs.iter().any(is_test_attribute);
-    let should_panic = function
-        .attrs
-        .iter()
-        .any(|attr| last_segment_is(attr.path(), "should_panic"));
-    errors.finish(TestFn {
-        function,
-        param,
-        case_params,
-        has_test_attr,
-        should_panic,
-    })
-}
+/// The part of a signature a rule is about, if the signature has it.
+type SignaturePart = fn(&Signature) -> Option<TokenStream>;
 
-/// Accepts no parameter or one `pat: &TestLogs`.
-fn check_params(inputs: &Punctuated<FnArg, syn::Token![,]>) -> syn::Result<Option<LogsParam>> {
-    let mut errors = Errors::default();
-    let mut args = inputs.iter();
-    let param = match args.next() {
-        None => None,
-        Some(FnArg::Receiver(receiver)) => {
-            errors.push(syn::Error::new_spanned(
-                receiver,
-                format!("{PARAMETER_RULE}; a test is not a method, remove `self`"),
-            ));
-            None
-        }
-        Some(FnArg::Typed(typed)) => match logs_type_problem(&typed.ty) {
-            Some(fix) => {
-                errors.push(syn::Error::new_spanned(
-                    &typed.ty,
-                    format!("{PARAMETER_RULE}; {fix}"),
-                ));
-                None
-            }
-            None => Some(LogsParam {
-                attrs: typed.attrs.clone(),
-                pat: (*typed.pat).clone(),
-                ty: (*typed.ty).clone(),
-            }),
+/// What a test fn's signature cannot have: the offending part and the fix.
+const SIGNATURE_RULES: [(SignaturePart, &str); 6] = [
+    (
+        |sig| sig.constness.map(ToTokens::into_token_stream),
+        "cannot be `const`; remove `const`",
+    ),
+    (
+        |sig| sig.unsafety.map(ToTokens::into_token_stream),
+        "cannot be `unsafe`; remove `unsafe` and use an `unsafe` block inside",
+    ),
+    (
+        |sig| sig.abi.as_ref().map(ToTokens::to_token_stream),
+        "cannot be `extern`; remove the ABI",
+    ),
+    (
+        |sig| (!sig.generics.params.is_empty()).then(|| sig.generics.to_token_stream()),
+        "cannot be generic; remove the generic parameters",
+    ),
+    (
+        |sig| {
+            sig.generics
+                .where_clause
+                .as_ref()
+                .map(ToTokens::to_token_stream)
         },
+        "cannot have a `where` clause; remove it",
+    ),
+    (
+        |sig| sig.variadic.as_ref().map(ToTokens::to_token_stream),
+        "cannot be variadic; remove `...`",
+    ),
+];
+
+fn signature_errors(sig: &Signature) -> impl Iterator<Item = syn::Error> + '_ {
+    SIGNATURE_RULES.iter().filter_map(move |(part, fix)| {
+        let part = part(sig)?;
+        Some(syn::Error::new_spanned(
+            part,
+            format!("a `#[logged_test]` fn {fix}"),
+        ))
+    })
+}
+
+/// The `&TestLogs` parameter, the parameters left for an attribute that
+/// supplies them (`#[rstest]`, `#[test_case]` below this one), and the errors.
+fn parameters(test_fn: &TestFn) -> (Option<LogsParam>, Vec<FnArg>, Vec<syn::Error>) {
+    let inputs: &Punctuated<FnArg, syn::Token![,]> = &test_fn.function.sig.inputs;
+    let logs_param = |arg: &FnArg| match arg {
+        FnArg::Typed(typed) if logs_type_problem(&typed.ty).is_none() => Some(LogsParam {
+            // rstest's `#[ignore]` marks an argument another attribute fills.
+            attrs: typed
+                .attrs
+                .iter()
+                .filter(|a| !a.path().is_ident("ignore"))
+                .cloned()
+                .collect(),
+            pat: (*typed.pat).clone(),
+            ty: (*typed.ty).clone(),
+        }),
+        _ => None,
     };
-    let extra: Vec<&FnArg> = args.collect();
-    if !extra.is_empty() {
-        // One error over all the extra parameters, starting at the second.
-        let tokens: TokenStream = extra.iter().map(|arg| arg.to_token_stream()).collect();
+    if test_fn.has(Role::SuppliesArgs) {
+        let position = inputs.iter().position(|arg| logs_param(arg).is_some());
+        let param = position.and_then(|i| logs_param(&inputs[i]));
+        let kept = inputs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != position);
+        return (
+            param,
+            kept.map(|(_, arg)| arg.clone()).collect(),
+            Vec::new(),
+        );
+    }
+    let mut errors = Vec::new();
+    let first = inputs.first();
+    let fix = match first {
+        Some(FnArg::Receiver(receiver)) => Some((
+            receiver.to_token_stream(),
+            "a test is not a method, remove `self`",
+        )),
+        Some(FnArg::Typed(typed)) => {
+            logs_type_problem(&typed.ty).map(|fix| (typed.ty.to_token_stream(), fix))
+        }
+        None => None,
+    };
+    if let Some((tokens, fix)) = fix {
         errors.push(syn::Error::new_spanned(
             tokens,
-            format!("{PARAMETER_RULE}; remove the other parameters"),
+            format!("{PARAMETER_RULE}; {fix}"),
         ));
     }
-    errors.finish(param)
-}
-
-/// Under `#[rstest]`/`#[test_case]`: the `&TestLogs` parameter (if any) is
-/// ours, every other one is left for that attribute.
-fn split_case_params(
-    inputs: &Punctuated<FnArg, syn::Token![,]>,
-) -> (Option<LogsParam>, Vec<FnArg>) {
-    let mut param = None;
-    let mut kept = Vec::new();
-    for arg in inputs {
-        match arg {
-            FnArg::Typed(typed) if param.is_none() && logs_type_problem(&typed.ty).is_none() => {
-                param = Some(LogsParam {
-                    attrs: typed.attrs.clone(),
-                    pat: (*typed.pat).clone(),
-                    ty: (*typed.ty).clone(),
-                });
-            }
-            other => kept.push(other.clone()),
-        }
+    let extra: TokenStream = inputs
+        .iter()
+        .skip(1)
+        .map(ToTokens::to_token_stream)
+        .collect();
+    if !extra.is_empty() {
+        // One error over all the extra parameters, starting at the second.
+        let message = format!("{PARAMETER_RULE}; remove the other parameters");
+        errors.push(syn::Error::new_spanned(extra, message));
     }
-    (param, kept)
+    (first.and_then(logs_param), Vec::new(), errors)
 }
 
 /// What to change when `ty` is not a shared reference to a type named `TestLogs`.
 fn logs_type_problem(ty: &Type) -> Option<&'static str> {
     match ty {
-        Type::Reference(reference) if names_test_logs(&reference.elem) => {
-            if reference.mutability.is_some() {
-                Some("take a shared reference, `&TestLogs`")
-            } else {
-                None
-            }
-        }
+        Type::Reference(reference) if names_test_logs(&reference.elem) => reference
+            .mutability
+            .map(|_| "take a shared reference, `&TestLogs`"),
         _ if names_test_logs(ty) => Some("take it by reference, `&TestLogs`"),
         _ => Some("change the type to `&TestLogs` or remove the parameter"),
     }
@@ -280,103 +368,47 @@ fn names_test_logs(ty: &Type) -> bool {
     }
 }
 
-fn last_segment_is(path: &syn::Path, name: &str) -> bool {
-    path.segments
-        .last()
-        .is_some_and(|segment| segment.ident == name)
-}
-
-/// An attribute that already makes the fn a test: `#[test]`, `#[tokio::test]`,
-/// `#[rstest]`, `#[test_case(...)]`, ... (last path segment, as rstest and test-log decide).
-fn is_test_attribute(attr: &Attribute) -> bool {
-    ["test", "rstest", "test_case"]
+/// A second `#[logged_test]`, and test-case's cases under this attribute.
+fn stacking_errors(test_fn: &TestFn) -> impl Iterator<Item = syn::Error> + '_ {
+    let twice = test_fn
+        .roles
         .iter()
-        .any(|name| last_segment_is(attr.path(), name))
+        .filter(|(role, _)| *role == Role::LoggedTest);
+    let twice = twice.map(|(_, attr)| {
+        let path = path_to_string(attr.path());
+        syn::Error::new_spanned(
+            attr,
+            format!("`#[logged_test]` given twice; remove `#[{path}]`"),
+        )
+    });
+    let below_test_case = (test_fn.expanded_above == Some(Above::TestCase)).then(|| {
+        syn::Error::new(
+            Span::call_site(),
+            "`#[logged_test]` is below `#[test_case(..)]`, which already made each case a test: \
+             every case would run twice and could not get its `&TestLogs`; \
+             write `#[logged_test]` above the `#[test_case(..)]` attributes",
+        )
+    });
+    twice.chain(below_test_case)
 }
 
-/// A test attribute that runs an `async fn` itself (`#[tokio::test]`), unlike libtest's `#[test]`.
-fn provides_runtime(attr: &Attribute) -> bool {
-    last_segment_is(attr.path(), "test") && !is_libtest(attr.path())
-}
-
-/// `test`, `core::prelude::v1::test`, `::std::prelude::rust_2021::test`, ...
-fn is_libtest(path: &syn::Path) -> bool {
-    let segments: Vec<String> = path
-        .segments
+fn render(
+    config: &Config,
+    test_fn: TestFn,
+    param: Option<LogsParam>,
+    case_params: Vec<FnArg>,
+) -> TokenStream {
+    let adds_test = !test_fn
+        .roles
         .iter()
-        .map(|segment| segment.ident.to_string())
-        .collect();
-    match segments.as_slice() {
-        [test] => path.leading_colon.is_none() && test == "test",
-        [krate, prelude, _, test] => {
-            (krate == "core" || krate == "std") && prelude == "prelude" && test == "test"
-        }
-        _ => false,
-    }
-}
-
-/// Another `#[logged_test]` (`logged_test`, `logged_test::test`, `logged_test::logged_test`).
-fn is_logged_test(attr: &Attribute) -> bool {
-    let segments: Vec<String> = attr
-        .path()
-        .segments
-        .iter()
-        .map(|segment| segment.ident.to_string())
-        .collect();
-    match segments.as_slice() {
-        [.., last] if last == "logged_test" => true,
-        [.., krate, last] => krate == "logged_test" && last == "test",
-        _ => false,
-    }
-}
-
-/// The return type, `()` when omitted.
-fn return_type(output: &ReturnType) -> TokenStream {
-    match output {
-        ReturnType::Default => quote!(()),
-        ReturnType::Type(_, ty) => ty.to_token_stream(),
-    }
-}
-
-/// `impl Trait` cannot annotate a closure or a `let`, so such a return type is left to inference.
-fn can_annotate(output: &ReturnType) -> bool {
-    match output {
-        ReturnType::Default => true,
-        ReturnType::Type(_, ty) => !matches!(**ty, Type::ImplTrait(_)),
-    }
-}
-
-fn render(config: &Config, test_fn: TestFn) -> TokenStream {
-    let TestFn {
-        function,
-        param,
-        case_params,
-        has_test_attr,
-        should_panic,
-    } = test_fn;
+        .any(|(role, _)| matches!(role, Role::LibTest | Role::SuppliesArgs | Role::RuntimeTest));
+    let should_panic = test_fn.has(Role::ShouldPanic);
     let ItemFn {
         attrs,
         vis,
         mut sig,
         block,
-    } = function;
-
-    let ident = &sig.ident;
-    let level = option_str(config.level);
-    let markers = &config.markers;
-    let session = option_str(config.session.as_deref());
-    let keep = config.keep;
-    let spec = quote! {
-        let __logged_test_spec = ::logged_test::__private::TestSpec {
-            fn_name: ::core::stringify!(#ident),
-            module_path: ::core::module_path!(),
-            level: #level,
-            markers: &[#(#markers),*],
-            session: #session,
-            keep: #keep,
-            should_panic: #should_panic,
-        };
-    };
+    } = test_fn.function;
 
     // The user's pattern keeps its span, so clippy sees this `let` as user code;
     // `_logs: &TestLogs` is fine as a parameter and must stay fine here.
@@ -387,56 +419,34 @@ fn render(config: &Config, test_fn: TestFn) -> TokenStream {
             let #pat: #ty = &__logged_test_logs;
         }
     });
-
-    // Generated code around the body is located at the body, so type errors
-    // land in user code, but keeps the macro's hygiene, so lints that skip
-    // macro output (`clippy::redundant_closure_call`) skip it too.
-    let body_span = Span::call_site().located_at(block.span());
-    let ret = return_type(&sig.output);
-    let annotate = can_annotate(&sig.output);
-
-    let result = if sig.asyncness.is_none() {
-        let ret_annotation = annotate.then(|| quote!(-> #ret));
-        let call = quote_spanned! {body_span=>
-            (move || #ret_annotation #block)()
-        };
-        quote! {{ #binding #call }}
-    } else {
-        let typed_body = if annotate {
-            quote_spanned! {body_span=>
-                let __logged_test_output: #ret = async #block.await;
-                __logged_test_output
-            }
-        } else {
-            quote_spanned! {body_span=> async #block.await }
-        };
-        // Fully qualified calls: a user's trait in scope with a `scope` or
-        // `block_on` method (say, a blanket impl) cannot capture them.
-        let scoped = quote! {
-            ::logged_test::LogCollector::scope(
-                ::logged_test::TestLogs::collector(&__logged_test_logs),
-                async {
-                    #binding
-                    #typed_body
-                },
-            )
-        };
-        match config.runtime {
-            Some(runtime) => {
-                sig.asyncness = None;
-                let flavor = flavor(runtime);
-                quote! {{
-                    let __logged_test_rt = ::logged_test::__private::runtime(&__logged_test_logs, #flavor);
-                    let __logged_test_output = ::logged_test::__private::tokio::runtime::Runtime::block_on(&__logged_test_rt, #scoped);
-                    __logged_test_output
-                }}
-            }
-            None => quote! { #scoped.await },
-        }
+    // `impl Trait` cannot annotate a closure or a `let`, so it is left to inference.
+    let ret = match &sig.output {
+        ReturnType::Default => Some(quote!(())),
+        ReturnType::Type(_, ty) if matches!(**ty, Type::ImplTrait(_)) => None,
+        ReturnType::Type(_, ty) => Some(ty.to_token_stream()),
     };
-
+    let body = Body {
+        binding,
+        block: &block,
+        ret,
+        span: Span::call_site().located_at(block.span()),
+        should_panic,
+    };
+    let result = match sig.asyncness {
+        None => render_sync(body),
+        Some(_) => render_async(config.runtime, body),
+    };
+    if config.runtime.is_some() {
+        sig.asyncness = None;
+    }
+    let finish = match should_panic {
+        true => quote!(::logged_test::__private::finish_should_panic),
+        false => quote!(::logged_test::__private::finish),
+    };
     sig.inputs = case_params.into_iter().collect();
-    let test_attr = (!has_test_attr).then(|| quote!(#[::core::prelude::v1::test]));
+    let test_attr = adds_test.then(|| quote!(#[::core::prelude::v1::test]));
+    let spec = render_spec(config, &sig.ident, should_panic);
+    let checks = render_checks(config);
     quote! {
         #(#attrs)*
         #test_attr
@@ -444,59 +454,168 @@ fn render(config: &Config, test_fn: TestFn) -> TokenStream {
             #spec
             let __logged_test_logs = ::logged_test::__private::start(&__logged_test_spec);
             let __logged_test_result = #result;
-            ::logged_test::__private::finish(__logged_test_logs, &__logged_test_spec, __logged_test_result)
+            #finish(__logged_test_logs, &__logged_test_spec, __logged_test_result)
         }
+        #checks
     }
 }
 
-fn option_str(value: Option<&str>) -> TokenStream {
+fn render_spec(config: &Config, ident: &syn::Ident, should_panic: bool) -> TokenStream {
+    let (level, session) = (option(&config.level), option(&config.session));
+    let (markers, keep) = (&config.markers, config.keep);
+    quote! {
+        let __logged_test_spec = ::logged_test::__private::TestSpec {
+            fn_name: ::core::stringify!(#ident),
+            module_path: ::core::module_path!(),
+            level: #level,
+            markers: &[#(#markers),*],
+            session: #session,
+            keep: #keep,
+            should_panic: #should_panic,
+        };
+    }
+}
+
+/// `::core::option::Option::Some(value)` or `None`, as an expression.
+fn option(value: &Option<impl ToTokens>) -> TokenStream {
     match value {
         Some(value) => quote!(::core::option::Option::Some(#value)),
         None => quote!(::core::option::Option::None),
     }
 }
 
-fn flavor(runtime: Runtime) -> TokenStream {
-    match runtime {
+/// Compile-time checks of the level and session names, by the run-time
+/// crate's own rules, at the literals. A `const` item outside the fn, so
+/// they run even where libtest strips the test fn (a non-test build).
+fn render_checks(config: &Config) -> Option<TokenStream> {
+    let level = config
+        .level
+        .iter()
+        .map(|lit| quote_spanned!(lit.span()=> ::logged_test::__private::check_level(#lit);));
+    let session = config
+        .session
+        .iter()
+        .map(|lit| quote_spanned!(lit.span()=> ::logged_test::__private::check_session(#lit);));
+    let checks: TokenStream = level.chain(session).collect();
+    (!checks.is_empty()).then(|| quote!(const _: () = { #checks };))
+}
+
+/// The user's body and what the rendering of it needs.
+struct Body<'a> {
+    /// `let logs: &TestLogs = ...;`, when the fn takes it.
+    binding: Option<TokenStream>,
+    block: &'a syn::Block,
+    /// The return type, `None` when it cannot be written (`impl Trait`).
+    ret: Option<TokenStream>,
+    /// Generated code around the body is located at the body, so type errors
+    /// land in user code, but keeps the macro's hygiene, so lints that skip
+    /// macro output (`clippy::redundant_closure_call`) skip it too.
+    span: Span,
+    should_panic: bool,
+}
+
+/// The body of a sync test, in a closure typed with the return type.
+fn render_sync(body: Body<'_>) -> TokenStream {
+    let Body {
+        binding,
+        block,
+        ret,
+        span: body_span,
+        should_panic,
+    } = body;
+    let ret = ret.map(|ret| quote!(-> #ret));
+    let run = match should_panic {
+        true => quote_spanned! {body_span=>
+            ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(move || #ret #block))
+        },
+        false => quote_spanned!(body_span=> (move || #ret #block)()),
+    };
+    quote! {{ #binding #run }}
+}
+
+/// The body of an `async fn` test, inside the collector's scope, on the
+/// runtime `#[logged_test]` builds or awaited under another attribute's.
+fn render_async(runtime: Option<Runtime>, body: Body<'_>) -> TokenStream {
+    let Body {
+        binding,
+        block,
+        ret,
+        span: body_span,
+        should_panic,
+    } = body;
+    let body = match ret {
+        Some(ret) => quote_spanned! {body_span=>
+            let __logged_test_output: #ret = async #block.await;
+            __logged_test_output
+        },
+        None => quote_spanned! {body_span=> async #block.await },
+    };
+    // Fully qualified calls: a user's trait in scope with a `scope` or
+    // `block_on` method (say, a blanket impl) cannot capture them.
+    let scoped = quote! {
+        ::logged_test::LogCollector::scope(
+            ::logged_test::TestLogs::collector(&__logged_test_logs),
+            async { #binding #body },
+        )
+    };
+    let Some(runtime) = runtime else {
+        return match should_panic {
+            true => quote! {
+                ::logged_test::__private::CatchUnwind(::std::boxed::Box::pin(#scoped)).await
+            },
+            false => quote! { #scoped.await },
+        };
+    };
+    let flavor = match runtime {
         Runtime::CurrentThread => quote!(::logged_test::__private::Flavor::CurrentThread),
         Runtime::MultiThread { worker_threads } => {
-            let worker_threads = match worker_threads {
-                Some(threads) => quote!(::core::option::Option::Some(#threads)),
-                None => quote!(::core::option::Option::None),
-            };
-            quote!(::logged_test::__private::Flavor::MultiThread {
-                worker_threads: #worker_threads
-            })
+            let worker_threads = option(&worker_threads);
+            quote!(::logged_test::__private::Flavor::MultiThread { worker_threads: #worker_threads })
         }
-    }
+    };
+    let run = quote! {
+        ::logged_test::__private::tokio::runtime::Runtime::block_on(&__logged_test_rt, #scoped)
+    };
+    let run = match should_panic {
+        true => quote!(::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| #run))),
+        false => run,
+    };
+    quote! {{
+        let __logged_test_rt = ::logged_test::__private::runtime(&__logged_test_logs, #flavor);
+        let __logged_test_output = #run;
+        __logged_test_output
+    }}
 }
 
 #[cfg(test)]
 mod should {
     use super::*;
+    use quote::quote;
 
-    /// The expansion of `#[logged_test(args)] item`, which must succeed.
+    /// `quote!` renders `a::b` as `a :: b`; compare without spaces.
+    fn squash(text: &str) -> String {
+        text.chars().filter(|c| !c.is_whitespace()).collect()
+    }
+
+    /// The squashed expansion of `#[logged_test(args)] item`, which must succeed.
     #[track_caller]
-    fn expand(args: TokenStream, item: TokenStream) -> ItemFn {
+    fn expansion(args: TokenStream, item: TokenStream) -> String {
         let output = logged_test(args, item);
+        let file: syn::File =
+            syn::parse2(output.clone()).unwrap_or_else(|e| panic!("{e}: {output}"));
         assert!(
             !output.to_string().contains("compile_error"),
             "expected an expansion, got {output}"
         );
-        match syn::parse2(output) {
-            Ok(function) => function,
-            Err(error) => panic!("the expansion is not a fn: {error}"),
-        }
+        assert!(matches!(file.items.first(), Some(Item::Fn(_))), "{output}");
+        squash(&output.to_string())
     }
 
     /// The messages of the `compile_error!`s after the unchanged item.
     #[track_caller]
-    fn expand_errors(args: TokenStream, item: TokenStream) -> Vec<String> {
+    fn errors(args: TokenStream, item: TokenStream) -> Vec<String> {
         let output = logged_test(args, item.clone());
-        let file: syn::File = match syn::parse2(output) {
-            Ok(file) => file,
-            Err(error) => panic!("the expansion does not parse: {error}"),
-        };
+        let file: syn::File = syn::parse2(output).unwrap_or_else(|e| panic!("{e}"));
         let mut items = file.items.into_iter();
         let first = items.next().map(|item| item.to_token_stream().to_string());
         assert_eq!(
@@ -504,477 +623,341 @@ mod should {
             Some(item.to_string()),
             "the item must be kept unchanged"
         );
-        let messages: Vec<String> = items
+        items
             .map(|item| match item {
-                syn::Item::Macro(mac)
-                    if mac.mac.path.is_ident("compile_error")
-                        || last_segment_is(&mac.mac.path, "compile_error") =>
+                Item::Macro(mac)
+                    if mac
+                        .mac
+                        .path
+                        .segments
+                        .last()
+                        .is_some_and(|s| s.ident == "compile_error") =>
                 {
-                    match syn::parse2::<syn::LitStr>(mac.mac.tokens) {
-                        Ok(lit) => lit.value(),
-                        Err(error) => panic!("compile_error! without a string: {error}"),
-                    }
+                    syn::parse2::<syn::LitStr>(mac.mac.tokens)
+                        .map_or_else(|e| e.to_string(), |lit| lit.value())
                 }
                 other => panic!("expected compile_error!, got {}", other.to_token_stream()),
             })
-            .collect();
-        assert!(!messages.is_empty(), "expected errors");
-        messages
-    }
-
-    fn test_attr_count(function: &ItemFn) -> usize {
-        function
-            .attrs
-            .iter()
-            .filter(|attr| is_test_attribute(attr))
-            .count()
-    }
-
-    fn attr_strings(function: &ItemFn) -> Vec<String> {
-        function
-            .attrs
-            .iter()
-            .map(|attr| attr.to_token_stream().to_string())
             .collect()
     }
 
-    fn body(function: &ItemFn) -> String {
-        function.block.to_token_stream().to_string()
-    }
-
-    /// `quote!` renders `a::b` as `a :: b`; compare without spaces.
-    fn squash(text: &str) -> String {
-        text.chars().filter(|c| !c.is_whitespace()).collect()
-    }
+    const TEST_ATTR: &str = "#[::core::prelude::v1::test]";
+    const CLOSURE: &str = "(move||->(){";
 
     #[test]
-    fn turn_a_plain_fn_into_one_test() {
-        let function = expand(
-            quote!(),
-            quote!(
-                fn smoke() {
-                    work();
-                }
-            ),
-        );
-        assert_eq!(test_attr_count(&function), 1);
-        assert_eq!(
-            attr_strings(&function),
-            ["# [:: core :: prelude :: v1 :: test]"]
-        );
-        assert!(function.sig.inputs.is_empty());
-        assert!(function.sig.asyncness.is_none());
-        let body = squash(&body(&function));
-        assert!(body.contains("::logged_test::__private::start(&__logged_test_spec)"));
-        assert!(body.contains("(move||->(){work();})()"), "{body}");
-        assert!(body.contains(
-            "::logged_test::__private::finish(__logged_test_logs,&__logged_test_spec,__logged_test_result)"
-        ));
-    }
-
-    #[test]
-    fn keep_user_attributes_in_order_and_append_the_test_attribute() {
-        let function = expand(
-            quote!(),
-            quote! {
-                /// Docs.
-                #[ignore = "slow"]
-                #[cfg_attr(miri, ignore)]
-                pub(crate) fn ordered() {}
-            },
-        );
-        let attrs = attr_strings(&function);
-        assert_eq!(attrs.len(), 4, "{attrs:?}");
-        assert!(attrs[0].contains("doc"), "{attrs:?}");
-        assert!(attrs[1].contains("ignore = \"slow\""), "{attrs:?}");
-        assert!(attrs[2].contains("cfg_attr"), "{attrs:?}");
-        assert_eq!(attrs[3], "# [:: core :: prelude :: v1 :: test]");
-        assert_eq!(function.vis.to_token_stream().to_string(), "pub (crate)");
-    }
-
-    #[test]
-    fn add_no_test_attribute_next_to_another_one() {
-        for attr in [
-            quote!(#[test]),
-            quote!(#[::core::prelude::v1::test]),
-            quote!(#[logged_test_alias::test]),
-            quote!(#[rstest]),
-            quote!(#[rstest::rstest]),
-            quote!(#[test_case(1)]),
-            quote!(#[test_case::test_case(1)]),
-            quote!(#[test_case::test]),
+    fn recognise_attributes_by_the_table() {
+        for (path, expected) in [
+            (quote!(test), Some(Role::LibTest)),
+            (quote!(::core::prelude::v1::test), Some(Role::LibTest)),
+            (quote!(std::prelude::rust_2021::test), Some(Role::LibTest)),
+            (quote!(tokio::test), Some(Role::RuntimeTest)),
+            (quote!(logged_test_alias::test), Some(Role::RuntimeTest)),
+            (quote!(logged_test::test), Some(Role::LoggedTest)),
+            (quote!(logged_test), Some(Role::LoggedTest)),
+            (quote!(::logged_test::logged_test), Some(Role::LoggedTest)),
+            (quote!(rstest), Some(Role::SuppliesArgs)),
+            (quote!(rstest::rstest), Some(Role::SuppliesArgs)),
+            (quote!(test_case::test_case), Some(Role::SuppliesArgs)),
+            (quote!(should_panic), Some(Role::ShouldPanic)),
+            (quote!(ignore), None),
+            (quote!(doc), None),
         ] {
-            let function = expand(quote!(), quote!(#attr fn stacked() {}));
-            assert_eq!(test_attr_count(&function), 1, "with {attr}");
-            assert_eq!(function.attrs.len(), 1, "with {attr}");
+            let path: syn::Path =
+                syn::parse2(path.clone()).unwrap_or_else(|e| panic!("{path}: {e}"));
+            assert_eq!(role(&path), expected, "for {}", path_to_string(&path));
         }
     }
 
     #[test]
-    fn bind_the_logs_parameter_with_the_users_pattern_and_type() {
-        for (param, binding) in [
+    fn expand_each_form() {
+        let start = "::logged_test::__private::start(&__logged_test_spec)";
+        let finish = "::logged_test::__private::finish(__logged_test_logs,&__logged_test_spec,__logged_test_result)";
+        let scope = "::logged_test::LogCollector::scope(::logged_test::TestLogs::collector(&__logged_test_logs),async{";
+        // (args, item, what the expansion contains, what it must not contain)
+        let cases: Vec<(TokenStream, TokenStream, Vec<&str>, Vec<&str>)> = vec![
             (
-                quote!(logs: &TestLogs),
-                "letlogs:&TestLogs=&__logged_test_logs;",
+                quote!(),
+                quote!(
+                    fn smoke() {
+                        work();
+                    }
+                ),
+                vec![
+                    TEST_ATTR,
+                    "fnsmoke(){",
+                    start,
+                    "(move||->(){work();})()",
+                    finish,
+                ],
+                vec!["should_panic:true", "const_"],
             ),
             (
-                quote!(my_logs: &logged_test::TestLogs),
-                "letmy_logs:&logged_test::TestLogs=&__logged_test_logs;",
+                quote!(),
+                quote!(
+                    #[doc = "d"]
+                    #[ignore = "slow"]
+                    pub(crate) fn ordered() {}
+                ),
+                vec![
+                    r#"#[doc="d"]#[ignore="slow"]#[::core::prelude::v1::test]pub(crate)fnordered"#,
+                ],
+                vec![],
             ),
             (
-                quote!(_: &::logged_test::TestLogs),
-                "let_:&::logged_test::TestLogs=&__logged_test_logs;",
+                quote!(),
+                quote!(
+                    #[test]
+                    fn t() {}
+                ),
+                vec!["#[test]fnt()"],
+                vec![TEST_ATTR],
             ),
             (
-                quote!(#[allow(unused)] logs: &'_ TestLogs),
-                "#[allow(unused)]letlogs:&'_TestLogs=&__logged_test_logs;",
+                quote!(),
+                quote!(
+                    #[rstest]
+                    fn t() {}
+                ),
+                vec!["#[rstest]fnt()"],
+                vec![TEST_ATTR],
             ),
-        ] {
-            let function = expand(quote!(), quote!(fn with_param(#param) {}));
-            assert!(function.sig.inputs.is_empty());
-            assert!(squash(&body(&function)).contains(binding), "for {param}");
+            (
+                quote!(),
+                quote!(
+                    #[test_case(1)]
+                    fn t(n: u32) {}
+                ),
+                vec!["fnt(n:u32)"],
+                vec![TEST_ATTR],
+            ),
+            (
+                quote!(),
+                quote!(
+                    #[rstest]
+                    #[case(1)]
+                    fn t(#[case] n: u32, #[ignore] logs: &TestLogs, m: u8) {}
+                ),
+                vec![
+                    "fnt(#[case]n:u32,m:u8)",
+                    "letlogs:&TestLogs=&__logged_test_logs;",
+                ],
+                vec!["#[ignore]"],
+            ),
+            (
+                quote!(),
+                quote!(
+                    fn p(#[allow(unused)] my_logs: &'_ logged_test::TestLogs) {}
+                ),
+                vec![
+                    "fnp(){",
+                    "#[allow(unused)]letmy_logs:&'_logged_test::TestLogs=&__logged_test_logs;",
+                ],
+                vec![],
+            ),
+            (
+                quote!(),
+                quote!(
+                    fn fallible() -> Result<(), String> {
+                        step()?;
+                        Ok(())
+                    }
+                ),
+                vec!["(move||->Result<(),String>{step()?;Ok(())})()"],
+                vec![],
+            ),
+            (
+                quote!(),
+                quote!(
+                    fn opaque() -> impl Termination {}
+                ),
+                vec!["(move||{})()"],
+                vec![CLOSURE],
+            ),
+            (
+                quote!(
+                    level = "DEBUG",
+                    markers = ["a", "b"],
+                    session = "x.log",
+                    keep
+                ),
+                quote!(
+                    fn specified() {}
+                ),
+                vec![
+                    "fn_name:::core::stringify!(specified)",
+                    "level:::core::option::Option::Some(\"DEBUG\")",
+                    "markers:&[\"a\",\"b\"]",
+                    "session:::core::option::Option::Some(\"x.log\")",
+                    "keep:true",
+                    "const_:()={::logged_test::__private::check_level(\"DEBUG\");::logged_test::__private::check_session(\"x.log\");};",
+                ],
+                vec![],
+            ),
+            (
+                quote!(markers = ["m"]),
+                quote!(
+                    #[should_panic(expected = "boom")]
+                    fn panics() {}
+                ),
+                vec![
+                    "should_panic:true",
+                    "::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(move||->(){})",
+                    "::logged_test::__private::finish_should_panic(",
+                ],
+                vec![finish],
+            ),
+            (
+                quote!(),
+                quote!(
+                    async fn on_runtime(logs: &TestLogs) -> u8 {
+                        1
+                    }
+                ),
+                vec![
+                    "fnon_runtime()->u8{",
+                    "::logged_test::__private::runtime(&__logged_test_logs,::logged_test::__private::Flavor::CurrentThread)",
+                    scope,
+                    "letlogs:&TestLogs=&__logged_test_logs;let__logged_test_output:u8=async{1}.await;",
+                ],
+                vec!["asyncfn", "move"],
+            ),
+            (
+                quote!(flavor = "multi_thread", worker_threads = 3),
+                quote!(
+                    async fn threaded() {}
+                ),
+                vec!["Flavor::MultiThread{worker_threads:::core::option::Option::Some(3usize)}"],
+                vec![],
+            ),
+            (
+                quote!(),
+                quote!(
+                    #[should_panic]
+                    async fn panics_async() {}
+                ),
+                vec![
+                    "::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(||::logged_test::__private::tokio::runtime::Runtime::block_on(",
+                ],
+                vec![],
+            ),
+            (
+                quote!(),
+                quote!(
+                    #[tokio::test(flavor = "multi_thread")]
+                    async fn foreign() -> Result<(), ()> {
+                        Ok(())
+                    }
+                ),
+                vec!["asyncfnforeign()", scope, "}.await;", "async{Ok(())}.await"],
+                vec![TEST_ATTR, "runtime("],
+            ),
+            (
+                quote!(),
+                quote!(
+                    #[tokio::test]
+                    #[should_panic]
+                    async fn foreign_panics() {}
+                ),
+                vec!["::logged_test::__private::CatchUnwind(::std::boxed::Box::pin("],
+                vec![],
+            ),
+            (
+                // `#[test]` cannot run an `async fn`, so `#[logged_test]` does.
+                quote!(),
+                quote!(
+                    #[test]
+                    async fn plain_test_attr() {}
+                ),
+                vec!["#[test]fnplain_test_attr()", "__private::runtime("],
+                vec![TEST_ATTR],
+            ),
+            (
+                // `#[tokio::test]` above: already a sync `#[test]` fn.
+                quote!(),
+                quote!(
+                    #[::core::prelude::v1::test]
+                    fn tokio_above() {
+                        let body = async {};
+                        block_on(body)
+                    }
+                ),
+                vec!["(move||->(){letbody=async{};block_on(body)})()"],
+                vec!["runtime("],
+            ),
+        ];
+        for (args, item, present, absent) in cases {
+            let expanded = expansion(args, item.clone());
+            for part in present {
+                assert!(
+                    expanded.contains(part),
+                    "`{part}` missing from the expansion of {item}:\n{expanded}"
+                );
+            }
+            for part in absent {
+                assert!(
+                    !expanded.contains(part),
+                    "`{part}` in the expansion of {item}:\n{expanded}"
+                );
+            }
         }
-    }
-
-    #[test]
-    fn run_the_body_in_a_closure_typed_with_the_return_type() {
-        let function = expand(
-            quote!(),
-            quote!(
-                fn fallible() -> Result<(), String> {
-                    step()?;
-                    Ok(())
-                }
-            ),
-        );
-        assert_eq!(
-            function.sig.output.to_token_stream().to_string(),
-            "-> Result < () , String >"
-        );
-        assert!(squash(&body(&function)).contains("(move||->Result<(),String>{step()?;Ok(())})()"));
-    }
-
-    #[test]
-    fn leave_an_impl_trait_return_type_to_inference() {
-        let function = expand(
-            quote!(),
-            quote!(
-                fn opaque() -> impl std::process::Termination {}
-            ),
-        );
-        assert!(squash(&body(&function)).contains("(move||{})()"));
-    }
-
-    #[test]
-    fn fill_the_spec_from_the_options() {
-        let function = expand(
-            quote!(
-                level = "DEBUG",
-                markers = ["a", "b"],
-                session = "x.log",
-                keep
-            ),
-            quote! {
-                #[should_panic(expected = "boom")]
-                fn specified() {}
-            },
-        );
-        let body = squash(&body(&function));
-        for field in [
-            "fn_name:::core::stringify!(specified)",
-            "module_path:::core::module_path!()",
-            "level:::core::option::Option::Some(\"debug\")",
-            "markers:&[\"a\",\"b\"]",
-            "session:::core::option::Option::Some(\"x.log\")",
-            "keep:true",
-            "should_panic:true",
-        ] {
-            assert!(body.contains(field), "{field} missing from {body}");
-        }
-    }
-
-    #[test]
-    fn fill_the_spec_with_defaults() {
-        let function = expand(
-            quote!(),
-            quote!(
-                fn plain() {}
-            ),
-        );
-        let body = squash(&body(&function));
-        for field in [
-            "level:::core::option::Option::None",
-            "markers:&[]",
-            "session:::core::option::Option::None",
-            "keep:false",
-            "should_panic:false",
-        ] {
-            assert!(body.contains(field), "{field} missing from {body}");
-        }
-    }
-
-    #[test]
-    fn detect_every_form_of_should_panic() {
-        for attr in [
-            quote!(#[should_panic]),
-            quote!(#[should_panic = "boom"]),
-            quote!(#[should_panic(expected = "boom")]),
-        ] {
-            let function = expand(quote!(), quote!(#attr fn panics() {}));
-            assert!(
-                squash(&body(&function)).contains("should_panic:true"),
-                "with {attr}"
-            );
-        }
-    }
-
-    #[test]
-    fn run_an_async_fn_on_its_own_runtime() {
-        let function = expand(
-            quote!(),
-            quote!(
-                async fn on_runtime(logs: &TestLogs) -> u8 {
-                    1
-                }
-            ),
-        );
-        assert!(function.sig.asyncness.is_none());
-        assert_eq!(test_attr_count(&function), 1);
-        let body = squash(&body(&function));
-        assert!(body.contains(
-            "::logged_test::__private::runtime(&__logged_test_logs,::logged_test::__private::Flavor::CurrentThread)"
-        ), "{body}");
-        assert!(body.contains("::logged_test::__private::tokio::runtime::Runtime::block_on(&__logged_test_rt,::logged_test::LogCollector::scope(::logged_test::TestLogs::collector(&__logged_test_logs),async{#[allow(clippy::no_effect_underscore_binding)]letlogs:&TestLogs=&__logged_test_logs;let__logged_test_output:u8=async{1}.await;__logged_test_output},))"), "{body}");
-        assert!(!body.contains("move"), "{body}");
-    }
-
-    #[test]
-    fn pass_the_flavor_and_worker_threads() {
-        let function = expand(
-            quote!(flavor = "multi_thread", worker_threads = 3),
-            quote!(
-                async fn threaded() {}
-            ),
-        );
-        assert!(squash(&body(&function)).contains(
-            "::logged_test::__private::Flavor::MultiThread{worker_threads:::core::option::Option::Some(3usize)}"
-        ));
-        let function = expand(
-            quote!(flavor = "multi_thread"),
-            quote!(
-                async fn threaded() {}
-            ),
-        );
-        assert!(squash(&body(&function)).contains(
-            "::logged_test::__private::Flavor::MultiThread{worker_threads:::core::option::Option::None}"
-        ));
-    }
-
-    #[test]
-    fn keep_an_async_fn_async_under_a_foreign_runtime() {
-        let function = expand(
-            quote!(),
-            quote! {
-                #[tokio::test(flavor = "multi_thread")]
-                async fn foreign() -> Result<(), ()> { Ok(()) }
-            },
-        );
-        assert!(function.sig.asyncness.is_some());
-        assert_eq!(test_attr_count(&function), 1);
-        let body = squash(&body(&function));
-        assert!(!body.contains("runtime("), "{body}");
-        assert!(body.contains(
-            "let__logged_test_result=::logged_test::LogCollector::scope(::logged_test::TestLogs::collector(&__logged_test_logs),async{let__logged_test_output:Result<(),()>=async{Ok(())}.await;__logged_test_output},).await;"
-        ), "{body}");
-    }
-
-    #[test]
-    fn build_a_runtime_for_an_async_fn_under_libtest_test() {
-        // `#[test]` cannot run an `async fn`, so `#[logged_test]` does.
-        let function = expand(
-            quote!(),
-            quote!(
-                #[test]
-                async fn plain_test_attr() {}
-            ),
-        );
-        assert!(function.sig.asyncness.is_none());
-        assert_eq!(test_attr_count(&function), 1);
-        assert!(squash(&body(&function)).contains("__private::runtime("));
     }
 
     #[test]
     fn keep_the_item_and_report_every_mistake() {
-        let errors = expand_errors(
-            quote!(levle = "debug"),
-            quote!(
-                const unsafe fn broken<T>(a: u32, b: u32)
-                where
-                    T: Copy,
-                {
-                }
-            ),
-        );
-        assert_eq!(
-            errors,
-            [
-                "unknown option `levle`; expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`",
-                "a `#[logged_test]` fn cannot be `const`; remove `const`",
-                "a `#[logged_test]` fn cannot be `unsafe`; remove `unsafe` and use an `unsafe` block inside",
-                "a `#[logged_test]` fn cannot be generic; remove the generic parameters",
-                "a `#[logged_test]` fn cannot have a `where` clause; remove it",
-                "a `#[logged_test]` fn takes no parameters or one `&TestLogs`; change the type to `&TestLogs` or remove the parameter",
-                "a `#[logged_test]` fn takes no parameters or one `&TestLogs`; remove the other parameters",
-            ]
-        );
-    }
-
-    #[test]
-    fn reject_wrong_parameters() {
-        for (params, fix) in [
-            (quote!(logs: TestLogs), "take it by reference, `&TestLogs`"),
+        let rule = PARAMETER_RULE;
+        let tokio = "configures a runtime, and `#[tokio::test]` builds this test's runtime; give the option to it";
+        for (args, item, expected) in [
             (
-                quote!(logs: &mut TestLogs),
-                "take a shared reference, `&TestLogs`",
+                quote!(levle = "debug"),
+                quote!(const unsafe fn broken<T>(a: u32, b: u32) where T: Copy {}),
+                vec![
+                    "unknown option `levle`; did you mean `level`? expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`".to_owned(),
+                    "a `#[logged_test]` fn cannot be `const`; remove `const`".into(),
+                    "a `#[logged_test]` fn cannot be `unsafe`; remove `unsafe` and use an `unsafe` block inside".into(),
+                    "a `#[logged_test]` fn cannot be generic; remove the generic parameters".into(),
+                    "a `#[logged_test]` fn cannot have a `where` clause; remove it".into(),
+                    format!("{rule}; change the type to `&TestLogs` or remove the parameter"),
+                    format!("{rule}; remove the other parameters"),
+                ],
             ),
+            (quote!(), quote!(extern "C" fn ffi() {}), vec!["a `#[logged_test]` fn cannot be `extern`; remove the ABI".into()]),
+            (quote!(), quote!(fn p(logs: TestLogs) {}), vec![format!("{rule}; take it by reference, `&TestLogs`")]),
+            (quote!(), quote!(fn p(logs: &mut TestLogs) {}), vec![format!("{rule}; take a shared reference, `&TestLogs`")]),
+            (quote!(), quote!(fn p(logs: &TestLogs<u8>) {}), vec![format!("{rule}; change the type to `&TestLogs` or remove the parameter")]),
+            (quote!(), quote!(fn p(logs: &<X as Y>::TestLogs) {}), vec![format!("{rule}; change the type to `&TestLogs` or remove the parameter")]),
+            (quote!(), quote!(fn p(a: &TestLogs, b: &TestLogs) {}), vec![format!("{rule}; remove the other parameters")]),
+            (quote!(), quote!(fn method(&self) {}), vec![format!("{rule}; a test is not a method, remove `self`")]),
+            (quote!(), quote!(#[logged_test::test] fn twice() {}), vec!["`#[logged_test]` given twice; remove `#[logged_test::test]`".into()]),
+            (quote!(), quote!(#[::logged_test::logged_test] fn twice() {}), vec!["`#[logged_test]` given twice; remove `#[::logged_test::logged_test]`".into()]),
+            (quote!(flavor = "multi_thread"), quote!(fn sync() {}), vec!["`flavor` only applies to `async fn` tests; remove it or make the test `async`".into()]),
             (
-                quote!(logs: &TestLogs<u8>),
-                "change the type to `&TestLogs` or remove the parameter",
-            ),
-            (
-                quote!(logs: &LogCollector),
-                "change the type to `&TestLogs` or remove the parameter",
-            ),
-            (
-                quote!(logs: &<X as Y>::TestLogs),
-                "change the type to `&TestLogs` or remove the parameter",
-            ),
-            (
-                quote!(logs: &TestLogs, other: &TestLogs),
-                "remove the other parameters",
-            ),
-        ] {
-            assert_eq!(
-                expand_errors(quote!(), quote!(fn params(#params) {})),
-                [format!("{PARAMETER_RULE}; {fix}")],
-                "for {params}"
-            );
-        }
-    }
-
-    #[test]
-    fn reject_a_receiver() {
-        assert_eq!(
-            expand_errors(
-                quote!(),
-                quote!(
-                    fn method(&self) {}
-                )
-            ),
-            [format!(
-                "{PARAMETER_RULE}; a test is not a method, remove `self`"
-            )]
-        );
-    }
-
-    #[test]
-    fn reject_an_extern_fn() {
-        assert_eq!(
-            expand_errors(
-                quote!(),
-                quote!(
-                    extern "C" fn ffi() {}
-                )
-            ),
-            ["a `#[logged_test]` fn cannot be `extern`; remove the ABI"]
-        );
-    }
-
-    #[test]
-    fn reject_a_second_logged_test() {
-        for attr in [
-            quote!(#[logged_test]),
-            quote!(#[logged_test::test]),
-            quote!(#[::logged_test::logged_test]),
-        ] {
-            let path = squash(&attr.to_string());
-            let path = path.trim_start_matches("#[").trim_end_matches(']');
-            assert_eq!(
-                expand_errors(quote!(), quote!(#attr fn twice() {})),
-                [format!("`#[logged_test]` given twice; remove `#[{path}]`")],
-            );
-        }
-    }
-
-    #[test]
-    fn reject_runtime_options_where_they_do_not_apply() {
-        assert_eq!(
-            expand_errors(
                 quote!(flavor = "multi_thread"),
-                quote!(
-                    fn sync() {}
-                )
+                quote!(#[tokio::test] async fn below() {}),
+                vec![format!("`flavor` {tokio}, like `#[tokio::test(flavor = \"multi_thread\")]`")],
             ),
-            ["`flavor` only applies to `async fn` tests; remove it or make the test `async`"]
-        );
-        assert_eq!(
-            expand_errors(
+            (
+                // `#[tokio::test]` above: a sync `#[test]` fn whose body starts with `let body = async`.
                 quote!(flavor = "multi_thread"),
-                quote!(
-                    #[tokio::test]
-                    async fn foreign() {}
-                )
+                quote!(#[::core::prelude::v1::test] fn above() { let body = async {}; run(body) }),
+                vec![format!("`flavor` {tokio}, like `#[tokio::test(flavor = \"multi_thread\")]`")],
             ),
-            [
-                "`flavor` needs the runtime that `#[logged_test]` builds; remove `#[tokio::test]` or the option"
-            ]
-        );
-    }
-
-    #[test]
-    fn reject_an_item_that_is_not_a_fn() {
-        assert_eq!(
-            expand_errors(
-                quote!(keep),
-                quote!(
-                    struct NotAFn;
-                )
+            (
+                // `#[test_case]` above: one fn per case calling `super::f(..)`.
+                quote!(),
+                quote!(fn test_case_1() { let _result = super::f(1); _result }),
+                vec!["`#[logged_test]` is below `#[test_case(..)]`, which already made each case a test: every case would run twice and could not get its `&TestLogs`; write `#[logged_test]` above the `#[test_case(..)]` attributes".into()],
             ),
-            ["`#[logged_test]` applies to test functions, like `fn my_test() { ... }`"]
-        );
-    }
-
-    #[test]
-    fn report_bad_options_on_a_bad_item_too() {
-        assert_eq!(
-            expand_errors(
+            (quote!(keep), quote!(struct NotAFn;), vec!["`#[logged_test]` applies to test functions, like `fn my_test() { ... }`".into()]),
+            (
                 quote!(keep = 1),
-                quote!(
-                    struct NotAFn;
-                )
+                quote!(struct NotAFn;),
+                vec![
+                    "`keep` takes no value or a bool, like `keep` or `keep = true`".into(),
+                    "`#[logged_test]` applies to test functions, like `fn my_test() { ... }`".into(),
+                ],
             ),
-            [
-                "`keep` takes no value or a bool, like `keep` or `keep = true`",
-                "`#[logged_test]` applies to test functions, like `fn my_test() { ... }`",
-            ]
-        );
-    }
-
-    #[test]
-    fn recognise_libtest_test_paths() {
-        for (path, libtest) in [
-            (quote!(test), true),
-            (quote!(::core::prelude::v1::test), true),
-            (quote!(std::prelude::rust_2021::test), true),
-            (quote!(::test), false),
-            (quote!(tokio::test), false),
-            (quote!(logged_test::test), false),
         ] {
-            let path: syn::Path = match syn::parse2(path.clone()) {
-                Ok(path) => path,
-                Err(error) => panic!("{path}: {error}"),
-            };
-            assert_eq!(is_libtest(&path), libtest, "for {}", path_to_string(&path));
+            assert_eq!(errors(args, item.clone()), expected, "for {item}");
         }
     }
 }

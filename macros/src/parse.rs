@@ -1,9 +1,14 @@
-//! Option parsing for `#[logged_test(...)]`.
+//! Option parsing for `#[logged_test(...)]`, driven by one table.
 //!
-//! The arguments parse as a comma-separated list of [`Meta`]s. Each key has a
-//! `set_<key>` method on [`Options`] that checks the value and rejects a second
-//! occurrence; [`Options::build`] then checks the rules between options and
-//! against the kind of fn the attribute sits on, and yields a [`Config`].
+//! The arguments parse as a comma-separated list of [`Meta`]s. [`KEYS`] maps
+//! each key to the function that parses its value; [`Options::set`] looks the
+//! key up (with a "did you mean" for a near miss), rejects a second
+//! occurrence and stores the value. [`Options::build`] then checks the rules
+//! between options and against the kind of fn, and yields a [`Config`].
+//!
+//! The level and session names are *not* checked here: the expansion checks
+//! them at compile time with the run-time crate's own `const fn` rules, so
+//! each rule is written once.
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
@@ -11,47 +16,27 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, LitStr, Meta, Token};
 
-/// The option keys, in the order the "unknown option" message lists them.
-const KEYS: [&str; 6] = [
-    "level",
-    "markers",
-    "session",
-    "keep",
-    "flavor",
-    "worker_threads",
+/// Parses one option's value.
+type ParseValue = fn(&Meta) -> syn::Result<Value>;
+
+/// Every option: its key and the parser of its value, in the order the
+/// "unknown option" message lists them.
+const KEYS: [(&str, ParseValue); 6] = [
+    ("level", level),
+    ("markers", markers),
+    ("session", session),
+    ("keep", keep),
+    ("flavor", flavor),
+    ("worker_threads", worker_threads),
 ];
 
-/// The level names `level = "..."` accepts (in any case).
-const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
-
-/// The longest session name (in bytes) the run-time accepts.
-const MAX_SESSION_LEN: usize = 255;
-
-/// Independent errors, merged with [`syn::Error::combine`] so one build shows them all.
-#[derive(Default)]
-pub(crate) struct Errors(Option<syn::Error>);
-
-impl Errors {
-    /// Records `error` next to the ones already seen.
-    pub(crate) fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(errors) => errors.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-
-    /// Records the error of `result`, if any, and hands back its value.
-    pub(crate) fn check<T>(&mut self, result: syn::Result<T>) -> Option<T> {
-        result.map_err(|error| self.push(error)).ok()
-    }
-
-    /// `Err` with every recorded error, or `Ok(value)` when there were none.
-    pub(crate) fn finish<T>(self, value: T) -> syn::Result<T> {
-        match self.0 {
-            Some(errors) => Err(errors),
-            None => Ok(value),
-        }
-    }
+/// The runtime `#[logged_test]` builds for an `async fn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Runtime {
+    /// `flavor = "current_thread"`, the default.
+    CurrentThread,
+    /// `flavor = "multi_thread"`, with `worker_threads = N` if given.
+    MultiThread { worker_threads: Option<usize> },
 }
 
 /// Which kind of test fn the options apply to; decides whether runtime options make sense.
@@ -61,59 +46,39 @@ pub(crate) enum FnKind<'a> {
     Sync,
     /// An `async fn` that runs on the runtime `#[logged_test]` builds.
     Async,
-    /// An `async fn` whose runtime comes from another attribute (`#[tokio::test]`).
-    AsyncWithRuntime(&'a syn::Path),
-}
-
-/// The runtime `#[logged_test]` builds for an `async fn`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Runtime {
-    /// `flavor = "current_thread"`, the default.
-    CurrentThread,
-    /// `flavor = "multi_thread"`, with `worker_threads = N` if given.
-    MultiThread {
-        /// `worker_threads = N`; `None` leaves tokio's default.
-        worker_threads: Option<usize>,
-    },
+    /// A test whose runtime comes from another attribute, named as written (`tokio::test`).
+    ForeignRuntime(&'a str),
 }
 
 /// The checked options of one `#[logged_test(...)]`.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Default)]
 pub(crate) struct Config {
-    /// `level = "..."`, lowercased.
-    pub(crate) level: Option<&'static str>,
+    /// `level = "..."`, checked by the expansion.
+    pub(crate) level: Option<LitStr>,
     /// `markers = [...]`, in order.
     pub(crate) markers: Vec<String>,
-    /// `session = "..."`.
-    pub(crate) session: Option<String>,
+    /// `session = "..."`, checked by the expansion.
+    pub(crate) session: Option<LitStr>,
     /// `keep` / `keep = true`.
     pub(crate) keep: bool,
-    /// The runtime to build; `None` for a sync fn and for an `async fn` run by another attribute.
+    /// The runtime to build; `None` for a sync fn and for a foreign runtime.
     pub(crate) runtime: Option<Runtime>,
 }
 
-/// The flavor names `flavor = "..."` accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Flavor {
-    CurrentThread,
-    MultiThread,
-}
-
-/// A value with the option (`key = value`) it came from, for errors about that option.
-struct Given<T> {
-    value: T,
-    option: Meta,
+/// A parsed option value.
+enum Value {
+    Level(LitStr),
+    Markers(Vec<String>),
+    Session(LitStr),
+    Keep(bool),
+    Flavor(Runtime),
+    WorkerThreads(usize),
 }
 
 /// Options as written, each checked on its own; [`Options::build`] checks them together.
 #[derive(Default)]
 pub(crate) struct Options {
-    level: Option<Given<&'static str>>,
-    markers: Option<Given<Vec<String>>>,
-    session: Option<Given<String>>,
-    keep: Option<Given<bool>>,
-    flavor: Option<Given<Flavor>>,
-    worker_threads: Option<Given<usize>>,
+    given: Vec<(&'static str, Value, Meta)>,
     /// Keys seen so far, valid value or not, to reject a second occurrence.
     seen: Vec<&'static str>,
 }
@@ -124,256 +89,200 @@ impl Options {
         let metas = Punctuated::<Meta, Token![,]>::parse_terminated
             .parse2(args)
             .map_err(|error| {
-                syn::Error::new(
-                    error.span(),
-                    format!(
-                        "{error}; write options as `key = value` separated by commas, like `level = \"debug\", keep`"
-                    ),
-                )
+                let hint = "write options as `key = value` separated by commas, like `level = \"debug\", keep`";
+                syn::Error::new(error.span(), format!("{error}; {hint}"))
             })?;
         let mut options = Self::default();
-        let mut errors = Errors::default();
-        for meta in metas {
-            errors.check(options.set(meta));
-        }
-        errors.finish(options)
+        let errors = metas.into_iter().filter_map(|meta| options.set(meta).err());
+        combine(errors).map_or(Ok(options), Err)
     }
 
-    /// Dispatches one option to its `set_<key>`.
-    fn set(&mut self, meta: Meta) -> syn::Result<()> {
-        let key = match meta.path().get_ident() {
-            Some(ident) => ident.to_string(),
-            None => String::new(),
+    /// The one setter: finds the key in [`KEYS`], rejects a repeat, parses the value.
+    fn set(&mut self, option: Meta) -> syn::Result<()> {
+        let written = path_to_string(option.path());
+        let Some(&(key, parse)) = KEYS.iter().find(|(key, _)| *key == written) else {
+            let keys: Vec<&str> = KEYS.iter().map(|(key, _)| *key).collect();
+            let hint = did_you_mean(&written, &keys);
+            let message = format!(
+                "unknown option `{written}`;{hint} expected one of {}",
+                backticked(&keys)
+            );
+            return Err(syn::Error::new_spanned(option.path(), message));
         };
-        match key.as_str() {
-            "level" => self.set_level(meta),
-            "markers" => self.set_markers(meta),
-            "session" => self.set_session(meta),
-            "keep" => self.set_keep(meta),
-            "flavor" => self.set_flavor(meta),
-            "worker_threads" => self.set_worker_threads(meta),
-            _ => Err(syn::Error::new_spanned(
-                meta.path(),
-                format!(
-                    "unknown option `{}`; expected one of {}",
-                    path_to_string(meta.path()),
-                    backticked(&KEYS),
-                ),
-            )),
-        }
-    }
-
-    fn set_level(&mut self, option: Meta) -> syn::Result<()> {
-        const USAGE: &str = "`level` takes a string literal, like `level = \"debug\"`";
-        self.first("level", &option)?;
-        let lit = string_value(&option, USAGE)?;
-        let wanted = lit.value().to_ascii_lowercase();
-        let Some(level) = LEVELS.iter().copied().find(|level| *level == wanted) else {
-            return Err(syn::Error::new_spanned(
-                lit,
-                format!(
-                    "unknown level `{}`; expected one of {}",
-                    lit.value(),
-                    backticked(&LEVELS),
-                ),
-            ));
-        };
-        self.level = Some(Given {
-            value: level,
-            option,
-        });
-        Ok(())
-    }
-
-    fn set_markers(&mut self, option: Meta) -> syn::Result<()> {
-        const USAGE: &str =
-            "`markers` takes an array of string literals, like `markers = [\"ready\", \"done\"]`";
-        self.first("markers", &option)?;
-        let Some(Expr::Array(array)) = value(&option) else {
-            return Err(value_error(&option, USAGE));
-        };
-        let mut markers = Vec::with_capacity(array.elems.len());
-        let mut errors = Errors::default();
-        for elem in &array.elems {
-            match elem {
-                Expr::Lit(ExprLit {
-                    lit: Lit::Str(lit), ..
-                }) if lit.value().is_empty() => errors.push(syn::Error::new_spanned(
-                    lit,
-                    "an empty marker matches every record; write the text the logs must contain",
-                )),
-                Expr::Lit(ExprLit {
-                    lit: Lit::Str(lit), ..
-                }) => markers.push(lit.value()),
-                _ => errors.push(syn::Error::new_spanned(
-                    elem,
-                    "a marker must be a string literal, like `\"ready\"`",
-                )),
-            }
-        }
-        let markers = errors.finish(markers)?;
-        self.markers = Some(Given {
-            value: markers,
-            option,
-        });
-        Ok(())
-    }
-
-    fn set_session(&mut self, option: Meta) -> syn::Result<()> {
-        const USAGE: &str = "`session` takes a string literal, like `session = \"startup.log\"`";
-        self.first("session", &option)?;
-        let lit = string_value(&option, USAGE)?;
-        let name = lit.value();
-        if let Some(problem) = session_name_problem(&name) {
-            return Err(syn::Error::new_spanned(
-                lit,
-                format!("{problem}; give a plain file name, like `session = \"startup.log\"`"),
-            ));
-        }
-        self.session = Some(Given {
-            value: name,
-            option,
-        });
-        Ok(())
-    }
-
-    fn set_keep(&mut self, option: Meta) -> syn::Result<()> {
-        const USAGE: &str = "`keep` takes no value or a bool, like `keep` or `keep = true`";
-        self.first("keep", &option)?;
-        let keep = match &option {
-            Meta::Path(_) => true,
-            Meta::NameValue(name_value) => match &name_value.value {
-                Expr::Lit(ExprLit {
-                    lit: Lit::Bool(lit),
-                    ..
-                }) => lit.value,
-                other => return Err(syn::Error::new_spanned(other, USAGE)),
-            },
-            Meta::List(_) => return Err(value_error(&option, USAGE)),
-        };
-        self.keep = Some(Given {
-            value: keep,
-            option,
-        });
-        Ok(())
-    }
-
-    fn set_flavor(&mut self, option: Meta) -> syn::Result<()> {
-        const USAGE: &str = "`flavor` takes a string literal, like `flavor = \"multi_thread\"`";
-        self.first("flavor", &option)?;
-        let lit = string_value(&option, USAGE)?;
-        let flavor = match lit.value().as_str() {
-            "current_thread" => Flavor::CurrentThread,
-            "multi_thread" => Flavor::MultiThread,
-            other => {
-                return Err(syn::Error::new_spanned(
-                    lit,
-                    format!(
-                        "unknown flavor `{other}`; expected `current_thread` or `multi_thread`"
-                    ),
-                ));
-            }
-        };
-        self.flavor = Some(Given {
-            value: flavor,
-            option,
-        });
-        Ok(())
-    }
-
-    fn set_worker_threads(&mut self, option: Meta) -> syn::Result<()> {
-        const USAGE: &str =
-            "`worker_threads` takes a positive integer literal, like `worker_threads = 2`";
-        self.first("worker_threads", &option)?;
-        let Some(Expr::Lit(ExprLit {
-            lit: Lit::Int(lit), ..
-        })) = value(&option)
-        else {
-            return Err(value_error(&option, USAGE));
-        };
-        let threads = match lit.base10_parse::<usize>() {
-            Ok(0) | Err(_) => return Err(syn::Error::new_spanned(lit, USAGE)),
-            Ok(threads) => threads,
-        };
-        self.worker_threads = Some(Given {
-            value: threads,
-            option,
-        });
-        Ok(())
-    }
-
-    /// Rejects the second occurrence of `key`, at that key.
-    fn first(&mut self, key: &'static str, option: &Meta) -> syn::Result<()> {
-        if self.seen.contains(&key) {
-            return Err(syn::Error::new_spanned(
-                option.path(),
-                format!("`{key}` given twice"),
-            ));
-        }
+        let twice = self
+            .seen
+            .contains(&key)
+            .then(|| syn::Error::new_spanned(option.path(), format!("`{key}` given twice")));
         self.seen.push(key);
+        let value = parse(&option);
+        let bad_value = value.as_ref().err().cloned();
+        if let Some(errors) = combine(bad_value.into_iter().chain(twice)) {
+            return Err(errors);
+        }
+        if let Ok(value) = value {
+            self.given.push((key, value, option));
+        }
         Ok(())
     }
 
     /// Checks the rules between options and against the fn, and yields the [`Config`].
     pub(crate) fn build(self, kind: FnKind<'_>) -> syn::Result<Config> {
-        let mut errors = Errors::default();
-        let runtime_options = [
-            self.flavor.as_ref().map(|given| ("flavor", &given.option)),
-            self.worker_threads
-                .as_ref()
-                .map(|given| ("worker_threads", &given.option)),
-        ];
-        let runtime = match kind {
-            FnKind::Sync => {
-                for (key, option) in runtime_options.into_iter().flatten() {
-                    errors.push(syn::Error::new_spanned(
-                        option,
-                        format!(
-                            "`{key}` only applies to `async fn` tests; remove it or make the test `async`"
-                        ),
-                    ));
-                }
-                None
+        let mut config = Config::default();
+        let mut runtime_options = Vec::new();
+        let mut flavor = None;
+        let mut worker_threads = None;
+        for (key, value, option) in self.given {
+            match value {
+                Value::Level(lit) => config.level = Some(lit),
+                Value::Markers(markers) => config.markers = markers,
+                Value::Session(lit) => config.session = Some(lit),
+                Value::Keep(keep) => config.keep = keep,
+                Value::Flavor(runtime) => flavor = Some(runtime),
+                Value::WorkerThreads(threads) => worker_threads = Some((threads, option.clone())),
             }
-            FnKind::AsyncWithRuntime(attr) => {
-                for (key, option) in runtime_options.into_iter().flatten() {
-                    errors.push(syn::Error::new_spanned(
-                        option,
-                        format!(
-                            "`{key}` needs the runtime that `#[logged_test]` builds; remove `#[{}]` or the option",
-                            path_to_string(attr),
-                        ),
-                    ));
-                }
-                None
+            if matches!(key, "flavor" | "worker_threads") {
+                runtime_options.push((key, option));
             }
-            FnKind::Async => match (&self.flavor, &self.worker_threads) {
-                (
-                    Some(Given {
-                        value: Flavor::MultiThread,
-                        ..
-                    }),
-                    threads,
-                ) => Some(Runtime::MultiThread {
-                    worker_threads: threads.as_ref().map(|given| given.value),
-                }),
-                (_, Some(threads)) => {
-                    errors.push(syn::Error::new_spanned(
-                        &threads.option,
-                        "`worker_threads` needs `flavor = \"multi_thread\"`; add it or remove `worker_threads`",
-                    ));
-                    None
-                }
-                (_, None) => Some(Runtime::CurrentThread),
-            },
+        }
+        let misplaced = runtime_options.iter().map(|(key, option)| {
+            let message = match kind {
+                FnKind::Sync => format!(
+                    "`{key}` only applies to `async fn` tests; remove it or make the test `async`"
+                ),
+                FnKind::ForeignRuntime(attr) => foreign_runtime_message(key, attr),
+                FnKind::Async => return None,
+            };
+            Some(syn::Error::new_spanned(option, message))
+        });
+        let threads_without_flavor = match (&kind, flavor, &worker_threads) {
+            (FnKind::Async, None | Some(Runtime::CurrentThread), Some((_, option))) => {
+                Some(syn::Error::new_spanned(
+                    option,
+                    "`worker_threads` needs `flavor = \"multi_thread\"`; add it or remove `worker_threads`",
+                ))
+            }
+            _ => None,
         };
-        errors.finish(Config {
-            level: self.level.map(|given| given.value),
-            markers: self.markers.map(|given| given.value).unwrap_or_default(),
-            session: self.session.map(|given| given.value),
-            keep: self.keep.is_some_and(|given| given.value),
-            runtime,
-        })
+        if let Some(errors) = combine(misplaced.flatten().chain(threads_without_flavor)) {
+            return Err(errors);
+        }
+        config.runtime = match (kind, flavor) {
+            (FnKind::Async, Some(Runtime::MultiThread { .. })) => Some(Runtime::MultiThread {
+                worker_threads: worker_threads.map(|(threads, _)| threads),
+            }),
+            (FnKind::Async, _) => Some(Runtime::CurrentThread),
+            _ => None,
+        };
+        Ok(config)
+    }
+}
+
+/// The message for a runtime option on a test whose runtime `attr` builds.
+fn foreign_runtime_message(key: &str, attr: &str) -> String {
+    let example = match key {
+        "flavor" => "flavor = \"multi_thread\"",
+        _ => "flavor = \"multi_thread\", worker_threads = 2",
+    };
+    format!(
+        "`{key}` configures a runtime, and `#[{attr}]` builds this test's runtime; \
+         give the option to it, like `#[{attr}({example})]`"
+    )
+}
+
+fn level(option: &Meta) -> syn::Result<Value> {
+    string(
+        option,
+        "`level` takes a string literal, like `level = \"debug\"`",
+    )
+    .map(Value::Level)
+}
+
+fn session(option: &Meta) -> syn::Result<Value> {
+    const USAGE: &str = "`session` takes a string literal, like `session = \"startup.log\"`";
+    string(option, USAGE).map(Value::Session)
+}
+
+fn markers(option: &Meta) -> syn::Result<Value> {
+    const USAGE: &str =
+        "`markers` takes an array of string literals, like `markers = [\"ready\", \"done\"]`";
+    let Some(Expr::Array(array)) = value(option) else {
+        return Err(value_error(option, USAGE));
+    };
+    let marker = |elem: &Expr| match elem {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) if lit.value().is_empty() => Err(syn::Error::new_spanned(
+            lit,
+            "an empty marker matches every record; write the text the logs must contain",
+        )),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(lit), ..
+        }) => Ok(lit.value()),
+        _ => Err(syn::Error::new_spanned(
+            elem,
+            "a marker must be a string literal, like `\"ready\"`",
+        )),
+    };
+    let (markers, errors): (Vec<_>, Vec<_>) =
+        array.elems.iter().map(marker).partition(Result::is_ok);
+    match combine(errors.into_iter().filter_map(Result::err)) {
+        Some(errors) => Err(errors),
+        None => Ok(Value::Markers(markers.into_iter().flatten().collect())),
+    }
+}
+
+fn keep(option: &Meta) -> syn::Result<Value> {
+    const USAGE: &str = "`keep` takes no value or a bool, like `keep` or `keep = true`";
+    match (option, value(option)) {
+        (Meta::Path(_), _) => Ok(Value::Keep(true)),
+        (
+            _,
+            Some(Expr::Lit(ExprLit {
+                lit: Lit::Bool(lit),
+                ..
+            })),
+        ) => Ok(Value::Keep(lit.value)),
+        _ => Err(value_error(option, USAGE)),
+    }
+}
+
+fn flavor(option: &Meta) -> syn::Result<Value> {
+    const FLAVORS: [&str; 2] = ["current_thread", "multi_thread"];
+    let lit = string(
+        option,
+        "`flavor` takes a string literal, like `flavor = \"multi_thread\"`",
+    )?;
+    match lit.value().as_str() {
+        "current_thread" => Ok(Value::Flavor(Runtime::CurrentThread)),
+        "multi_thread" => Ok(Value::Flavor(Runtime::MultiThread {
+            worker_threads: None,
+        })),
+        other => {
+            let hint = match other {
+                "single_thread" | "single_threaded" | "local" => {
+                    " the single-threaded flavor is called `current_thread`;".to_owned()
+                }
+                _ => did_you_mean(other, &FLAVORS),
+            };
+            let message = format!(
+                "unknown flavor `{other}`;{hint} expected `current_thread` or `multi_thread`"
+            );
+            Err(syn::Error::new_spanned(lit, message))
+        }
+    }
+}
+
+fn worker_threads(option: &Meta) -> syn::Result<Value> {
+    const USAGE: &str =
+        "`worker_threads` takes a positive integer literal, like `worker_threads = 2`";
+    match value(option) {
+        Some(Expr::Lit(ExprLit {
+            lit: Lit::Int(lit), ..
+        })) => match lit.base10_parse::<usize>() {
+            Ok(threads) if threads > 0 => Ok(Value::WorkerThreads(threads)),
+            _ => Err(syn::Error::new_spanned(lit, USAGE)),
+        },
+        _ => Err(value_error(option, USAGE)),
     }
 }
 
@@ -386,11 +295,11 @@ fn value(option: &Meta) -> Option<&Expr> {
 }
 
 /// The string literal of `key = "..."`, or `usage` at whatever was written instead.
-fn string_value<'a>(option: &'a Meta, usage: &str) -> syn::Result<&'a LitStr> {
+fn string(option: &Meta, usage: &str) -> syn::Result<LitStr> {
     match value(option) {
         Some(Expr::Lit(ExprLit {
             lit: Lit::Str(lit), ..
-        })) => Ok(lit),
+        })) => Ok(lit.clone()),
         _ => Err(value_error(option, usage)),
     }
 }
@@ -400,62 +309,70 @@ fn value_error(option: &Meta, usage: &str) -> syn::Error {
     match option {
         Meta::Path(path) => syn::Error::new_spanned(path, usage),
         Meta::NameValue(name_value) => syn::Error::new_spanned(&name_value.value, usage),
-        Meta::List(list) => {
-            // Point at `(...)`, the part that should have been `= value`.
-            let span = list.delimiter.span().join();
-            syn::Error::new(span, usage)
-        }
+        Meta::List(list) => syn::Error::new(list.delimiter.span().join(), usage),
     }
 }
 
-/// Why the run-time would refuse `name` as a session file name, if it would
-/// (the same rules as `logged_test`'s `session::validate_name`).
-fn session_name_problem(name: &str) -> Option<String> {
-    if name.is_empty() {
-        Some("the session name is empty".to_owned())
-    } else if name == "." || name == ".." {
-        Some(format!("`{name}` is a directory, not a file name"))
-    } else if let Some(separator) = name.chars().find(|c| matches!(c, '/' | '\\')) {
-        Some(format!(
-            "the session name contains `{separator}`, which would leave the log directory"
-        ))
-    } else if name.contains('\0') {
-        Some("the session name contains a NUL byte".to_owned())
-    } else if name.len() > MAX_SESSION_LEN {
-        Some(format!(
-            "the session name is {} bytes long, over the limit of {MAX_SESSION_LEN}",
-            name.len()
-        ))
-    } else {
-        None
+/// All `errors` as one (`syn::Error::combine`), or `None` when there are none.
+pub(crate) fn combine(errors: impl IntoIterator<Item = syn::Error>) -> Option<syn::Error> {
+    errors.into_iter().reduce(|mut all, error| {
+        all.combine(error);
+        all
+    })
+}
+
+/// " did you mean `x`?" for the candidate within two edits of `word`, else "".
+fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    candidates
+        .iter()
+        .map(|candidate| (edit_distance(word, candidate), candidate))
+        .filter(|(distance, _)| *distance <= 2)
+        .min()
+        .map_or_else(String::new, |(_, candidate)| {
+            format!(" did you mean `{candidate}`?")
+        })
+}
+
+/// Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut rows = vec![(0..=b.len()).collect::<Vec<_>>(); a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
     }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let substitute = rows[i - 1][j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            let mut best = substitute.min(rows[i - 1][j] + 1).min(rows[i][j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    rows[a.len()][b.len()]
 }
 
 /// `a::b` for a path, as a user would write it (`ToTokens` would give `a :: b`).
 pub(crate) fn path_to_string(path: &syn::Path) -> String {
-    let mut out = String::new();
-    if path.leading_colon.is_some() {
-        out.push_str("::");
-    }
-    for (i, segment) in path.segments.iter().enumerate() {
-        if i > 0 {
-            out.push_str("::");
+    let segments = path.segments.iter().map(|segment| {
+        let arguments = &segment.arguments;
+        match arguments.is_none() {
+            true => segment.ident.to_string(),
+            false => format!("{}{}", segment.ident, arguments.to_token_stream()),
         }
-        out.push_str(&segment.ident.to_string());
-        if !segment.arguments.is_none() {
-            out.push_str(&segment.arguments.to_token_stream().to_string());
-        }
+    });
+    let joined = segments.collect::<Vec<_>>().join("::");
+    match path.leading_colon {
+        Some(_) => format!("::{joined}"),
+        None => joined,
     }
-    out
 }
 
 /// "`a`, `b`, `c`".
 fn backticked(words: &[&str]) -> String {
-    words
-        .iter()
-        .map(|word| format!("`{word}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    let quoted: Vec<String> = words.iter().map(|word| format!("`{word}`")).collect();
+    quoted.join(", ")
 }
 
 #[cfg(test)]
@@ -463,400 +380,147 @@ mod should {
     use super::*;
     use quote::quote;
 
-    /// Every message of a (combined) error, in order.
-    fn messages(error: syn::Error) -> Vec<String> {
-        error.into_iter().map(|error| error.to_string()).collect()
-    }
-
-    #[track_caller]
-    fn config(args: TokenStream, kind: FnKind<'_>) -> Config {
+    /// The config as one line, or every error message.
+    fn outcome(args: TokenStream, kind: FnKind<'_>) -> Result<String, Vec<String>> {
         match Options::parse(args).and_then(|options| options.build(kind)) {
-            Ok(config) => config,
-            Err(error) => panic!("expected a config, got {:?}", messages(error)),
+            Ok(c) => Ok(format!(
+                "level={:?} markers={:?} session={:?} keep={} runtime={:?}",
+                c.level.map(|lit| lit.value()),
+                c.markers,
+                c.session.map(|lit| lit.value()),
+                c.keep,
+                c.runtime
+            )),
+            Err(errors) => Err(errors.into_iter().map(|e| e.to_string()).collect()),
         }
     }
 
-    #[track_caller]
-    fn sync_config(args: TokenStream) -> Config {
-        config(args, FnKind::Sync)
-    }
-
-    #[track_caller]
-    fn errors(args: TokenStream, kind: FnKind<'_>) -> Vec<String> {
-        match Options::parse(args).and_then(|options| options.build(kind)) {
-            Ok(config) => panic!("expected an error, got {config:?}"),
-            Err(error) => messages(error),
-        }
-    }
-
-    #[track_caller]
-    fn sync_error(args: TokenStream) -> String {
-        let mut all = errors(args, FnKind::Sync);
-        assert_eq!(all.len(), 1, "expected one error, got {all:?}");
-        all.remove(0)
-    }
-
-    #[track_caller]
-    fn async_error(args: TokenStream) -> String {
-        let mut all = errors(args, FnKind::Async);
-        assert_eq!(all.len(), 1, "expected one error, got {all:?}");
-        all.remove(0)
-    }
-
-    fn tokio_test() -> syn::Path {
-        syn::parse_quote!(tokio::test)
-    }
+    const NONE: &str = "level=None markers=[] session=None keep=false";
 
     #[test]
-    fn accept_no_options() {
-        assert_eq!(sync_config(quote!()), Config::default());
-    }
-
-    #[test]
-    fn accept_a_trailing_comma() {
-        assert!(sync_config(quote!(keep,)).keep);
-    }
-
-    #[test]
-    fn accept_every_level_in_any_case() {
-        for (written, expected) in [
-            ("off", "off"),
-            ("error", "error"),
-            ("warn", "warn"),
-            ("info", "info"),
-            ("debug", "debug"),
-            ("trace", "trace"),
-            ("DEBUG", "debug"),
-            ("Warn", "warn"),
-        ] {
-            let config = sync_config(quote!(level = #written));
-            assert_eq!(config.level, Some(expected), "for {written:?}");
-        }
-    }
-
-    #[test]
-    fn reject_an_unknown_level() {
-        assert_eq!(
-            sync_error(quote!(level = "verbose")),
-            "unknown level `verbose`; expected one of `off`, `error`, `warn`, `info`, `debug`, `trace`"
-        );
-    }
-
-    #[test]
-    fn reject_a_level_that_is_not_a_string() {
-        let expected = "`level` takes a string literal, like `level = \"debug\"`";
-        assert_eq!(sync_error(quote!(level = debug)), expected);
-        assert_eq!(sync_error(quote!(level = 3)), expected);
-        assert_eq!(sync_error(quote!(level)), expected);
-        assert_eq!(sync_error(quote!(level("debug"))), expected);
-    }
-
-    #[test]
-    fn accept_markers_in_order() {
-        let config = sync_config(quote!(markers = ["b", "a", "b"]));
-        assert_eq!(config.markers, ["b", "a", "b"]);
-    }
-
-    #[test]
-    fn accept_an_empty_marker_list() {
-        assert!(sync_config(quote!(markers = [])).markers.is_empty());
-    }
-
-    #[test]
-    fn reject_markers_that_are_not_an_array() {
-        let expected =
-            "`markers` takes an array of string literals, like `markers = [\"ready\", \"done\"]`";
-        assert_eq!(sync_error(quote!(markers = "a")), expected);
-        assert_eq!(sync_error(quote!(markers)), expected);
-        assert_eq!(sync_error(quote!(markers("a"))), expected);
-        assert_eq!(sync_error(quote!(markers = ("a", "b"))), expected);
-    }
-
-    #[test]
-    fn reject_each_marker_that_is_not_a_string() {
-        let all = errors(quote!(markers = ["a", 1, b, "c"]), FnKind::Sync);
-        assert_eq!(
-            all,
-            [
-                "a marker must be a string literal, like `\"ready\"`",
-                "a marker must be a string literal, like `\"ready\"`",
-            ]
-        );
-    }
-
-    #[test]
-    fn reject_an_empty_marker() {
-        assert_eq!(
-            sync_error(quote!(markers = ["a", ""])),
-            "an empty marker matches every record; write the text the logs must contain"
-        );
-    }
-
-    #[test]
-    fn accept_a_session_file_name() {
-        for name in ["x.log", "startup", ".hidden", "a..b", "ümlaut.log"] {
-            assert_eq!(
-                sync_config(quote!(session = #name)).session.as_deref(),
-                Some(name)
-            );
-        }
-        let longest = "a".repeat(255);
-        assert_eq!(
-            sync_config(quote!(session = #longest)).session,
-            Some(longest)
-        );
-    }
-
-    #[test]
-    fn reject_what_the_runtime_rejects_as_a_session_name() {
-        let fix = "; give a plain file name, like `session = \"startup.log\"`";
-        let too_long = "é".repeat(128);
-        for (name, problem) in [
-            ("", "the session name is empty".to_owned()),
-            (".", "`.` is a directory, not a file name".to_owned()),
-            ("..", "`..` is a directory, not a file name".to_owned()),
+    fn build_the_config_of_valid_options() {
+        use FnKind::{Async, ForeignRuntime, Sync};
+        let ct = "runtime=Some(CurrentThread)";
+        for (args, kind, expected) in [
+            (quote!(), Sync, format!("{NONE} runtime=None")),
+            (quote!(keep,), Sync, "level=None markers=[] session=None keep=true runtime=None".into()),
+            (quote!(keep = false), Sync, format!("{NONE} runtime=None")),
             (
-                "a/b.log",
-                "the session name contains `/`, which would leave the log directory".to_owned(),
+                quote!(level = "DEBUG", markers = ["b", "a", "b"], session = "x.log", keep = true),
+                Sync,
+                r#"level=Some("DEBUG") markers=["b", "a", "b"] session=Some("x.log") keep=true runtime=None"#.into(),
+            ),
+            (quote!(), Async, format!("{NONE} {ct}")),
+            (quote!(flavor = "current_thread"), Async, format!("{NONE} {ct}")),
+            (
+                quote!(flavor = "multi_thread"),
+                Async,
+                format!("{NONE} runtime=Some(MultiThread {{ worker_threads: None }})"),
             ),
             (
-                "a\\b.log",
-                "the session name contains `\\`, which would leave the log directory".to_owned(),
+                quote!(worker_threads = 4usize, flavor = "multi_thread"),
+                Async,
+                format!("{NONE} runtime=Some(MultiThread {{ worker_threads: Some(4) }})"),
             ),
-            ("a\0b", "the session name contains a NUL byte".to_owned()),
-            (
-                too_long.as_str(),
-                "the session name is 256 bytes long, over the limit of 255".to_owned(),
-            ),
+            (quote!(), ForeignRuntime("tokio::test"), format!("{NONE} runtime=None")),
         ] {
-            assert_eq!(
-                sync_error(quote!(session = #name)),
-                format!("{problem}{fix}"),
-                "for {name:?}"
-            );
+            assert_eq!(outcome(args.clone(), kind), Ok(expected), "for {args}");
         }
     }
 
     #[test]
-    fn reject_a_session_that_is_not_a_string() {
-        let expected = "`session` takes a string literal, like `session = \"startup.log\"`";
-        assert_eq!(sync_error(quote!(session = x)), expected);
-        assert_eq!(sync_error(quote!(session)), expected);
-    }
-
-    #[test]
-    fn accept_keep_bare_or_with_a_bool() {
-        assert!(sync_config(quote!(keep)).keep);
-        assert!(sync_config(quote!(keep = true)).keep);
-        assert!(!sync_config(quote!(keep = false)).keep);
-        assert!(!sync_config(quote!()).keep);
-    }
-
-    #[test]
-    fn reject_keep_with_another_value() {
-        let expected = "`keep` takes no value or a bool, like `keep` or `keep = true`";
-        assert_eq!(sync_error(quote!(keep = "yes")), expected);
-        assert_eq!(sync_error(quote!(keep = 1)), expected);
-        assert_eq!(sync_error(quote!(keep(true))), expected);
-    }
-
-    #[test]
-    fn default_an_async_fn_to_current_thread() {
-        let config = config(quote!(), FnKind::Async);
-        assert_eq!(config.runtime, Some(Runtime::CurrentThread));
-    }
-
-    #[test]
-    fn accept_both_flavors_on_an_async_fn() {
-        assert_eq!(
-            config(quote!(flavor = "current_thread"), FnKind::Async).runtime,
-            Some(Runtime::CurrentThread)
-        );
-        assert_eq!(
-            config(quote!(flavor = "multi_thread"), FnKind::Async).runtime,
-            Some(Runtime::MultiThread {
-                worker_threads: None
-            })
-        );
-    }
-
-    #[test]
-    fn accept_worker_threads_with_multi_thread() {
-        for args in [
-            quote!(flavor = "multi_thread", worker_threads = 4),
-            quote!(worker_threads = 4, flavor = "multi_thread"),
-            quote!(flavor = "multi_thread", worker_threads = 4usize),
-        ] {
-            assert_eq!(
-                config(args, FnKind::Async).runtime,
-                Some(Runtime::MultiThread {
-                    worker_threads: Some(4)
-                })
-            );
-        }
-    }
-
-    #[test]
-    fn build_no_runtime_for_a_sync_fn_or_a_foreign_runtime() {
-        assert_eq!(sync_config(quote!()).runtime, None);
-        let tokio_test = tokio_test();
-        assert_eq!(
-            config(quote!(), FnKind::AsyncWithRuntime(&tokio_test)).runtime,
-            None
-        );
-    }
-
-    #[test]
-    fn reject_an_unknown_flavor() {
-        assert_eq!(
-            async_error(quote!(flavor = "local")),
-            "unknown flavor `local`; expected `current_thread` or `multi_thread`"
-        );
-    }
-
-    #[test]
-    fn reject_a_flavor_that_is_not_a_string() {
-        assert_eq!(
-            async_error(quote!(flavor = multi_thread)),
-            "`flavor` takes a string literal, like `flavor = \"multi_thread\"`"
-        );
-    }
-
-    #[test]
-    fn reject_worker_threads_that_are_not_a_positive_integer() {
-        let expected =
-            "`worker_threads` takes a positive integer literal, like `worker_threads = 2`";
-        for args in [
-            quote!(flavor = "multi_thread", worker_threads = 0),
-            quote!(flavor = "multi_thread", worker_threads = -1),
-            quote!(flavor = "multi_thread", worker_threads = "2"),
-            quote!(flavor = "multi_thread", worker_threads = 2.0),
-            quote!(
-                flavor = "multi_thread",
-                worker_threads = 99999999999999999999999
-            ),
-            quote!(flavor = "multi_thread", worker_threads),
-        ] {
-            assert_eq!(async_error(args), expected);
-        }
-    }
-
-    #[test]
-    fn reject_worker_threads_without_multi_thread() {
-        let expected =
-            "`worker_threads` needs `flavor = \"multi_thread\"`; add it or remove `worker_threads`";
-        assert_eq!(async_error(quote!(worker_threads = 2)), expected);
-        assert_eq!(
-            async_error(quote!(flavor = "current_thread", worker_threads = 2)),
-            expected
-        );
-    }
-
-    #[test]
-    fn reject_runtime_options_on_a_sync_fn() {
-        assert_eq!(
-            errors(
-                quote!(flavor = "multi_thread", worker_threads = 2),
-                FnKind::Sync
-            ),
-            [
-                "`flavor` only applies to `async fn` tests; remove it or make the test `async`",
-                "`worker_threads` only applies to `async fn` tests; remove it or make the test `async`",
-            ]
-        );
-    }
-
-    #[test]
-    fn reject_runtime_options_with_a_foreign_runtime() {
-        let tokio_test = tokio_test();
-        assert_eq!(
-            errors(
-                quote!(flavor = "multi_thread", worker_threads = 2),
-                FnKind::AsyncWithRuntime(&tokio_test)
-            ),
-            [
-                "`flavor` needs the runtime that `#[logged_test]` builds; remove `#[tokio::test]` or the option",
-                "`worker_threads` needs the runtime that `#[logged_test]` builds; remove `#[tokio::test]` or the option",
-            ]
-        );
-    }
-
-    #[test]
-    fn reject_an_unknown_option() {
-        let valid =
+    fn reject_bad_options_with_the_fix() {
+        use FnKind::{Async, ForeignRuntime, Sync};
+        let keys =
             "expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`";
-        assert_eq!(
-            sync_error(quote!(levle = "debug")),
-            format!("unknown option `levle`; {valid}")
-        );
-        assert_eq!(
-            sync_error(quote!(verbose)),
-            format!("unknown option `verbose`; {valid}")
-        );
-        assert_eq!(
-            sync_error(quote!(a::level = "debug")),
-            format!("unknown option `a::level`; {valid}")
-        );
-    }
-
-    #[test]
-    fn reject_an_option_given_twice() {
-        assert_eq!(
-            sync_error(quote!(level = "debug", level = "info")),
-            "`level` given twice"
-        );
-        assert_eq!(sync_error(quote!(keep, keep = false)), "`keep` given twice");
-        assert_eq!(
-            sync_error(quote!(markers = [], session = "a", markers = ["x"])),
-            "`markers` given twice"
-        );
-        assert_eq!(
-            async_error(quote!(flavor = "multi_thread", flavor = "multi_thread")),
-            "`flavor` given twice"
-        );
-    }
-
-    #[test]
-    fn report_every_bad_option_at_once() {
-        assert_eq!(
-            errors(
-                quote!(levle = "x", level = 1, session = "", keep = 2),
-                FnKind::Sync
-            ),
-            [
-                "unknown option `levle`; expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`",
-                "`level` takes a string literal, like `level = \"debug\"`",
-                "the session name is empty; give a plain file name, like `session = \"startup.log\"`",
-                "`keep` takes no value or a bool, like `keep` or `keep = true`",
-            ]
-        );
-    }
-
-    #[test]
-    fn reject_arguments_that_are_not_options() {
-        let hint =
+        let level = "`level` takes a string literal, like `level = \"debug\"`";
+        let markers =
+            "`markers` takes an array of string literals, like `markers = [\"ready\", \"done\"]`";
+        let marker = "a marker must be a string literal, like `\"ready\"`";
+        let keep = "`keep` takes no value or a bool, like `keep` or `keep = true`";
+        let threads =
+            "`worker_threads` takes a positive integer literal, like `worker_threads = 2`";
+        let syntax =
             "; write options as `key = value` separated by commas, like `level = \"debug\", keep`";
-        for (args, syn_message) in [
-            (quote!("debug"), "expected identifier"),
+        let needs_mt =
+            "`worker_threads` needs `flavor = \"multi_thread\"`; add it or remove `worker_threads`";
+        for (args, kind, expected) in [
+            (quote!(levle = "debug"), Sync, vec![format!("unknown option `levle`; did you mean `level`? {keys}")]),
+            (quote!(verbose), Sync, vec![format!("unknown option `verbose`; {keys}")]),
+            (quote!(a::level = "x"), Sync, vec![format!("unknown option `a::level`; {keys}")]),
+            (quote!(level = debug), Sync, vec![level.into()]),
+            (quote!(level), Sync, vec![level.into()]),
+            (quote!(level("debug")), Sync, vec![level.into()]),
+            (quote!(markers = "a"), Sync, vec![markers.into()]),
+            (quote!(markers = ("a", "b")), Sync, vec![markers.into()]),
+            (quote!(markers = ["a", 1, b, "c"]), Sync, vec![marker.into(), marker.into()]),
             (
-                quote!(level = ),
-                "unexpected end of input, expected an expression",
+                quote!(markers = ["a", ""]),
+                Sync,
+                vec!["an empty marker matches every record; write the text the logs must contain".into()],
             ),
-            (quote!(level = "a" keep), "expected `,`"),
+            (quote!(session = x), Sync, vec!["`session` takes a string literal, like `session = \"startup.log\"`".into()]),
+            (quote!(keep = "yes"), Sync, vec![keep.into()]),
+            (quote!(keep(true)), Sync, vec![keep.into()]),
+            (
+                quote!(flavor = "single_thread"),
+                Async,
+                vec!["unknown flavor `single_thread`; the single-threaded flavor is called `current_thread`; expected `current_thread` or `multi_thread`".into()],
+            ),
+            (
+                quote!(flavor = "multi_threaded"),
+                Async,
+                vec!["unknown flavor `multi_threaded`; did you mean `multi_thread`? expected `current_thread` or `multi_thread`".into()],
+            ),
+            (quote!(flavor = "multi_thread", worker_threads = 0), Async, vec![threads.into()]),
+            (quote!(flavor = "multi_thread", worker_threads = -1), Async, vec![threads.into()]),
+            (quote!(flavor = "multi_thread", worker_threads = 2.0), Async, vec![threads.into()]),
+            (quote!(flavor = "multi_thread", worker_threads = 99999999999999999999999), Async, vec![threads.into()]),
+            (quote!(flavor = "multi_thread", worker_threads), Async, vec![threads.into()]),
+            (quote!(worker_threads = 2), Async, vec![needs_mt.into()]),
+            (quote!(flavor = "current_thread", worker_threads = 2), Async, vec![needs_mt.into()]),
+            (
+                quote!(flavor = "multi_thread", worker_threads = 2),
+                Sync,
+                vec![
+                    "`flavor` only applies to `async fn` tests; remove it or make the test `async`".into(),
+                    "`worker_threads` only applies to `async fn` tests; remove it or make the test `async`".into(),
+                ],
+            ),
+            (
+                quote!(flavor = "multi_thread"),
+                ForeignRuntime("tokio::test"),
+                vec!["`flavor` configures a runtime, and `#[tokio::test]` builds this test's runtime; give the option to it, like `#[tokio::test(flavor = \"multi_thread\")]`".into()],
+            ),
+            (quote!(level = "a", level = "b"), Sync, vec!["`level` given twice".into()]),
+            (quote!(keep, keep = false), Sync, vec!["`keep` given twice".into()]),
+            (quote!(level = 1, level = "info"), Sync, vec![level.into(), "`level` given twice".into()]),
+            (
+                quote!(levle = "x", level = 1, keep = 2),
+                Sync,
+                vec![format!("unknown option `levle`; did you mean `level`? {keys}"), level.into(), keep.into()],
+            ),
+            (quote!("debug"), Sync, vec![format!("expected identifier{syntax}")]),
+            (quote!(level = ), Sync, vec![format!("unexpected end of input, expected an expression{syntax}")]),
+            (quote!(level = "a" keep), Sync, vec![format!("expected `,`{syntax}")]),
         ] {
-            assert_eq!(sync_error(args), format!("{syn_message}{hint}"));
+            assert_eq!(outcome(args.clone(), kind), Err(expected), "for {args}");
         }
     }
 
     #[test]
-    fn report_a_bad_value_and_a_repeated_key() {
-        assert_eq!(
-            errors(quote!(level = 1, level = "info"), FnKind::Sync),
-            [
-                "`level` takes a string literal, like `level = \"debug\"`",
-                "`level` given twice",
-            ]
-        );
+    fn suggest_only_near_misses() {
+        for (word, expected) in [
+            ("levle", " did you mean `level`?"),
+            ("lvl", " did you mean `level`?"),
+            ("threads", ""),
+            ("marker", " did you mean `markers`?"),
+            ("worker_thread", " did you mean `worker_threads`?"),
+            ("verbose", ""),
+        ] {
+            let keys: Vec<&str> = KEYS.iter().map(|(key, _)| *key).collect();
+            assert_eq!(did_you_mean(word, &keys), expected, "for {word}");
+        }
     }
 
     #[test]

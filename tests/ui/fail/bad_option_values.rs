@@ -3,9 +3,6 @@ use logged_test::{TestLogs, logged_test};
 #[logged_test(level = debug)]
 fn level_not_a_string(_logs: &TestLogs) {}
 
-#[logged_test(level = "verbose")]
-fn unknown_level() {}
-
 #[logged_test(level("debug"))]
 fn level_as_a_list() {}
 
@@ -18,20 +15,14 @@ fn bad_markers() {}
 #[logged_test(session = 7)]
 fn session_not_a_string() {}
 
-#[logged_test(session = "logs/run.log")]
-fn session_with_a_separator() {}
-
-#[logged_test(session = "..")]
-fn session_dot_dot() {}
-
-#[logged_test(session = "")]
-fn session_empty() {}
-
 #[logged_test(keep = "yes")]
 fn keep_not_a_bool() {}
 
 #[logged_test(flavor = "local")]
 async fn unknown_flavor() {}
+
+#[logged_test(flavor = "multi_threaded")]
+async fn misspelt_flavor() {}
 
 #[logged_test(flavor = "multi_thread", worker_threads = 0)]
 async fn zero_worker_threads() {}

@@ -9,4 +9,7 @@ fn bare_unknown_key() {}
 #[logged_test(log::level = "debug")]
 fn path_key() {}
 
+#[logged_test(markers = ["x"], keeep)]
+fn near_miss() {}
+
 fn main() {}

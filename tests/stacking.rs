@@ -1,0 +1,142 @@
+//! Every stacking order the README's table says works, one test each: the
+//! test runs once, gets its `TestLogs`, and captures what its body logs.
+//! (The orders that do not work are compile errors, pinned in `tests/ui`, or
+//! fail at run time, checked in `tests/failure_output.rs`.)
+
+use logged_test::{TestLogs, logged_test};
+use rstest::{fixture, rstest};
+use test_case::test_case;
+
+#[cfg(feature = "rstest")]
+use logged_test::test_logs;
+
+// ---- #[tokio::test] ----
+
+#[logged_test(markers = ["stack-tokio-below"])]
+#[tokio::test]
+async fn logged_test_above_tokio_test(logs: &TestLogs) {
+    tokio::task::yield_now().await;
+    log::info!("stack-tokio-below");
+    logs.assert_count("stack-tokio-below", 1);
+}
+
+#[logged_test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logged_test_above_tokio_multi_thread(logs: &TestLogs) {
+    // tokio's workers are not the test's threads: bind spawned tasks.
+    let task = logs
+        .collector()
+        .scope(async { log::info!("stack-tokio-mt-task") });
+    tokio::spawn(task).await.unwrap();
+    log::info!("stack-tokio-mt-body");
+    logs.assert_in_order(&["stack-tokio-mt-task", "stack-tokio-mt-body"]);
+}
+
+#[tokio::test]
+#[logged_test(markers = ["stack-tokio-above"])]
+async fn tokio_test_above_logged_test(logs: &TestLogs) {
+    tokio::task::yield_now().await;
+    log::info!("stack-tokio-above");
+    logs.assert_count("stack-tokio-above", 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[logged_test]
+async fn tokio_multi_thread_above_logged_test(logs: &TestLogs) {
+    let task = logs
+        .collector()
+        .scope(async { log::info!("stack-tokio-mt-above-task") });
+    tokio::spawn(task).await.unwrap();
+    logs.assert_count("stack-tokio-mt-above-task", 1);
+}
+
+// ---- #[rstest] ----
+
+#[fixture]
+fn answer() -> u32 {
+    42
+}
+
+#[rstest]
+#[case(1)]
+#[case(2)]
+#[logged_test::test(markers = ["stack-rstest-case"])]
+fn rstest_above_with_cases(#[case] n: u32) {
+    log::info!("stack-rstest-case {n}");
+}
+
+#[rstest]
+#[case(1)]
+#[case(2)]
+#[logged_test::test]
+fn rstest_above_with_ignored_logs(#[case] n: u32, #[ignore] logs: &TestLogs) {
+    log::info!("stack-rstest-ignored {n}");
+    logs.assert_count("stack-rstest-ignored", 1);
+}
+
+#[rstest]
+#[logged_test::test]
+fn rstest_above_with_values_and_a_fixture(#[values("x", "y")] v: &str, answer: u32) {
+    log::info!("stack-rstest-values {v} {answer}");
+}
+
+#[rstest]
+#[case(3)]
+#[logged_test::test(markers = ["stack-rstest-async"])]
+async fn rstest_above_async(#[case] n: u32) {
+    tokio::task::yield_now().await;
+    log::info!("stack-rstest-async {n}");
+}
+
+#[rstest]
+#[case(4)]
+#[logged_test]
+fn rstest_above_the_plain_attribute(#[case] n: u32) {
+    log::info!("stack-rstest-plain {n}");
+}
+
+#[logged_test(markers = ["stack-rstest-below"])]
+#[rstest]
+#[case(1)]
+#[case(2)]
+fn logged_test_above_rstest_cases(logs: &TestLogs, #[case] n: u32) {
+    log::info!("stack-rstest-below {n}");
+    logs.assert_count("stack-rstest-below", 1);
+}
+
+#[logged_test]
+#[rstest]
+fn logged_test_above_rstest_values_and_a_fixture(
+    #[values(1, 2)] n: u32,
+    answer: u32,
+    logs: &TestLogs,
+) {
+    log::info!("stack-rstest-below-values {n} {answer}");
+    logs.assert_count("stack-rstest-below-values", 1);
+}
+
+#[cfg(feature = "rstest")]
+#[rstest]
+fn the_test_logs_fixture_alone(test_logs: TestLogs, #[values(1, 2)] n: u32) {
+    log::info!("stack-fixture {n}");
+    test_logs.assert_count("stack-fixture", 1);
+}
+
+// ---- #[test_case] ----
+
+#[logged_test(markers = ["stack-test-case"])]
+#[test_case(1)]
+#[test_case(2 ; "two")]
+fn logged_test_above_test_case(n: u32, logs: &TestLogs) {
+    log::info!("stack-test-case {n}");
+    logs.assert_count("stack-test-case", 1);
+}
+
+// ---- #[test] ----
+
+#[logged_test(markers = ["stack-test"])]
+#[test]
+fn logged_test_above_test(logs: &TestLogs) {
+    log::info!("stack-test");
+    logs.assert_count("stack-test", 1);
+}
