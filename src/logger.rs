@@ -16,6 +16,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
@@ -24,7 +25,7 @@ use crate::dispatcher::{self, Sink};
 use crate::error::LogError;
 use crate::message::Message;
 use crate::persister::{Msg, Pending};
-use crate::record::{Entry, Text};
+use crate::record::{Entry, Extra, Text};
 use crate::routing;
 use crate::unattributed;
 
@@ -174,6 +175,7 @@ pub(crate) fn entry(level: log::Level, target: Text, message: Message) -> Entry 
         message,
         timestamp: SystemTime::now(),
         thread: thread_name(),
+        extra: None,
     }
 }
 
@@ -194,7 +196,47 @@ fn format_message(args: &std::fmt::Arguments<'_>, depth: u8) -> Message {
 
 fn record_entry(record: &log::Record<'_>, depth: u8) -> Entry {
     let message = format_message(record.args(), depth);
-    entry(record.level(), target_of(record), message)
+    let mut entry = entry(record.level(), target_of(record), message);
+    let key_values = record.key_values();
+    if key_values.count() > 0 {
+        entry.extra = Some(Box::new(Extra {
+            fields: format_key_values(key_values, depth),
+            spans: Vec::new(),
+        }));
+    }
+    entry
+}
+
+/// A `log` record's key-values as fields; a value's `Display` that logs
+/// sees a deeper nesting level, as the message's does.
+fn format_key_values(source: &dyn log::kv::Source, depth: u8) -> Vec<(Text, String)> {
+    struct Collect(Vec<(Text, String)>);
+
+    impl<'kvs> log::kv::VisitSource<'kvs> for Collect {
+        fn visit_pair(
+            &mut self,
+            key: log::kv::Key<'kvs>,
+            value: log::kv::Value<'kvs>,
+        ) -> Result<(), log::kv::Error> {
+            let key = Text::Shared(Arc::from(key.as_str()));
+            let mut text = String::new();
+            let formatted = catch_unwind(AssertUnwindSafe(|| {
+                let _ = write!(text, "{value}");
+                text
+            }));
+            let text = formatted.unwrap_or_else(|_| {
+                "<a Display implementation panicked while formatting this value>".to_owned()
+            });
+            self.0.push((key, text));
+            Ok(())
+        }
+    }
+
+    let mut collect = Collect(Vec::with_capacity(source.count()));
+    let _ = NESTING.try_with(|n| n.set(depth + 1));
+    let _ = source.visit(&mut collect);
+    let _ = NESTING.try_with(|n| n.set(depth));
+    collect.0
 }
 
 /// Sends `entry` to `sink`. If the collector is gone, the undelivered

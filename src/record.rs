@@ -10,6 +10,22 @@
 //! The thread name and the target are escaped (`\s` for a space, `\n`, `\r`,
 //! `\t`, `\\`) so each header field is one space-free token and the line can
 //! be parsed back exactly by [`parse_records`].
+//!
+//! A record with spans or fields (a `tracing` event, a `log` record with
+//! key-values) is written with its span chain after the target, which then has
+//! no colon, and its fields after the message:
+//!
+//! ```text
+//! 2026-11-27T11:54:37.123456Z INFO  [tests::my_test] my_crate::db outer:inner: connected to\=db retries=2
+//! 2026-11-27T11:54:37.123457Z INFO  [tests::my_test] my_crate::db : no span here n=5
+//! ```
+//!
+//! The chain is `:` alone when there is no span. Span names and field keys
+//! also escape `:` and `=`, field values are escaped like the header, and the
+//! message escapes `\` and `=` (`\\`, `\=`), so every token carrying an
+//! unescaped `=` after the message is a field. A line whose target ends with
+//! an unescaped colon is a plain record, as every line written before fields
+//! existed is.
 
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
@@ -62,18 +78,26 @@ pub struct LogLine {
     pub collector_id: u64,
     /// Session generation the record was written in (0: before any session).
     pub generation: u64,
+    /// The record's fields other than the message, in the order they were
+    /// given: a `tracing` event's fields, or a `log` record's key-values.
+    pub fields: Vec<(String, String)>,
+    /// Names of the `tracing` spans the event was logged in, outermost first
+    /// (empty for `log` records).
+    pub spans: Vec<String>,
 }
 
 impl fmt::Display for LogLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = String::with_capacity(64 + self.message.len());
-        write_line(
+        write_record(
             &mut out,
             self.timestamp,
             self.level,
             self.thread.as_deref(),
             &self.target,
             &self.message,
+            &self.spans,
+            &self.fields,
         );
         f.write_str(out.trim_end_matches('\n'))
     }
@@ -91,6 +115,19 @@ pub(crate) struct Entry {
     pub(crate) message: Message,
     pub(crate) timestamp: SystemTime,
     pub(crate) thread: Option<&'static str>,
+    /// Fields and spans; `None` for the common `log` record without
+    /// key-values, so that one costs a null pointer and nothing more.
+    pub(crate) extra: Option<Box<Extra>>,
+}
+
+/// What a record has beyond its message: `tracing` fields and spans, or
+/// `log` key-values.
+#[derive(Debug, Default)]
+pub(crate) struct Extra {
+    /// Key (a `tracing` field name is `'static`) and formatted value.
+    pub(crate) fields: Vec<(Text, String)>,
+    /// Span names, outermost first.
+    pub(crate) spans: Vec<&'static str>,
 }
 
 /// A string that is usually `'static`.
@@ -111,16 +148,44 @@ impl std::ops::Deref for Text {
     }
 }
 
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self
+    }
+}
+
 impl Entry {
     pub(crate) fn write_to(&self, out: &mut String) {
-        write_line(
+        let (spans, fields): (&[&str], &[(Text, String)]) = match &self.extra {
+            Some(extra) => (&extra.spans, &extra.fields),
+            None => (&[], &[]),
+        };
+        write_record(
             out,
             self.timestamp,
             self.level,
             self.thread,
             &self.target,
             &self.message,
+            spans,
+            fields,
         );
+    }
+
+    fn owned_fields(&self) -> Vec<(String, String)> {
+        self.extra.as_ref().map_or_else(Vec::new, |extra| {
+            extra
+                .fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect()
+        })
+    }
+
+    fn owned_spans(&self) -> Vec<String> {
+        self.extra.as_ref().map_or_else(Vec::new, |extra| {
+            extra.spans.iter().map(|s| (*s).to_owned()).collect()
+        })
     }
 
     pub(crate) fn to_log_line(&self, collector_id: u64, generation: u64) -> LogLine {
@@ -132,11 +197,32 @@ impl Entry {
             thread: self.thread.map(str::to_owned),
             collector_id,
             generation,
+            fields: self.owned_fields(),
+            spans: self.owned_spans(),
+        }
+    }
+
+    /// The record as [`parse_records`] would read it back from the file,
+    /// built without going through text. The timestamp keeps its full
+    /// precision (the file has microseconds).
+    #[allow(dead_code)] // For the in-memory capture of the engine.
+    pub(crate) fn to_captured(&self, generation: u64) -> CapturedRecord {
+        CapturedRecord {
+            level: self.level,
+            target: self.target.to_string(),
+            message: self.message.to_string(),
+            thread: self.thread.map(str::to_owned),
+            timestamp: self.timestamp,
+            generation,
+            fields: self.owned_fields(),
+            spans: self.owned_spans(),
         }
     }
 }
 
-/// Appends one record, newline-terminated, in the file format.
+/// Appends one record without spans or fields, newline-terminated, in the
+/// file format.
+#[allow(dead_code)] // Kept for the engine's callers; records go through `write_record`.
 pub(crate) fn write_line(
     out: &mut String,
     timestamp: SystemTime,
@@ -145,6 +231,26 @@ pub(crate) fn write_line(
     target: &str,
     message: &str,
 ) {
+    write_record::<&str, &str, &str>(out, timestamp, level, thread, target, message, &[], &[]);
+}
+
+/// Appends one record, newline-terminated, in the file format, with its
+/// spans (outermost first) and fields.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_record<S, K, V>(
+    out: &mut String,
+    timestamp: SystemTime,
+    level: log::Level,
+    thread: Option<&str>,
+    target: &str,
+    message: &str,
+    spans: &[S],
+    fields: &[(K, V)],
+) where
+    S: AsRef<str>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
     write_timestamp(out, timestamp);
     out.push_str(match level {
         log::Level::Error => " ERROR [",
@@ -161,8 +267,77 @@ pub(crate) fn write_line(
         None => out.push_str(NO_THREAD),
     }
     out.push_str("] ");
+    if !spans.is_empty() || !fields.is_empty() {
+        write_extended(out, target, message, spans, fields);
+        return;
+    }
     escape_into(out, target);
     out.push_str(": ");
+    write_message(out, message);
+}
+
+/// The part after the thread of a record with spans or fields.
+fn write_extended<S, K, V>(
+    out: &mut String,
+    target: &str,
+    message: &str,
+    spans: &[S],
+    fields: &[(K, V)],
+) where
+    S: AsRef<str>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    // No colon after the target marks the extended form; a target that
+    // itself ends with one has that colon escaped.
+    match target.strip_suffix(':') {
+        Some(head) => {
+            escape_into(out, head);
+            out.push_str("\\:");
+        }
+        None => escape_into(out, target),
+    }
+    out.push(' ');
+    if spans.is_empty() {
+        out.push(':');
+    }
+    for span in spans {
+        escape_name_into(out, span.as_ref(), ':');
+        out.push(':');
+    }
+    out.push(' ');
+    let mut escaped = String::new();
+    let message = if message.contains(['\\', '=']) {
+        for c in message.chars() {
+            if matches!(c, '\\' | '=') {
+                escaped.push('\\');
+            }
+            escaped.push(c);
+        }
+        escaped.as_str()
+    } else {
+        message
+    };
+    let mut lines = message.split('\n');
+    if let Some(first) = lines.next() {
+        out.push_str(first);
+    }
+    for more in lines {
+        out.push('\n');
+        out.push_str(CONTINUATION);
+        out.push_str(more);
+    }
+    for (key, value) in fields {
+        out.push(' ');
+        escape_name_into(out, key.as_ref(), '=');
+        out.push('=');
+        escape_into(out, value.as_ref());
+    }
+    out.push('\n');
+}
+
+/// The message, continuation lines indented, newline-terminated.
+fn write_message(out: &mut String, message: &str) {
     if !message.contains('\n') {
         out.push_str(message);
         out.push('\n');
@@ -197,6 +372,49 @@ fn escape_into(out: &mut String, field: &str) {
             '\\' => out.push_str("\\\\"),
             c => out.push(c),
         }
+    }
+}
+
+/// A span name or field key: escaped like a header field, plus `separator`,
+/// and `\e` for the empty name.
+fn escape_name_into(out: &mut String, name: &str, separator: char) {
+    if name.is_empty() {
+        out.push_str("\\e");
+        return;
+    }
+    if !name.contains(separator) {
+        escape_into(out, name);
+        return;
+    }
+    for (i, part) in name.split(separator).enumerate() {
+        if i > 0 {
+            out.push('\\');
+            out.push(separator);
+        }
+        escape_into(out, part);
+    }
+}
+
+/// Byte offsets of the occurrences of `c` in `token` not escaped by a backslash.
+fn unescaped(token: &str, c: char) -> impl Iterator<Item = usize> + '_ {
+    let mut escaped = false;
+    token.char_indices().filter_map(move |(i, ch)| {
+        if escaped {
+            escaped = false;
+            return None;
+        }
+        if ch == '\\' {
+            escaped = true;
+            return None;
+        }
+        (ch == c).then_some(i)
+    })
+}
+
+fn ends_with_unescaped(token: &str, c: char) -> bool {
+    match token.len().checked_sub(c.len_utf8()) {
+        Some(last) => unescaped(token, c).last() == Some(last),
+        None => false,
     }
 }
 
@@ -256,18 +474,52 @@ pub struct CapturedRecord {
     pub timestamp: SystemTime,
     /// Session generation it was written in (0: before any session).
     pub generation: u64,
+    /// The record's fields other than the message, in the order they were
+    /// given: a `tracing` event's fields (values formatted with `Display` or
+    /// `Debug` as `tracing` does), or a `log` record's key-values.
+    pub fields: Vec<(String, String)>,
+    /// Names of the `tracing` spans the event was logged in, outermost first
+    /// (empty for `log` records).
+    pub spans: Vec<String>,
+}
+
+impl CapturedRecord {
+    /// The value of the first field named `key`, if the record has one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// let _route = collector.enter();
+    /// logged_test::init_logger()?;
+    /// log::info!(order = 42, paid = true; "order paid");
+    /// let captured = collector.captured()?;
+    /// let record = &captured.records()[0];
+    /// assert_eq!(record.field("order"), Some("42"));
+    /// assert_eq!(record.field("refund"), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn field(&self, key: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 impl fmt::Display for CapturedRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = String::with_capacity(64 + self.message.len());
-        write_line(
+        write_record(
             &mut out,
             self.timestamp,
             self.level,
             self.thread.as_deref(),
             &self.target,
             &self.message,
+            &self.spans,
+            &self.fields,
         );
         f.write_str(out.trim_end_matches('\n'))
     }
@@ -282,13 +534,18 @@ pub(crate) fn parse_records(text: &str, generation: u64, out: &mut Vec<CapturedR
         if line.is_empty() && lines.peek().is_none() {
             break;
         }
-        let mut record = parse_header(line, generation).unwrap_or_else(|| CapturedRecord {
-            level: log::Level::Info,
-            target: "?".to_owned(),
-            message: line.to_owned(),
-            thread: None,
-            timestamp: UNIX_EPOCH,
-            generation,
+        let (mut record, extended) = parse_header(line, generation).unwrap_or_else(|| {
+            let record = CapturedRecord {
+                level: log::Level::Info,
+                target: "?".to_owned(),
+                message: line.to_owned(),
+                thread: None,
+                timestamp: UNIX_EPOCH,
+                generation,
+                fields: Vec::new(),
+                spans: Vec::new(),
+            };
+            (record, false)
         });
         while let Some(next) = lines.peek() {
             match next.strip_prefix(CONTINUATION) {
@@ -300,11 +557,34 @@ pub(crate) fn parse_records(text: &str, generation: u64, out: &mut Vec<CapturedR
                 None => break,
             }
         }
+        if extended {
+            split_fields(&mut record);
+        }
         out.push(record);
     }
 }
 
-fn parse_header(line: &str, generation: u64) -> Option<CapturedRecord> {
+/// Takes the fields off the end of an extended record's escaped message
+/// and unescapes the rest.
+fn split_fields(record: &mut CapturedRecord) {
+    let mut text = record.message.as_str();
+    while let Some((head, token)) = text.rsplit_once(' ') {
+        let Some(eq) = unescaped(token, '=').next() else {
+            break;
+        };
+        let (key, value) = token.split_at(eq);
+        record
+            .fields
+            .push((unescape(key), unescape(value.get(1..).unwrap_or_default())));
+        text = head;
+    }
+    record.fields.reverse();
+    record.message = unescape(text);
+}
+
+/// The record a line starts, and whether it is in the extended form (its
+/// message still escaped and followed by its fields).
+fn parse_header(line: &str, generation: u64) -> Option<(CapturedRecord, bool)> {
     let (stamp, rest) = line.split_once(' ')?;
     let timestamp = parse_timestamp(stamp)?;
     let rest = rest.trim_start_matches(' ');
@@ -313,16 +593,37 @@ fn parse_header(line: &str, generation: u64) -> Option<CapturedRecord> {
     let rest = rest.trim_start_matches(' ');
     let (thread, rest) = rest.split_once(' ')?;
     let thread = thread.strip_prefix('[')?.strip_suffix(']')?;
-    let (target, message) = rest.split_once(' ')?;
-    let target = target.strip_suffix(':')?;
-    Some(CapturedRecord {
+    let (target, rest) = rest.split_once(' ')?;
+    let thread = (thread != NO_THREAD).then(|| unescape(thread));
+    let mut record = CapturedRecord {
         level,
-        target: unescape(target),
-        message: message.to_owned(),
-        thread: (thread != NO_THREAD).then(|| unescape(thread)),
+        target: String::new(),
+        message: String::new(),
+        thread,
         timestamp,
         generation,
-    })
+        fields: Vec::new(),
+        spans: Vec::new(),
+    };
+    if ends_with_unescaped(target, ':') {
+        record.target = unescape(target.get(..target.len() - 1)?);
+        record.message = rest.to_owned();
+        return Some((record, false));
+    }
+    let (chain, message) = rest.split_once(' ')?;
+    if !ends_with_unescaped(chain, ':') {
+        return None;
+    }
+    if chain != ":" {
+        let mut start = 0;
+        for end in unescaped(chain, ':') {
+            record.spans.push(unescape(chain.get(start..end)?));
+            start = end + 1;
+        }
+    }
+    record.target = unescape(target);
+    record.message = message.to_owned();
+    Some((record, true))
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, UTC.
@@ -461,6 +762,133 @@ mod should {
             parse_timestamp(&s),
             Some(UNIX_EPOCH + Duration::from_secs(951_782_400))
         );
+    }
+
+    fn round_trip_extended(
+        target: &str,
+        message: &str,
+        spans: &[&str],
+        fields: &[(&str, &str)],
+    ) -> CapturedRecord {
+        let t = UNIX_EPOCH + Duration::new(1_795_000_000, 7_000);
+        let mut s = String::new();
+        write_record(
+            &mut s,
+            t,
+            log::Level::Info,
+            Some("th"),
+            target,
+            message,
+            spans,
+            fields,
+        );
+        let mut out = Vec::new();
+        parse_records(&s, 1, &mut out);
+        assert_eq!(out.len(), 1, "{s:?} parsed as {out:?}");
+        let r = out.remove(0);
+        assert_eq!(r.timestamp, t);
+        assert_eq!(r.thread.as_deref(), Some("th"));
+        assert_eq!(r.target, target, "target of {s:?}");
+        assert_eq!(r.message, message, "message of {s:?}");
+        assert_eq!(r.spans, spans, "spans of {s:?}");
+        let fields: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(r.fields, fields, "fields of {s:?}");
+        assert_eq!(r.to_string(), s.trim_end_matches('\n'));
+        r
+    }
+
+    #[test]
+    fn write_spans_before_and_fields_after_the_message() {
+        let mut s = String::new();
+        write_record(
+            &mut s,
+            UNIX_EPOCH,
+            log::Level::Info,
+            None,
+            "my_crate::db",
+            "connected",
+            &["outer", "inner"],
+            &[("retries", "2"), ("peer", "db 1")],
+        );
+        assert!(
+            s.ends_with("my_crate::db outer:inner: connected retries=2 peer=db\\s1\n"),
+            "{s:?}"
+        );
+    }
+
+    #[test]
+    fn read_back_spans_and_fields_exactly() {
+        round_trip_extended(
+            "my_crate::db",
+            "connected",
+            &["outer", "inner"],
+            &[("n", "5")],
+        );
+        round_trip_extended("t", "no spans", &[], &[("n", "5")]);
+        round_trip_extended("t", "no fields", &["only"], &[]);
+        round_trip_extended(
+            "t:",
+            "a=b \\= c: d k=v ",
+            &["s p:a\\ce", "", "x=y"],
+            &[("k=ey", "v a=l:ue\n"), ("", ""), ("n", "=")],
+        );
+        round_trip_extended("", "", &[""], &[("a", "b")]);
+        round_trip_extended("", "", &[], &[("a", "b")]);
+        round_trip_extended(
+            "t\\",
+            "two\nlines k=v\n  and=more",
+            &["s"],
+            &[("last", "1")],
+        );
+        round_trip_extended("t", "ends with a space ", &["s"], &[("a", " b ")]);
+    }
+
+    #[test]
+    fn keep_reading_plain_lines_as_plain_records() {
+        // Lines written before fields existed: a message that looks like a
+        // span chain or fields stays the message.
+        let mut out = Vec::new();
+        parse_records(
+            "2026-11-27T11:54:37.123456Z INFO  [t] my_crate: outer:inner: hi k=v\n",
+            0,
+            &mut out,
+        );
+        assert_eq!(out[0].target, "my_crate");
+        assert_eq!(out[0].message, "outer:inner: hi k=v");
+        assert!(out[0].spans.is_empty() && out[0].fields.is_empty());
+        let r = round_trip(Some("t"), "a\\", "x= y k=v");
+        assert_eq!((r.target.as_str(), r.message.as_str()), ("a\\", "x= y k=v"));
+        assert!(r.fields.is_empty());
+    }
+
+    #[test]
+    fn convert_entries_without_going_through_text() {
+        let entry = Entry {
+            level: log::Level::Warn,
+            target: Text::Static("my_crate"),
+            message: Message::copy("slow"),
+            timestamp: UNIX_EPOCH + Duration::new(1_795_000_000, 5_000),
+            thread: Some("worker"),
+            extra: Some(Box::new(Extra {
+                fields: vec![(Text::Static("ms"), "120".to_owned())],
+                spans: vec!["request", "query"],
+            })),
+        };
+        let mut line = String::new();
+        entry.write_to(&mut line);
+        let mut parsed = Vec::new();
+        parse_records(&line, 4, &mut parsed);
+        let captured = entry.to_captured(4);
+        assert_eq!(parsed, [captured.clone()]);
+        assert_eq!(captured.field("ms"), Some("120"));
+        assert_eq!(captured.spans, ["request", "query"]);
+        let ui = entry.to_log_line(9, 4);
+        assert_eq!(ui.fields, captured.fields);
+        assert_eq!(ui.spans, captured.spans);
+        assert_eq!(ui.to_string(), captured.to_string());
     }
 
     #[test]
