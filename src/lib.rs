@@ -78,6 +78,9 @@ mod report;
 mod routing;
 mod session;
 pub mod thread;
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub mod tracing;
 mod unattributed;
 
 pub use captured::CapturedLogs;

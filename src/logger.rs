@@ -31,7 +31,7 @@ use crate::unattributed;
 
 /// Deeper than this, a record logged while formatting another record is
 /// dropped and counted as unattributed (a `Display` that logs itself forever).
-const MAX_NESTING: u8 = 4;
+pub(crate) const MAX_NESTING: u8 = 4;
 /// Targets remembered per thread, so the common case allocates no target.
 const TARGET_CACHE: usize = 8;
 
@@ -72,6 +72,8 @@ pub(crate) fn install() -> Result<bool, LogError> {
             if installed_now {
                 dispatcher::refresh_max_level();
             }
+            #[cfg(feature = "tracing")]
+            crate::tracing::install()?;
             Ok(installed_now)
         }
         Installed::Foreign => Err(LogError::ForeignLogger),
@@ -87,12 +89,17 @@ pub(crate) fn is_installed() -> bool {
 ///
 /// Collectors capture `log::info!` and friends only once this has run;
 /// [`LogCollector::init_global_logger`](crate::LogCollector::init_global_logger),
-/// `TestLogs` and `#[logged_test]` call it for you.
+/// `TestLogs` and `#[logged_test]` call it for you. With the `tracing`
+/// feature it also sets the global `tracing` subscriber (a registry with
+/// `logged_test::tracing::layer()`), once, if none is set.
 ///
 /// # Errors
 ///
-/// [`LogError::ForeignLogger`] when another logger already owns the `log`
-/// slot: capture cannot work in this process then.
+/// - [`LogError::ForeignLogger`] when another logger already owns the `log`
+///   slot: capture cannot work in this process then.
+/// - [`LogError::ForeignSubscriber`] (feature `tracing`) when another global
+///   `tracing` subscriber was set first and the subscriber in effect has no
+///   `logged_test::tracing::layer()`.
 ///
 /// # Examples
 ///
@@ -177,6 +184,21 @@ pub(crate) fn entry(level: log::Level, target: Text, message: Message) -> Entry 
         thread: thread_name(),
         extra: None,
     }
+}
+
+/// How deep this thread is in formatting records (0: not formatting);
+/// `MAX_NESTING` while the thread is exiting.
+pub(crate) fn nesting() -> u8 {
+    NESTING.try_with(Cell::get).unwrap_or(MAX_NESTING)
+}
+
+/// Runs `f` (which formats a record logged at nesting `depth`) one level
+/// deeper, so that a record it logs itself is seen as nested.
+pub(crate) fn nested<R>(depth: u8, f: impl FnOnce() -> R) -> R {
+    let _ = NESTING.try_with(|n| n.set(depth + 1));
+    let out = f();
+    let _ = NESTING.try_with(|n| n.set(depth));
+    out
 }
 
 /// Formats the record's message; records logged while doing so (a `Display`
@@ -285,7 +307,7 @@ impl log::Log for Dispatcher {
 }
 
 impl routing::Unrouted {
-    fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             routing::Unrouted::ScopeOfDroppedCollector => {
                 "the collector of this thread's scope was dropped"
