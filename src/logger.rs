@@ -25,7 +25,7 @@ use crate::dispatcher::{self, Sink};
 use crate::error::LogError;
 use crate::message::Message;
 use crate::persister::{Msg, Pending};
-use crate::record::{Entry, Extra, Text};
+use crate::record::{Entry, Extra, ExtraBuilder, Text};
 use crate::routing;
 use crate::unattributed;
 
@@ -221,18 +221,15 @@ fn record_entry(record: &log::Record<'_>, depth: u8) -> Entry {
     let mut entry = entry(record.level(), target_of(record), message);
     let key_values = record.key_values();
     if key_values.count() > 0 {
-        entry.extra = Some(Box::new(Extra {
-            fields: format_key_values(key_values, depth),
-            spans: Vec::new(),
-        }));
+        entry.extra = nested(depth, || format_key_values(key_values));
     }
     entry
 }
 
-/// A `log` record's key-values as fields; a value's `Display` that logs
-/// sees a deeper nesting level, as the message's does.
-fn format_key_values(source: &dyn log::kv::Source, depth: u8) -> Vec<(Text, String)> {
-    struct Collect(Vec<(Text, String)>);
+/// A `log` record's key-values as fields. A value's `Display` may log
+/// (the caller nests) or panic (the value says so).
+fn format_key_values(source: &dyn log::kv::Source) -> Option<Box<Extra>> {
+    struct Collect(ExtraBuilder);
 
     impl<'kvs> log::kv::VisitSource<'kvs> for Collect {
         fn visit_pair(
@@ -246,19 +243,20 @@ fn format_key_values(source: &dyn log::kv::Source, depth: u8) -> Vec<(Text, Stri
                 let _ = write!(text, "{value}");
                 text
             }));
-            let text = formatted.unwrap_or_else(|_| {
-                "<a Display implementation panicked while formatting this value>".to_owned()
-            });
-            self.0.push((key, text));
+            match formatted {
+                Ok(text) => self.0.field_str(key, &text),
+                Err(_) => self.0.field_str(
+                    key,
+                    "<a Display implementation panicked while formatting this value>",
+                ),
+            }
             Ok(())
         }
     }
 
-    let mut collect = Collect(Vec::with_capacity(source.count()));
-    let _ = NESTING.try_with(|n| n.set(depth + 1));
+    let mut collect = Collect(ExtraBuilder::new());
     let _ = source.visit(&mut collect);
-    let _ = NESTING.try_with(|n| n.set(depth));
-    collect.0
+    collect.0.finish()
 }
 
 /// Sends `entry` to `sink`. If the collector is gone, the undelivered

@@ -96,8 +96,8 @@ impl fmt::Display for LogLine {
             self.thread.as_deref(),
             &self.target,
             &self.message,
-            &self.spans,
-            &self.fields,
+            self.spans.iter().map(String::as_str),
+            self.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         );
         f.write_str(out.trim_end_matches('\n'))
     }
@@ -122,12 +122,286 @@ pub(crate) struct Entry {
 
 /// What a record has beyond its message: `tracing` fields and spans, or
 /// `log` key-values.
-#[derive(Debug, Default)]
-pub(crate) struct Extra {
-    /// Key (a `tracing` field name is `'static`) and formatted value.
-    pub(crate) fields: Vec<(Text, String)>,
+///
+/// The common event (a couple of `'static`-keyed fields with short values,
+/// a couple of spans) fits [`Extra::Compact`], a block small enough that
+/// the allocator frees it cheaply on the persister's thread; anything more
+/// is kept in [`Extra::Full`].
+#[derive(Debug)]
+pub(crate) enum Extra {
+    Compact(Compact),
+    Full {
+        fields: Vec<(Text, String)>,
+        spans_innermost_first: Vec<&'static str>,
+    },
+}
+
+/// Bytes of field values, fields and spans an [`Extra::Compact`] holds.
+const COMPACT_VALUES: usize = 30;
+const COMPACT_FIELDS: usize = 2;
+const COMPACT_SPANS: usize = 2;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Compact {
+    values: [u8; COMPACT_VALUES],
+    values_len: u8,
+    field_count: u8,
+    span_count: u8,
+    /// Where each field's value ends in `values`.
+    ends: [u8; COMPACT_FIELDS],
+    keys: [&'static str; COMPACT_FIELDS],
+    spans_innermost_first: [&'static str; COMPACT_SPANS],
+}
+
+impl Compact {
+    fn values(&self) -> &str {
+        // Only whole `str`s are copied in, so this cannot fail.
+        let used = self.values.get(..usize::from(self.values_len));
+        std::str::from_utf8(used.unwrap_or_default()).unwrap_or_default()
+    }
+
+    fn fields(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let values = self.values();
+        let count = usize::from(self.field_count);
+        let mut start = 0;
+        self.keys
+            .iter()
+            .zip(self.ends)
+            .take(count)
+            .map(move |(key, end)| {
+                let end = usize::from(end);
+                let value = values.get(start..end).unwrap_or_default();
+                start = end;
+                (*key, value)
+            })
+    }
+
+    fn spans_innermost_first(&self) -> &[&'static str] {
+        self.spans_innermost_first
+            .get(..usize::from(self.span_count))
+            .unwrap_or_default()
+    }
+
+    /// Records a field whose value was written to `values` up to `end`, if
+    /// a field slot is free; `false` leaves `self` as it was.
+    fn commit_field(&mut self, key: &'static str, end: usize) -> bool {
+        let count = usize::from(self.field_count);
+        let (Some(key_slot), Some(end_slot), Ok(end_u8)) = (
+            self.keys.get_mut(count),
+            self.ends.get_mut(count),
+            u8::try_from(end),
+        ) else {
+            return false;
+        };
+        *key_slot = key;
+        *end_slot = end_u8;
+        self.values_len = end_u8;
+        self.field_count += 1;
+        true
+    }
+
+    /// Adds a field if it fits; `false` leaves `self` as it was.
+    fn try_field(&mut self, key: &'static str, value: &str) -> bool {
+        let start = usize::from(self.values_len);
+        let end = start + value.len();
+        let count = usize::from(self.field_count);
+        let (Some(slot), Some(key_slot), Some(end_slot), Ok(end_u8)) = (
+            self.values.get_mut(start..end),
+            self.keys.get_mut(count),
+            self.ends.get_mut(count),
+            u8::try_from(end),
+        ) else {
+            return false;
+        };
+        slot.copy_from_slice(value.as_bytes());
+        *key_slot = key;
+        *end_slot = end_u8;
+        self.values_len = end_u8;
+        self.field_count += 1;
+        true
+    }
+
+    fn try_span(&mut self, name: &'static str) -> bool {
+        match self
+            .spans_innermost_first
+            .get_mut(usize::from(self.span_count))
+        {
+            Some(slot) => {
+                *slot = name;
+                self.span_count += 1;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Formats into the free part of a [`Compact`]'s values, moving to a
+/// `String` when the text outgrows it.
+struct CompactWriter<'a> {
+    compact: &'a mut Compact,
+    /// End of the text written so far in `compact.values`.
+    end: usize,
+    spill: Option<String>,
+}
+
+impl fmt::Write for CompactWriter<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        if let Some(spill) = &mut self.spill {
+            spill.push_str(text);
+            return Ok(());
+        }
+        let end = self.end + text.len();
+        match self.compact.values.get_mut(self.end..end) {
+            Some(slot) => {
+                slot.copy_from_slice(text.as_bytes());
+                self.end = end;
+            }
+            None => {
+                let start = usize::from(self.compact.values_len);
+                let so_far = self.compact.values.get(start..self.end).unwrap_or_default();
+                let mut spill = String::with_capacity(end - start);
+                spill.push_str(std::str::from_utf8(so_far).unwrap_or_default());
+                spill.push_str(text);
+                self.spill = Some(spill);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An iterator of one of two kinds.
+enum Either<A, B> {
+    A(A),
+    B(B),
+}
+
+impl<T, A: Iterator<Item = T>, B: Iterator<Item = T>> Iterator for Either<A, B> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Either::A(a) => a.next(),
+            Either::B(b) => b.next(),
+        }
+    }
+}
+
+impl Extra {
+    /// Key and value of each field, in the order they were given.
+    pub(crate) fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        match self {
+            Extra::Compact(compact) => {
+                Either::A(compact.fields().map(|(k, v)| -> (&str, &str) { (k, v) }))
+            }
+            Extra::Full { fields, .. } => Either::B(fields.iter().map(|(k, v)| (&**k, v.as_str()))),
+        }
+    }
+
     /// Span names, outermost first.
-    pub(crate) spans: Vec<&'static str>,
+    pub(crate) fn spans(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let innermost_first = match self {
+            Extra::Compact(compact) => compact.spans_innermost_first(),
+            Extra::Full {
+                spans_innermost_first,
+                ..
+            } => spans_innermost_first.as_slice(),
+        };
+        innermost_first.iter().rev().copied()
+    }
+}
+
+/// Builds an [`Extra`] on the logging thread, compact while it fits; a
+/// record with no field and no span allocates nothing.
+#[derive(Debug)]
+pub(crate) struct ExtraBuilder {
+    compact: Compact,
+    full: Option<(Vec<(Text, String)>, Vec<&'static str>)>,
+}
+
+impl ExtraBuilder {
+    pub(crate) fn new() -> ExtraBuilder {
+        ExtraBuilder {
+            compact: Compact::default(),
+            full: None,
+        }
+    }
+
+    /// The full form, moving what the compact one holds into it.
+    fn full(&mut self) -> &mut (Vec<(Text, String)>, Vec<&'static str>) {
+        let compact = &self.compact;
+        self.full.get_or_insert_with(|| {
+            let fields = compact
+                .fields()
+                .map(|(k, v)| (Text::Static(k), v.to_owned()))
+                .collect();
+            (fields, compact.spans_innermost_first().to_vec())
+        })
+    }
+
+    /// Adds a field whose value is `value` formatted, straight into the
+    /// compact form while it fits (`value` is formatted once in any case).
+    pub(crate) fn field(&mut self, key: Text, value: fmt::Arguments<'_>) {
+        let key = match (key, self.full.is_none()) {
+            (Text::Static(key), true) => key,
+            (key, _) => {
+                let mut text = String::new();
+                let _ = fmt::write(&mut text, value);
+                self.full().0.push((key, text));
+                return;
+            }
+        };
+        let mut writer = CompactWriter {
+            compact: &mut self.compact,
+            end: 0,
+            spill: None,
+        };
+        writer.end = usize::from(writer.compact.values_len);
+        let _ = fmt::write(&mut writer, value);
+        let (end, spill) = (writer.end, writer.spill);
+        match spill {
+            None if self.compact.commit_field(key, end) => {}
+            None => {
+                let start = usize::from(self.compact.values_len);
+                let text = self.compact.values.get(start..end).unwrap_or_default();
+                let text = std::str::from_utf8(text).unwrap_or_default().to_owned();
+                self.full().0.push((Text::Static(key), text));
+            }
+            Some(text) => self.full().0.push((Text::Static(key), text)),
+        }
+    }
+
+    /// Adds a field whose value is `value`.
+    pub(crate) fn field_str(&mut self, key: Text, value: &str) {
+        if self.full.is_none() {
+            if let Text::Static(key) = key {
+                if self.compact.try_field(key, value) {
+                    return;
+                }
+            }
+        }
+        self.full().0.push((key, value.to_owned()));
+    }
+
+    /// Adds the next span name, innermost first.
+    pub(crate) fn span_innermost_first(&mut self, name: &'static str) {
+        if self.full.is_none() && self.compact.try_span(name) {
+            return;
+        }
+        self.full().1.push(name);
+    }
+
+    /// The extra data, or `None` when there is none.
+    pub(crate) fn finish(self) -> Option<Box<Extra>> {
+        match self.full {
+            Some((fields, spans_innermost_first)) => Some(Box::new(Extra::Full {
+                fields,
+                spans_innermost_first,
+            })),
+            None if self.compact.field_count == 0 && self.compact.span_count == 0 => None,
+            None => Some(Box::new(Extra::Compact(self.compact))),
+        }
+    }
 }
 
 /// A string that is usually `'static`.
@@ -148,18 +422,9 @@ impl std::ops::Deref for Text {
     }
 }
 
-impl AsRef<str> for Text {
-    fn as_ref(&self) -> &str {
-        self
-    }
-}
-
 impl Entry {
     pub(crate) fn write_to(&self, out: &mut String) {
-        let (spans, fields): (&[&str], &[(Text, String)]) = match &self.extra {
-            Some(extra) => (&extra.spans, &extra.fields),
-            None => (&[], &[]),
-        };
+        let extra = self.extra.as_deref();
         write_record(
             out,
             self.timestamp,
@@ -167,25 +432,24 @@ impl Entry {
             self.thread,
             &self.target,
             &self.message,
-            spans,
-            fields,
+            extra.into_iter().flat_map(|e| e.spans()),
+            extra.into_iter().flat_map(|e| e.fields()),
         );
     }
 
     fn owned_fields(&self) -> Vec<(String, String)> {
         self.extra.as_ref().map_or_else(Vec::new, |extra| {
             extra
-                .fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
+                .fields()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect()
         })
     }
 
     fn owned_spans(&self) -> Vec<String> {
-        self.extra.as_ref().map_or_else(Vec::new, |extra| {
-            extra.spans.iter().map(|s| (*s).to_owned()).collect()
-        })
+        self.extra
+            .as_ref()
+            .map_or_else(Vec::new, |extra| extra.spans().map(str::to_owned).collect())
     }
 
     pub(crate) fn to_log_line(&self, collector_id: u64, generation: u64) -> LogLine {
@@ -231,26 +495,24 @@ pub(crate) fn write_line(
     target: &str,
     message: &str,
 ) {
-    write_record::<&str, &str, &str>(out, timestamp, level, thread, target, message, &[], &[]);
+    write_record(out, timestamp, level, thread, target, message, [], []);
 }
 
 /// Appends one record, newline-terminated, in the file format, with its
 /// spans (outermost first) and fields.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn write_record<S, K, V>(
+pub(crate) fn write_record<'s, 'f>(
     out: &mut String,
     timestamp: SystemTime,
     level: log::Level,
     thread: Option<&str>,
     target: &str,
     message: &str,
-    spans: &[S],
-    fields: &[(K, V)],
-) where
-    S: AsRef<str>,
-    K: AsRef<str>,
-    V: AsRef<str>,
-{
+    spans: impl IntoIterator<Item = &'s str>,
+    fields: impl IntoIterator<Item = (&'f str, &'f str)>,
+) {
+    let mut spans = spans.into_iter().peekable();
+    let mut fields = fields.into_iter().peekable();
     write_timestamp(out, timestamp);
     out.push_str(match level {
         log::Level::Error => " ERROR [",
@@ -267,7 +529,7 @@ pub(crate) fn write_record<S, K, V>(
         None => out.push_str(NO_THREAD),
     }
     out.push_str("] ");
-    if !spans.is_empty() || !fields.is_empty() {
+    if spans.peek().is_some() || fields.peek().is_some() {
         write_extended(out, target, message, spans, fields);
         return;
     }
@@ -277,17 +539,14 @@ pub(crate) fn write_record<S, K, V>(
 }
 
 /// The part after the thread of a record with spans or fields.
-fn write_extended<S, K, V>(
+fn write_extended<'s, 'f>(
     out: &mut String,
     target: &str,
     message: &str,
-    spans: &[S],
-    fields: &[(K, V)],
-) where
-    S: AsRef<str>,
-    K: AsRef<str>,
-    V: AsRef<str>,
-{
+    spans: std::iter::Peekable<impl Iterator<Item = &'s str>>,
+    fields: impl Iterator<Item = (&'f str, &'f str)>,
+) {
+    let mut spans = spans;
     // No colon after the target marks the extended form; a target that
     // itself ends with one has that colon escaped.
     match target.strip_suffix(':') {
@@ -298,11 +557,11 @@ fn write_extended<S, K, V>(
         None => escape_into(out, target),
     }
     out.push(' ');
-    if spans.is_empty() {
+    if spans.peek().is_none() {
         out.push(':');
     }
     for span in spans {
-        escape_name_into(out, span.as_ref(), ':');
+        escape_name_into(out, span, ':');
         out.push(':');
     }
     out.push(' ');
@@ -329,9 +588,9 @@ fn write_extended<S, K, V>(
     }
     for (key, value) in fields {
         out.push(' ');
-        escape_name_into(out, key.as_ref(), '=');
+        escape_name_into(out, key, '=');
         out.push('=');
-        escape_into(out, value.as_ref());
+        escape_into(out, value);
     }
     out.push('\n');
 }
@@ -518,8 +777,8 @@ impl fmt::Display for CapturedRecord {
             self.thread.as_deref(),
             &self.target,
             &self.message,
-            &self.spans,
-            &self.fields,
+            self.spans.iter().map(String::as_str),
+            self.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         );
         f.write_str(out.trim_end_matches('\n'))
     }
@@ -779,8 +1038,8 @@ mod should {
             Some("th"),
             target,
             message,
-            spans,
-            fields,
+            spans.iter().copied(),
+            fields.iter().copied(),
         );
         let mut out = Vec::new();
         parse_records(&s, 1, &mut out);
@@ -810,8 +1069,8 @@ mod should {
             None,
             "my_crate::db",
             "connected",
-            &["outer", "inner"],
-            &[("retries", "2"), ("peer", "db 1")],
+            ["outer", "inner"],
+            [("retries", "2"), ("peer", "db 1")],
         );
         assert!(
             s.ends_with("my_crate::db outer:inner: connected retries=2 peer=db\\s1\n"),
@@ -872,10 +1131,15 @@ mod should {
             message: Message::copy("slow"),
             timestamp: UNIX_EPOCH + Duration::new(1_795_000_000, 5_000),
             thread: Some("worker"),
-            extra: Some(Box::new(Extra {
-                fields: vec![(Text::Static("ms"), "120".to_owned())],
-                spans: vec!["request", "query"],
-            })),
+            extra: None,
+        };
+        let mut extra = ExtraBuilder::new();
+        extra.field(Text::Static("ms"), format_args!("{}", 120));
+        extra.span_innermost_first("query");
+        extra.span_innermost_first("request");
+        let entry = Entry {
+            extra: extra.finish(),
+            ..entry
         };
         let mut line = String::new();
         entry.write_to(&mut line);
@@ -890,6 +1154,97 @@ mod should {
         assert_eq!(ui.fields, captured.fields);
         assert_eq!(ui.spans, captured.spans);
         assert_eq!(ui.to_string(), captured.to_string());
+    }
+
+    #[test]
+    fn keep_many_fields_and_spans_beyond_the_inline_ones() {
+        let mut extra = ExtraBuilder::new();
+        let long = "v".repeat(300);
+        for i in 0..10 {
+            extra.field(
+                Text::Shared(Arc::from(format!("k{i}"))),
+                format_args!("{i}"),
+            );
+            extra.span_innermost_first(
+                ["s9", "s8", "s7", "s6", "s5", "s4", "s3", "s2", "s1", "s0"][i],
+            );
+        }
+        extra.field_str(Text::Static("long"), &long);
+        let extra = extra.finish().unwrap();
+        let fields: Vec<(&str, &str)> = extra.fields().collect();
+        assert_eq!(fields.len(), 11);
+        assert_eq!(fields[0], ("k0", "0"));
+        assert_eq!(fields[9], ("k9", "9"));
+        assert_eq!(fields[10], ("long", long.as_str()));
+        let spans: Vec<&str> = extra.spans().collect();
+        assert_eq!(
+            spans,
+            ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"]
+        );
+        assert!(ExtraBuilder::new().finish().is_none());
+    }
+
+    #[test]
+    fn keep_a_usual_event_compact_and_move_to_the_full_form_in_order() {
+        // Small enough for the allocator's fast bins (chunks up to 128 bytes).
+        assert!(
+            std::mem::size_of::<Extra>() <= 120,
+            "{}",
+            std::mem::size_of::<Extra>()
+        );
+        let mut extra = ExtraBuilder::new();
+        extra.field(Text::Static("n"), format_args!("{}", 5));
+        extra.field_str(Text::Static("peer"), "db");
+        extra.span_innermost_first("inner");
+        extra.span_innermost_first("outer");
+        let compact = extra.finish().unwrap();
+        assert!(matches!(*compact, Extra::Compact(_)));
+        assert_eq!(
+            compact.fields().collect::<Vec<_>>(),
+            [("n", "5"), ("peer", "db")]
+        );
+        assert_eq!(compact.spans().collect::<Vec<_>>(), ["outer", "inner"]);
+
+        let mut extra = ExtraBuilder::new();
+        extra.field(Text::Static("a"), format_args!("{}", 1));
+        extra.span_innermost_first("s2");
+        extra.span_innermost_first("s1");
+        extra.span_innermost_first("s0");
+        extra.field_str(Text::Static("b"), &"x".repeat(40));
+        let full = extra.finish().unwrap();
+        assert!(matches!(*full, Extra::Full { .. }));
+        // A formatted value that outgrows the compact buffer mid-way, and a
+        // third field: formatted once each, kept in order.
+        let mut extra = ExtraBuilder::new();
+        let (a, b) = ("a".repeat(20), "b".repeat(20));
+        extra.field(Text::Static("ab"), format_args!("{a}{b}"));
+        extra.field(Text::Static("one"), format_args!("{}", 1));
+        extra.field(Text::Static("two"), format_args!("{}", 2));
+        extra.field(Text::Static("three"), format_args!("{}", 3));
+        let ab = format!("{a}{b}");
+        assert_eq!(
+            extra.finish().unwrap().fields().collect::<Vec<_>>(),
+            [
+                ("ab", ab.as_str()),
+                ("one", "1"),
+                ("two", "2"),
+                ("three", "3")
+            ]
+        );
+        let mut extra = ExtraBuilder::new();
+        extra.field(Text::Static("one"), format_args!("{}", 1));
+        extra.field(Text::Static("two"), format_args!("{}", 2));
+        extra.field(Text::Static("three"), format_args!("{}", 3));
+        assert_eq!(
+            extra.finish().unwrap().fields().collect::<Vec<_>>(),
+            [("one", "1"), ("two", "2"), ("three", "3")]
+        );
+        let long = "x".repeat(40);
+        assert_eq!(
+            full.fields().collect::<Vec<_>>(),
+            [("a", "1"), ("b", long.as_str())]
+        );
+        assert_eq!(full.spans().collect::<Vec<_>>(), ["s0", "s1", "s2"]);
     }
 
     #[test]

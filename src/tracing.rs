@@ -31,7 +31,7 @@
     )
 )]
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
 
@@ -46,7 +46,7 @@ use crate::dispatcher::Sink;
 use crate::error::LogError;
 use crate::logger;
 use crate::message::Message;
-use crate::record::{Entry, Extra, Text};
+use crate::record::{Entry, ExtraBuilder, Text};
 use crate::routing;
 use crate::unattributed;
 
@@ -186,35 +186,29 @@ where
 {
     let mut visitor = FieldVisitor {
         message: None,
-        fields: Vec::new(),
+        extra: ExtraBuilder::new(),
     };
     // User `Display`/`Debug` impls run here: one level deeper, and a panic
     // in one must not escape into the caller's `tracing::info!`.
     let recorded = logger::nested(depth, || {
         catch_unwind(AssertUnwindSafe(|| event.record(&mut visitor)))
     });
+    let FieldVisitor { message, mut extra } = visitor;
     let message = match recorded {
-        Ok(()) => visitor.message.unwrap_or(Message::Static("")),
+        Ok(()) => message.unwrap_or(Message::Static("")),
         Err(_) => {
             Message::Static("<a Display implementation panicked while formatting this event>")
         }
     };
-    let mut spans: Vec<&'static str> = Vec::new();
     if let Some(scope) = ctx.event_scope(event) {
-        spans.extend(
-            scope
-                .filter(|span| sink.is_none_or(|s| s.accepts(level_of(span.metadata().level()))))
-                .map(|span| span.name()),
-        );
-        spans.reverse();
+        for span in scope {
+            if sink.is_none_or(|s| s.accepts(level_of(span.metadata().level()))) {
+                extra.span_innermost_first(span.name());
+            }
+        }
     }
     let mut entry = logger::entry(level, Text::Static(event.metadata().target()), message);
-    if !visitor.fields.is_empty() || !spans.is_empty() {
-        entry.extra = Some(Box::new(Extra {
-            fields: visitor.fields,
-            spans,
-        }));
-    }
+    entry.extra = extra.finish();
     entry
 }
 
@@ -224,7 +218,7 @@ where
 /// strings as they are (unquoted).
 struct FieldVisitor {
     message: Option<Message>,
-    fields: Vec<(Text, String)>,
+    extra: ExtraBuilder,
 }
 
 impl FieldVisitor {
@@ -233,9 +227,7 @@ impl FieldVisitor {
             self.message = Some(Message::format(&value));
             return;
         }
-        let mut text = String::new();
-        let _ = text.write_fmt(value);
-        self.fields.push((Text::Static(field.name()), text));
+        self.extra.field(Text::Static(field.name()), value);
     }
 }
 
@@ -249,8 +241,7 @@ impl Visit for FieldVisitor {
             self.message = Some(Message::copy(value));
             return;
         }
-        self.fields
-            .push((Text::Static(field.name()), value.to_owned()));
+        self.extra.field_str(Text::Static(field.name()), value);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
