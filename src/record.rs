@@ -311,12 +311,15 @@ impl Extra {
     }
 }
 
+/// Fields and spans (innermost first) of an [`Extra::Full`] being built.
+type FullParts = (Vec<(Text, String)>, Vec<&'static str>);
+
 /// Builds an [`Extra`] on the logging thread, compact while it fits; a
 /// record with no field and no span allocates nothing.
 #[derive(Debug)]
 pub(crate) struct ExtraBuilder {
     compact: Compact,
-    full: Option<(Vec<(Text, String)>, Vec<&'static str>)>,
+    full: Option<FullParts>,
 }
 
 impl ExtraBuilder {
@@ -328,7 +331,7 @@ impl ExtraBuilder {
     }
 
     /// The full form, moving what the compact one holds into it.
-    fn full(&mut self) -> &mut (Vec<(Text, String)>, Vec<&'static str>) {
+    fn full(&mut self) -> &mut FullParts {
         let compact = &self.compact;
         self.full.get_or_insert_with(|| {
             let fields = compact
