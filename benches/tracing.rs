@@ -16,7 +16,7 @@ use logged_test::LogCollector;
 
 /// Runs `calls(iters)` on a thread routed to a fresh collector; returns
 /// (enqueue time, time until everything is written).
-fn sample(dir: &std::path::Path, n: u64, iters: u64, calls: fn(u64)) -> (Duration, Duration) {
+fn sample(dir: &std::path::Path, n: u64, iters: u64, calls: Calls) -> (Duration, Duration) {
     let dir = dir.join(format!("sample-{n}"));
     let collector = LogCollector::without_ui(&dir).expect("a collector");
     collector
@@ -36,7 +36,10 @@ fn sample(dir: &std::path::Path, n: u64, iters: u64, calls: fn(u64)) -> (Duratio
     (enqueued, written)
 }
 
-const CASES: [(&str, fn(u64)); 4] = [
+/// Makes `n` calls on a thread routed to a collector.
+type Calls = fn(u64);
+
+const CASES: [(&str, Calls); 4] = [
     ("tracing_info_one_field", |n| {
         for i in 0..n {
             tracing::info!(n = black_box(i), "text");
