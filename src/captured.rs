@@ -494,6 +494,83 @@ impl CapturedLogs {
         );
     }
 
+    /// Whether some record containing `marker` has the field `key` with the
+    /// value `value` (as formatted: see [`CapturedRecord::fields`]). Never panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// let _route = collector.enter();
+    /// logged_test::init_logger()?;
+    /// log::info!(order = 42; "order paid");
+    /// let logs = collector.captured()?;
+    /// assert!(logs.contains_field("paid", "order", "42"));
+    /// assert!(!logs.contains_field("paid", "order", "43"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn contains_field(&self, marker: &str, key: &str, value: &str) -> bool {
+        self.matching(marker).any(|r| r.field(key) == Some(value))
+    }
+
+    /// Asserts that some record containing `marker` has the field `key` with
+    /// the value `value`: a `tracing` event's field (`tracing::info!(order =
+    /// 42, "paid")`) or a `log` key-value (`log::info!(order = 42; "paid")`),
+    /// formatted as [`CapturedRecord::fields`] says. An empty `marker`
+    /// matches every record.
+    ///
+    /// # Panics
+    ///
+    /// When none has it, saying which values the field had in the records
+    /// containing `marker`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// let _route = collector.enter();
+    /// logged_test::init_logger()?;
+    /// log::warn!(attempt = 3, peer = "db"; "retrying");
+    /// collector.captured()?.assert_field("retrying", "attempt", "3");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn assert_field(&self, marker: &str, key: &str, value: &str) {
+        if self.contains_field(marker, key, value) {
+            return;
+        }
+        let containing = self.record_numbers(marker);
+        let mut seen: Vec<String> = Vec::new();
+        for record in self.matching(marker) {
+            if let Some(v) = record.field(key) {
+                let shown = format!("{v:?}");
+                if !seen.contains(&shown) {
+                    seen.push(shown);
+                }
+            }
+        }
+        let why = if containing.is_empty() {
+            format!("none of {} records contains {marker:?}", self.records.len())
+        } else if seen.is_empty() {
+            format!(
+                "{} records contain {marker:?} (#{}), none has a field `{key}`",
+                containing.len(),
+                join_numbers(&containing)
+            )
+        } else {
+            format!(
+                "in the records containing {marker:?}, `{key}` was {}",
+                seen.join(", ")
+            )
+        };
+        self.fail(
+            &format!("expected a record containing {marker:?} with {key}={value:?}; {why}"),
+            Some(marker),
+        );
+    }
+
     /// Runs `check` on the records and panics with its message, followed by
     /// the usual report, if it returns `Err`: the escape hatch for any other
     /// assertion.

@@ -29,6 +29,11 @@ pub enum LogError {
     /// Another logger (`env_logger`, say) owned the `log` slot before
     /// `logged-test` tried to install its dispatcher, so no record can be captured.
     ForeignLogger,
+    /// (Feature `tracing`.) Another global `tracing` subscriber was set before
+    /// `logged-test` could install its own, and the subscriber in effect does
+    /// not contain `logged_test::tracing::layer()`, so no `tracing`
+    /// event can be captured. `log` records still are.
+    ForeignSubscriber,
     /// A session file name was rejected before anything was created.
     InvalidSessionName {
         /// The name as given.
@@ -72,6 +77,11 @@ impl fmt::Display for LogError {
                 "another logger already owns the `log` slot, so logged-test cannot capture \
                  any record; remove the other logger's init call (env_logger::init, \
                  test_log, ...) from this test binary",
+            ),
+            LogError::ForeignSubscriber => f.write_str(
+                "another `tracing` subscriber is already the global default, so logged-test \
+                 cannot capture `tracing` events; add logged-test's layer to that subscriber: \
+                 `tracing_subscriber::registry().with(logged_test::tracing::layer())`",
             ),
             LogError::InvalidSessionName { name, reason } => write!(
                 f,
@@ -128,6 +138,7 @@ impl Clone for LogError {
         match self {
             LogError::LoggerAlreadyInitialized => LogError::LoggerAlreadyInitialized,
             LogError::ForeignLogger => LogError::ForeignLogger,
+            LogError::ForeignSubscriber => LogError::ForeignSubscriber,
             LogError::InvalidSessionName { name, reason } => LogError::InvalidSessionName {
                 name: name.clone(),
                 reason,

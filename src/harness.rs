@@ -652,6 +652,41 @@ impl TestLogs {
         }
         print_to_test_output(&out);
     }
+
+    /// [`CapturedLogs::contains_field`] on what was captured so far. Never panics.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logs = logged_test::TestLogs::new("docs::contains_field")?;
+    /// log::info!(user = "ada"; "signed in");
+    /// assert!(logs.contains_field("signed in", "user", "ada"));
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    pub fn contains_field(&self, marker: &str, key: &str, value: &str) -> bool {
+        self.captured().contains_field(marker, key, value)
+    }
+
+    /// [`CapturedLogs::assert_field`] on what was captured so far.
+    ///
+    /// # Panics
+    ///
+    /// When no record containing `marker` has `key` with `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logs = logged_test::TestLogs::new("docs::assert_field")?;
+    /// log::info!(user = "ada"; "signed in");
+    /// logs.assert_field("signed in", "user", "ada");
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    #[track_caller]
+    pub fn assert_field(&self, marker: &str, key: &str, value: &str) {
+        if !self.contains_field(marker, key, value) {
+            self.captured_for_report().assert_field(marker, key, value);
+        }
+    }
 }
 
 /// Prints into the test's captured output (libtest shows it under the failing

@@ -112,6 +112,9 @@ mod routing;
 mod session;
 mod store;
 pub mod thread;
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub mod tracing;
 mod unattributed;
 
 pub use captured::CapturedLogs;

@@ -16,6 +16,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
@@ -23,14 +24,14 @@ use std::time::SystemTime;
 use crate::dispatcher::{self, Sink};
 use crate::error::LogError;
 use crate::message::Message;
-use crate::record::{Entry, Text};
+use crate::record::{Entry, Extra, ExtraBuilder, Text};
 use crate::routing;
 use crate::store::Core;
 use crate::unattributed;
 
 /// Deeper than this, a record logged while formatting another record is
 /// dropped and counted as unattributed (a `Display` that logs itself forever).
-const MAX_NESTING: u8 = 4;
+pub(crate) const MAX_NESTING: u8 = 4;
 /// Targets remembered per thread, so the common case allocates no target.
 const TARGET_CACHE: usize = 8;
 
@@ -69,6 +70,8 @@ pub(crate) fn install() -> Result<bool, LogError> {
             if installed_now {
                 dispatcher::refresh_max_level();
             }
+            #[cfg(feature = "tracing")]
+            crate::tracing::install()?;
             Ok(installed_now)
         }
         Installed::Foreign => Err(LogError::ForeignLogger),
@@ -84,12 +87,17 @@ pub(crate) fn is_installed() -> bool {
 ///
 /// Collectors capture `log::info!` and friends only once this has run;
 /// [`LogCollector::init_global_logger`](crate::LogCollector::init_global_logger),
-/// `TestLogs` and `#[logged_test]` call it for you.
+/// `TestLogs` and `#[logged_test]` call it for you. With the `tracing`
+/// feature it also sets the global `tracing` subscriber (a registry with
+/// `logged_test::tracing::layer()`), once, if none is set.
 ///
 /// # Errors
 ///
-/// [`LogError::ForeignLogger`] when another logger already owns the `log`
-/// slot: capture cannot work in this process then.
+/// - [`LogError::ForeignLogger`] when another logger already owns the `log`
+///   slot: capture cannot work in this process then.
+/// - [`LogError::ForeignSubscriber`] (feature `tracing`) when another global
+///   `tracing` subscriber was set first and the subscriber in effect has no
+///   `logged_test::tracing::layer()`.
 ///
 /// # Examples
 ///
@@ -173,7 +181,24 @@ pub(crate) fn entry(level: log::Level, target: Text, message: Message) -> Entry 
         message,
         timestamp: SystemTime::now(),
         thread: thread_name(),
+        extra: None,
     }
+}
+
+/// How deep this thread is in formatting records (0: not formatting);
+/// `MAX_NESTING` while the thread is exiting.
+#[cfg(feature = "tracing")]
+pub(crate) fn nesting() -> u8 {
+    NESTING.try_with(Cell::get).unwrap_or(MAX_NESTING)
+}
+
+/// Runs `f` (which formats a record logged at nesting `depth`) one level
+/// deeper, so that a record it logs itself is seen as nested.
+pub(crate) fn nested<R>(depth: u8, f: impl FnOnce() -> R) -> R {
+    let _ = NESTING.try_with(|n| n.set(depth + 1));
+    let out = f();
+    let _ = NESTING.try_with(|n| n.set(depth));
+    out
 }
 
 /// Formats the record's message; records logged while doing so (a `Display`
@@ -194,7 +219,45 @@ fn format_message(args: &std::fmt::Arguments<'_>, depth: u8) -> Message {
 #[inline]
 fn record_entry(record: &log::Record<'_>, depth: u8) -> Entry {
     let message = format_message(record.args(), depth);
-    entry(record.level(), target_of(record), message)
+    let mut entry = entry(record.level(), target_of(record), message);
+    let key_values = record.key_values();
+    if key_values.count() > 0 {
+        entry.extra = nested(depth, || format_key_values(key_values));
+    }
+    entry
+}
+
+/// A `log` record's key-values as fields. A value's `Display` may log
+/// (the caller nests) or panic (the value says so).
+fn format_key_values(source: &dyn log::kv::Source) -> Option<Box<Extra>> {
+    struct Collect(ExtraBuilder);
+
+    impl<'kvs> log::kv::VisitSource<'kvs> for Collect {
+        fn visit_pair(
+            &mut self,
+            key: log::kv::Key<'kvs>,
+            value: log::kv::Value<'kvs>,
+        ) -> Result<(), log::kv::Error> {
+            let key = Text::Shared(Arc::from(key.as_str()));
+            let mut text = String::new();
+            let formatted = catch_unwind(AssertUnwindSafe(|| {
+                let _ = write!(text, "{value}");
+                text
+            }));
+            match formatted {
+                Ok(text) => self.0.field_str(key, &text),
+                Err(_) => self.0.field_str(
+                    key,
+                    "<a Display implementation panicked while formatting this value>",
+                ),
+            }
+            Ok(())
+        }
+    }
+
+    let mut collect = Collect(ExtraBuilder::new());
+    let _ = source.visit(&mut collect);
+    collect.0.finish()
 }
 
 /// Hands `entry` to `sink`'s collector. If the collector was shut down,
@@ -256,7 +319,7 @@ impl log::Log for Dispatcher {
 }
 
 impl routing::Unrouted {
-    fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             routing::Unrouted::ScopeOfDroppedCollector => {
                 "the collector of this thread's scope was dropped"

@@ -10,6 +10,22 @@
 //! The thread name and the target are escaped (`\s` for a space, `\n`, `\r`,
 //! `\t`, `\\`) so each header field is one space-free token and the line can
 //! be parsed back exactly by [`parse_records`].
+//!
+//! A record with spans or fields (a `tracing` event, a `log` record with
+//! key-values) is written with its span chain after the target, which then has
+//! no colon, and its fields after the message:
+//!
+//! ```text
+//! 2026-11-27T11:54:37.123456Z INFO  [tests::my_test] my_crate::db outer:inner: connected to\=db retries=2
+//! 2026-11-27T11:54:37.123457Z INFO  [tests::my_test] my_crate::db : no span here n=5
+//! ```
+//!
+//! The chain is `:` alone when there is no span. Span names and field keys
+//! also escape `:` and `=`, field values are escaped like the header, and the
+//! message escapes `\` and `=` (`\\`, `\=`), so every token carrying an
+//! unescaped `=` after the message is a field. A line whose target ends with
+//! an unescaped colon is a plain record, as every line written before fields
+//! existed is.
 
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
@@ -62,18 +78,26 @@ pub struct LogLine {
     pub collector_id: u64,
     /// Session generation the record was written in (0: before any session).
     pub generation: u64,
+    /// The record's fields other than the message, in the order they were
+    /// given: a `tracing` event's fields, or a `log` record's key-values.
+    pub fields: Vec<(String, String)>,
+    /// Names of the `tracing` spans the event was logged in, outermost first
+    /// (empty for `log` records).
+    pub spans: Vec<String>,
 }
 
 impl fmt::Display for LogLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = String::with_capacity(64 + self.message.len());
-        write_line(
+        write_record(
             &mut out,
             self.timestamp,
             self.level,
             self.thread.as_deref(),
             &self.target,
             &self.message,
+            self.spans.iter().map(String::as_str),
+            self.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         );
         f.write_str(out.trim_end_matches('\n'))
     }
@@ -91,6 +115,317 @@ pub(crate) struct Entry {
     pub(crate) message: Message,
     pub(crate) timestamp: SystemTime,
     pub(crate) thread: Option<&'static str>,
+    /// Fields and spans; `None` for the common `log` record without
+    /// key-values, so that one costs a null pointer and nothing more.
+    pub(crate) extra: Option<Box<Extra>>,
+}
+
+/// What a record has beyond its message: `tracing` fields and spans, or
+/// `log` key-values.
+///
+/// The common event (a couple of `'static`-keyed fields with short values,
+/// a couple of spans) fits [`Extra::Compact`], a block small enough that
+/// the allocator frees it cheaply on the persister's thread; anything more
+/// is kept in [`Extra::Full`].
+#[derive(Debug)]
+pub(crate) enum Extra {
+    Compact(Compact),
+    Full {
+        fields: Vec<(Text, String)>,
+        spans_innermost_first: Vec<&'static str>,
+    },
+}
+
+/// Bytes of field values, fields and spans an [`Extra::Compact`] holds.
+const COMPACT_VALUES: usize = 30;
+const COMPACT_FIELDS: usize = 2;
+const COMPACT_SPANS: usize = 2;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Compact {
+    values: [u8; COMPACT_VALUES],
+    values_len: u8,
+    field_count: u8,
+    span_count: u8,
+    /// Where each field's value ends in `values`.
+    ends: [u8; COMPACT_FIELDS],
+    keys: [&'static str; COMPACT_FIELDS],
+    spans_innermost_first: [&'static str; COMPACT_SPANS],
+}
+
+impl Compact {
+    fn values(&self) -> &str {
+        // Only whole `str`s are copied in, so this cannot fail.
+        let used = self.values.get(..usize::from(self.values_len));
+        std::str::from_utf8(used.unwrap_or_default()).unwrap_or_default()
+    }
+
+    fn fields(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let values = self.values();
+        let count = usize::from(self.field_count);
+        let mut start = 0;
+        self.keys
+            .iter()
+            .zip(self.ends)
+            .take(count)
+            .map(move |(key, end)| {
+                let end = usize::from(end);
+                let value = values.get(start..end).unwrap_or_default();
+                start = end;
+                (*key, value)
+            })
+    }
+
+    fn spans_innermost_first(&self) -> &[&'static str] {
+        self.spans_innermost_first
+            .get(..usize::from(self.span_count))
+            .unwrap_or_default()
+    }
+
+    /// Records a field whose value was written to `values` up to `end`, if
+    /// a field slot is free; `false` leaves `self` as it was.
+    #[cfg(any(test, feature = "tracing"))]
+    fn commit_field(&mut self, key: &'static str, end: usize) -> bool {
+        let count = usize::from(self.field_count);
+        let (Some(key_slot), Some(end_slot), Ok(end_u8)) = (
+            self.keys.get_mut(count),
+            self.ends.get_mut(count),
+            u8::try_from(end),
+        ) else {
+            return false;
+        };
+        *key_slot = key;
+        *end_slot = end_u8;
+        self.values_len = end_u8;
+        self.field_count += 1;
+        true
+    }
+
+    /// Adds a field if it fits; `false` leaves `self` as it was.
+    fn try_field(&mut self, key: &'static str, value: &str) -> bool {
+        let start = usize::from(self.values_len);
+        let end = start + value.len();
+        let count = usize::from(self.field_count);
+        let (Some(slot), Some(key_slot), Some(end_slot), Ok(end_u8)) = (
+            self.values.get_mut(start..end),
+            self.keys.get_mut(count),
+            self.ends.get_mut(count),
+            u8::try_from(end),
+        ) else {
+            return false;
+        };
+        slot.copy_from_slice(value.as_bytes());
+        *key_slot = key;
+        *end_slot = end_u8;
+        self.values_len = end_u8;
+        self.field_count += 1;
+        true
+    }
+
+    #[cfg(any(test, feature = "tracing"))]
+    fn try_span(&mut self, name: &'static str) -> bool {
+        match self
+            .spans_innermost_first
+            .get_mut(usize::from(self.span_count))
+        {
+            Some(slot) => {
+                *slot = name;
+                self.span_count += 1;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Formats into the free part of a [`Compact`]'s values, moving to a
+/// `String` when the text outgrows it.
+#[cfg(any(test, feature = "tracing"))]
+struct CompactWriter<'a> {
+    compact: &'a mut Compact,
+    /// End of the text written so far in `compact.values`.
+    end: usize,
+    spill: Option<String>,
+}
+
+#[cfg(any(test, feature = "tracing"))]
+impl fmt::Write for CompactWriter<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        if let Some(spill) = &mut self.spill {
+            spill.push_str(text);
+            return Ok(());
+        }
+        let end = self.end + text.len();
+        match self.compact.values.get_mut(self.end..end) {
+            Some(slot) => {
+                slot.copy_from_slice(text.as_bytes());
+                self.end = end;
+            }
+            None => {
+                let start = usize::from(self.compact.values_len);
+                let so_far = self.compact.values.get(start..self.end).unwrap_or_default();
+                let mut spill = String::with_capacity(end - start);
+                spill.push_str(std::str::from_utf8(so_far).unwrap_or_default());
+                spill.push_str(text);
+                self.spill = Some(spill);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An iterator of one of two kinds.
+enum Either<A, B> {
+    A(A),
+    B(B),
+}
+
+impl<T, A: Iterator<Item = T>, B: Iterator<Item = T>> Iterator for Either<A, B> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Either::A(a) => a.next(),
+            Either::B(b) => b.next(),
+        }
+    }
+}
+
+impl Extra {
+    /// Key and value of each field, in the order they were given.
+    pub(crate) fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        match self {
+            Extra::Compact(compact) => {
+                Either::A(compact.fields().map(|(k, v)| -> (&str, &str) { (k, v) }))
+            }
+            Extra::Full { fields, .. } => Either::B(fields.iter().map(|(k, v)| (&**k, v.as_str()))),
+        }
+    }
+
+    /// Span names, outermost first.
+    pub(crate) fn spans(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let innermost_first = match self {
+            Extra::Compact(compact) => compact.spans_innermost_first(),
+            Extra::Full {
+                spans_innermost_first,
+                ..
+            } => spans_innermost_first.as_slice(),
+        };
+        innermost_first.iter().rev().copied()
+    }
+
+    /// Heap bytes owned beyond the box itself (for the memory threshold).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match self {
+            Extra::Compact(_) => 0,
+            Extra::Full {
+                fields,
+                spans_innermost_first,
+            } => {
+                fields.capacity() * std::mem::size_of::<(Text, String)>()
+                    + fields.iter().map(|(_, v)| v.capacity()).sum::<usize>()
+                    + spans_innermost_first.capacity() * std::mem::size_of::<&str>()
+            }
+        }
+    }
+}
+
+/// Fields and spans (innermost first) of an [`Extra::Full`] being built.
+type FullParts = (Vec<(Text, String)>, Vec<&'static str>);
+
+/// Builds an [`Extra`] on the logging thread, compact while it fits; a
+/// record with no field and no span allocates nothing.
+#[derive(Debug)]
+pub(crate) struct ExtraBuilder {
+    compact: Compact,
+    full: Option<FullParts>,
+}
+
+impl ExtraBuilder {
+    pub(crate) fn new() -> ExtraBuilder {
+        ExtraBuilder {
+            compact: Compact::default(),
+            full: None,
+        }
+    }
+
+    /// The full form, moving what the compact one holds into it.
+    fn full(&mut self) -> &mut FullParts {
+        let compact = &self.compact;
+        self.full.get_or_insert_with(|| {
+            let fields = compact
+                .fields()
+                .map(|(k, v)| (Text::Static(k), v.to_owned()))
+                .collect();
+            (fields, compact.spans_innermost_first().to_vec())
+        })
+    }
+
+    /// Adds a field whose value is `value` formatted, straight into the
+    /// compact form while it fits (`value` is formatted once in any case).
+    #[cfg(any(test, feature = "tracing"))]
+    pub(crate) fn field(&mut self, key: Text, value: fmt::Arguments<'_>) {
+        let key = match (key, self.full.is_none()) {
+            (Text::Static(key), true) => key,
+            (key, _) => {
+                let mut text = String::new();
+                let _ = fmt::write(&mut text, value);
+                self.full().0.push((key, text));
+                return;
+            }
+        };
+        let mut writer = CompactWriter {
+            compact: &mut self.compact,
+            end: 0,
+            spill: None,
+        };
+        writer.end = usize::from(writer.compact.values_len);
+        let _ = fmt::write(&mut writer, value);
+        let (end, spill) = (writer.end, writer.spill);
+        match spill {
+            None if self.compact.commit_field(key, end) => {}
+            None => {
+                let start = usize::from(self.compact.values_len);
+                let text = self.compact.values.get(start..end).unwrap_or_default();
+                let text = std::str::from_utf8(text).unwrap_or_default().to_owned();
+                self.full().0.push((Text::Static(key), text));
+            }
+            Some(text) => self.full().0.push((Text::Static(key), text)),
+        }
+    }
+
+    /// Adds a field whose value is `value`.
+    pub(crate) fn field_str(&mut self, key: Text, value: &str) {
+        if self.full.is_none() {
+            if let Text::Static(key) = key {
+                if self.compact.try_field(key, value) {
+                    return;
+                }
+            }
+        }
+        self.full().0.push((key, value.to_owned()));
+    }
+
+    /// Adds the next span name, innermost first.
+    #[cfg(any(test, feature = "tracing"))]
+    pub(crate) fn span_innermost_first(&mut self, name: &'static str) {
+        if self.full.is_none() && self.compact.try_span(name) {
+            return;
+        }
+        self.full().1.push(name);
+    }
+
+    /// The extra data, or `None` when there is none.
+    pub(crate) fn finish(self) -> Option<Box<Extra>> {
+        match self.full {
+            Some((fields, spans_innermost_first)) => Some(Box::new(Extra::Full {
+                fields,
+                spans_innermost_first,
+            })),
+            None if self.compact.field_count == 0 && self.compact.span_count == 0 => None,
+            None => Some(Box::new(Extra::Compact(self.compact))),
+        }
+    }
 }
 
 /// A string that is usually `'static`.
@@ -113,31 +448,25 @@ impl std::ops::Deref for Text {
 
 impl Entry {
     pub(crate) fn write_to(&self, out: &mut String) {
-        write_line(
+        let extra = self.extra.as_deref();
+        write_record(
             out,
             self.timestamp,
             self.level,
             self.thread,
             &self.target,
             &self.message,
+            extra.into_iter().flat_map(|e| e.spans()),
+            extra.into_iter().flat_map(|e| e.fields()),
         );
-    }
-
-    /// The record as [`CapturedRecord`], without going through text.
-    pub(crate) fn to_captured(&self, generation: u64) -> CapturedRecord {
-        CapturedRecord {
-            level: self.level,
-            target: self.target.to_string(),
-            message: self.message.to_string(),
-            thread: self.thread.map(str::to_owned),
-            timestamp: self.timestamp,
-            generation,
-        }
     }
 
     /// Heap bytes this entry owns (for the memory threshold).
     pub(crate) fn heap_bytes(&self) -> usize {
         self.message.heap_bytes()
+            + self.extra.as_ref().map_or(0, |extra| {
+                std::mem::size_of_val(&**extra) + extra.heap_bytes()
+            })
     }
 
     /// Hands the record's line to `out` in pieces, as [`Entry::write_to`]
@@ -145,6 +474,13 @@ impl Entry {
     /// entry: a huge message is never copied. `header` is scratch space.
     pub(crate) fn write_pieces(&self, header: &mut String, mut out: impl FnMut(&[u8])) {
         header.clear();
+        if self.extra.is_some() {
+            // Spans and fields change how the message is escaped: format
+            // the whole line (a huge message with fields is rare).
+            self.write_to(header);
+            out(header.as_bytes());
+            return;
+        }
         write_line(
             header,
             self.timestamp,
@@ -159,6 +495,21 @@ impl Entry {
         message_pieces(&self.message, |piece| out(piece.as_bytes()));
     }
 
+    fn owned_fields(&self) -> Vec<(String, String)> {
+        self.extra.as_ref().map_or_else(Vec::new, |extra| {
+            extra
+                .fields()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        })
+    }
+
+    fn owned_spans(&self) -> Vec<String> {
+        self.extra
+            .as_ref()
+            .map_or_else(Vec::new, |extra| extra.spans().map(str::to_owned).collect())
+    }
+
     pub(crate) fn to_log_line(&self, collector_id: u64, generation: u64) -> LogLine {
         LogLine {
             level: self.level,
@@ -168,11 +519,32 @@ impl Entry {
             thread: self.thread.map(str::to_owned),
             collector_id,
             generation,
+            fields: self.owned_fields(),
+            spans: self.owned_spans(),
+        }
+    }
+
+    /// The record as [`parse_records`] would read it back from the file,
+    /// built without going through text. The timestamp keeps its full
+    /// precision (the file has microseconds).
+    #[allow(dead_code)] // For the in-memory capture of the engine.
+    pub(crate) fn to_captured(&self, generation: u64) -> CapturedRecord {
+        CapturedRecord {
+            level: self.level,
+            target: self.target.to_string(),
+            message: self.message.to_string(),
+            thread: self.thread.map(str::to_owned),
+            timestamp: self.timestamp,
+            generation,
+            fields: self.owned_fields(),
+            spans: self.owned_spans(),
         }
     }
 }
 
-/// Appends one record, newline-terminated, in the file format.
+/// Appends one record without spans or fields, newline-terminated, in the
+/// file format.
+#[allow(dead_code)] // Kept for the engine's callers; records go through `write_record`.
 pub(crate) fn write_line(
     out: &mut String,
     timestamp: SystemTime,
@@ -181,6 +553,24 @@ pub(crate) fn write_line(
     target: &str,
     message: &str,
 ) {
+    write_record(out, timestamp, level, thread, target, message, [], []);
+}
+
+/// Appends one record, newline-terminated, in the file format, with its
+/// spans (outermost first) and fields.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_record<'s, 'f>(
+    out: &mut String,
+    timestamp: SystemTime,
+    level: log::Level,
+    thread: Option<&str>,
+    target: &str,
+    message: &str,
+    spans: impl IntoIterator<Item = &'s str>,
+    fields: impl IntoIterator<Item = (&'f str, &'f str)>,
+) {
+    let mut spans = spans.into_iter().peekable();
+    let mut fields = fields.into_iter().peekable();
     write_timestamp(out, timestamp);
     out.push_str(match level {
         log::Level::Error => " ERROR [",
@@ -197,8 +587,74 @@ pub(crate) fn write_line(
         None => out.push_str(NO_THREAD),
     }
     out.push_str("] ");
+    if spans.peek().is_some() || fields.peek().is_some() {
+        write_extended(out, target, message, spans, fields);
+        return;
+    }
     escape_into(out, target);
     out.push_str(": ");
+    write_message(out, message);
+}
+
+/// The part after the thread of a record with spans or fields.
+fn write_extended<'s, 'f>(
+    out: &mut String,
+    target: &str,
+    message: &str,
+    spans: std::iter::Peekable<impl Iterator<Item = &'s str>>,
+    fields: impl Iterator<Item = (&'f str, &'f str)>,
+) {
+    let mut spans = spans;
+    // No colon after the target marks the extended form; a target that
+    // itself ends with one has that colon escaped.
+    match target.strip_suffix(':') {
+        Some(head) => {
+            escape_into(out, head);
+            out.push_str("\\:");
+        }
+        None => escape_into(out, target),
+    }
+    out.push(' ');
+    if spans.peek().is_none() {
+        out.push(':');
+    }
+    for span in spans {
+        escape_name_into(out, span, ':');
+        out.push(':');
+    }
+    out.push(' ');
+    let mut escaped = String::new();
+    let message = if message.contains(['\\', '=']) {
+        for c in message.chars() {
+            if matches!(c, '\\' | '=') {
+                escaped.push('\\');
+            }
+            escaped.push(c);
+        }
+        escaped.as_str()
+    } else {
+        message
+    };
+    let mut lines = message.split('\n');
+    if let Some(first) = lines.next() {
+        out.push_str(first);
+    }
+    for more in lines {
+        out.push('\n');
+        out.push_str(CONTINUATION);
+        out.push_str(more);
+    }
+    for (key, value) in fields {
+        out.push(' ');
+        escape_name_into(out, key, '=');
+        out.push('=');
+        escape_into(out, value);
+    }
+    out.push('\n');
+}
+
+/// The message, continuation lines indented, newline-terminated.
+fn write_message(out: &mut String, message: &str) {
     if !message.contains('\n') {
         out.push_str(message);
         out.push('\n');
@@ -240,6 +696,49 @@ fn escape_into(out: &mut String, field: &str) {
             '\\' => out.push_str("\\\\"),
             c => out.push(c),
         }
+    }
+}
+
+/// A span name or field key: escaped like a header field, plus `separator`,
+/// and `\e` for the empty name.
+fn escape_name_into(out: &mut String, name: &str, separator: char) {
+    if name.is_empty() {
+        out.push_str("\\e");
+        return;
+    }
+    if !name.contains(separator) {
+        escape_into(out, name);
+        return;
+    }
+    for (i, part) in name.split(separator).enumerate() {
+        if i > 0 {
+            out.push('\\');
+            out.push(separator);
+        }
+        escape_into(out, part);
+    }
+}
+
+/// Byte offsets of the occurrences of `c` in `token` not escaped by a backslash.
+fn unescaped(token: &str, c: char) -> impl Iterator<Item = usize> + '_ {
+    let mut escaped = false;
+    token.char_indices().filter_map(move |(i, ch)| {
+        if escaped {
+            escaped = false;
+            return None;
+        }
+        if ch == '\\' {
+            escaped = true;
+            return None;
+        }
+        (ch == c).then_some(i)
+    })
+}
+
+fn ends_with_unescaped(token: &str, c: char) -> bool {
+    match token.len().checked_sub(c.len_utf8()) {
+        Some(last) => unescaped(token, c).last() == Some(last),
+        None => false,
     }
 }
 
@@ -299,18 +798,52 @@ pub struct CapturedRecord {
     pub timestamp: SystemTime,
     /// Session generation it was written in (0: before any session).
     pub generation: u64,
+    /// The record's fields other than the message, in the order they were
+    /// given: a `tracing` event's fields (values formatted with `Display` or
+    /// `Debug` as `tracing` does), or a `log` record's key-values.
+    pub fields: Vec<(String, String)>,
+    /// Names of the `tracing` spans the event was logged in, outermost first
+    /// (empty for `log` records).
+    pub spans: Vec<String>,
+}
+
+impl CapturedRecord {
+    /// The value of the first field named `key`, if the record has one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// let _route = collector.enter();
+    /// logged_test::init_logger()?;
+    /// log::info!(order = 42, paid = true; "order paid");
+    /// let captured = collector.captured()?;
+    /// let record = &captured.records()[0];
+    /// assert_eq!(record.field("order"), Some("42"));
+    /// assert_eq!(record.field("refund"), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn field(&self, key: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 impl fmt::Display for CapturedRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = String::with_capacity(64 + self.message.len());
-        write_line(
+        write_record(
             &mut out,
             self.timestamp,
             self.level,
             self.thread.as_deref(),
             &self.target,
             &self.message,
+            self.spans.iter().map(String::as_str),
+            self.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         );
         f.write_str(out.trim_end_matches('\n'))
     }
@@ -325,13 +858,18 @@ pub(crate) fn parse_records(text: &str, generation: u64, out: &mut Vec<CapturedR
         if line.is_empty() && lines.peek().is_none() {
             break;
         }
-        let mut record = parse_header(line, generation).unwrap_or_else(|| CapturedRecord {
-            level: log::Level::Info,
-            target: "?".to_owned(),
-            message: line.to_owned(),
-            thread: None,
-            timestamp: UNIX_EPOCH,
-            generation,
+        let (mut record, extended) = parse_header(line, generation).unwrap_or_else(|| {
+            let record = CapturedRecord {
+                level: log::Level::Info,
+                target: "?".to_owned(),
+                message: line.to_owned(),
+                thread: None,
+                timestamp: UNIX_EPOCH,
+                generation,
+                fields: Vec::new(),
+                spans: Vec::new(),
+            };
+            (record, false)
         });
         while let Some(next) = lines.peek() {
             match next.strip_prefix(CONTINUATION) {
@@ -343,11 +881,34 @@ pub(crate) fn parse_records(text: &str, generation: u64, out: &mut Vec<CapturedR
                 None => break,
             }
         }
+        if extended {
+            split_fields(&mut record);
+        }
         out.push(record);
     }
 }
 
-fn parse_header(line: &str, generation: u64) -> Option<CapturedRecord> {
+/// Takes the fields off the end of an extended record's escaped message
+/// and unescapes the rest.
+fn split_fields(record: &mut CapturedRecord) {
+    let mut text = record.message.as_str();
+    while let Some((head, token)) = text.rsplit_once(' ') {
+        let Some(eq) = unescaped(token, '=').next() else {
+            break;
+        };
+        let (key, value) = token.split_at(eq);
+        record
+            .fields
+            .push((unescape(key), unescape(value.get(1..).unwrap_or_default())));
+        text = head;
+    }
+    record.fields.reverse();
+    record.message = unescape(text);
+}
+
+/// The record a line starts, and whether it is in the extended form (its
+/// message still escaped and followed by its fields).
+fn parse_header(line: &str, generation: u64) -> Option<(CapturedRecord, bool)> {
     let (stamp, rest) = line.split_once(' ')?;
     let timestamp = parse_timestamp(stamp)?;
     let rest = rest.trim_start_matches(' ');
@@ -356,16 +917,37 @@ fn parse_header(line: &str, generation: u64) -> Option<CapturedRecord> {
     let rest = rest.trim_start_matches(' ');
     let (thread, rest) = rest.split_once(' ')?;
     let thread = thread.strip_prefix('[')?.strip_suffix(']')?;
-    let (target, message) = rest.split_once(' ')?;
-    let target = target.strip_suffix(':')?;
-    Some(CapturedRecord {
+    let (target, rest) = rest.split_once(' ')?;
+    let thread = (thread != NO_THREAD).then(|| unescape(thread));
+    let mut record = CapturedRecord {
         level,
-        target: unescape(target),
-        message: message.to_owned(),
-        thread: (thread != NO_THREAD).then(|| unescape(thread)),
+        target: String::new(),
+        message: String::new(),
+        thread,
         timestamp,
         generation,
-    })
+        fields: Vec::new(),
+        spans: Vec::new(),
+    };
+    if ends_with_unescaped(target, ':') {
+        record.target = unescape(target.get(..target.len() - 1)?);
+        record.message = rest.to_owned();
+        return Some((record, false));
+    }
+    let (chain, message) = rest.split_once(' ')?;
+    if !ends_with_unescaped(chain, ':') {
+        return None;
+    }
+    if chain != ":" {
+        let mut start = 0;
+        for end in unescaped(chain, ':') {
+            record.spans.push(unescape(chain.get(start..end)?));
+            start = end + 1;
+        }
+    }
+    record.target = unescape(target);
+    record.message = message.to_owned();
+    Some((record, true))
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, UTC.
@@ -467,6 +1049,7 @@ mod should {
                 message: crate::message::Message::copy(message),
                 timestamp: std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_234_567),
                 thread: Some("worker 1"),
+                extra: None,
             };
             let mut whole = String::new();
             entry.write_to(&mut whole);
@@ -522,6 +1105,230 @@ mod should {
             parse_timestamp(&s),
             Some(UNIX_EPOCH + Duration::from_secs(951_782_400))
         );
+    }
+
+    fn round_trip_extended(
+        target: &str,
+        message: &str,
+        spans: &[&str],
+        fields: &[(&str, &str)],
+    ) -> CapturedRecord {
+        let t = UNIX_EPOCH + Duration::new(1_795_000_000, 7_000);
+        let mut s = String::new();
+        write_record(
+            &mut s,
+            t,
+            log::Level::Info,
+            Some("th"),
+            target,
+            message,
+            spans.iter().copied(),
+            fields.iter().copied(),
+        );
+        let mut out = Vec::new();
+        parse_records(&s, 1, &mut out);
+        assert_eq!(out.len(), 1, "{s:?} parsed as {out:?}");
+        let r = out.remove(0);
+        assert_eq!(r.timestamp, t);
+        assert_eq!(r.thread.as_deref(), Some("th"));
+        assert_eq!(r.target, target, "target of {s:?}");
+        assert_eq!(r.message, message, "message of {s:?}");
+        assert_eq!(r.spans, spans, "spans of {s:?}");
+        let fields: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(r.fields, fields, "fields of {s:?}");
+        assert_eq!(r.to_string(), s.trim_end_matches('\n'));
+        r
+    }
+
+    #[test]
+    fn write_spans_before_and_fields_after_the_message() {
+        let mut s = String::new();
+        write_record(
+            &mut s,
+            UNIX_EPOCH,
+            log::Level::Info,
+            None,
+            "my_crate::db",
+            "connected",
+            ["outer", "inner"],
+            [("retries", "2"), ("peer", "db 1")],
+        );
+        assert!(
+            s.ends_with("my_crate::db outer:inner: connected retries=2 peer=db\\s1\n"),
+            "{s:?}"
+        );
+    }
+
+    #[test]
+    fn read_back_spans_and_fields_exactly() {
+        round_trip_extended(
+            "my_crate::db",
+            "connected",
+            &["outer", "inner"],
+            &[("n", "5")],
+        );
+        round_trip_extended("t", "no spans", &[], &[("n", "5")]);
+        round_trip_extended("t", "no fields", &["only"], &[]);
+        round_trip_extended(
+            "t:",
+            "a=b \\= c: d k=v ",
+            &["s p:a\\ce", "", "x=y"],
+            &[("k=ey", "v a=l:ue\n"), ("", ""), ("n", "=")],
+        );
+        round_trip_extended("", "", &[""], &[("a", "b")]);
+        round_trip_extended("", "", &[], &[("a", "b")]);
+        round_trip_extended(
+            "t\\",
+            "two\nlines k=v\n  and=more",
+            &["s"],
+            &[("last", "1")],
+        );
+        round_trip_extended("t", "ends with a space ", &["s"], &[("a", " b ")]);
+    }
+
+    #[test]
+    fn keep_reading_plain_lines_as_plain_records() {
+        // Lines written before fields existed: a message that looks like a
+        // span chain or fields stays the message.
+        let mut out = Vec::new();
+        parse_records(
+            "2026-11-27T11:54:37.123456Z INFO  [t] my_crate: outer:inner: hi k=v\n",
+            0,
+            &mut out,
+        );
+        assert_eq!(out[0].target, "my_crate");
+        assert_eq!(out[0].message, "outer:inner: hi k=v");
+        assert!(out[0].spans.is_empty() && out[0].fields.is_empty());
+        let r = round_trip(Some("t"), "a\\", "x= y k=v");
+        assert_eq!((r.target.as_str(), r.message.as_str()), ("a\\", "x= y k=v"));
+        assert!(r.fields.is_empty());
+    }
+
+    #[test]
+    fn convert_entries_without_going_through_text() {
+        let entry = Entry {
+            level: log::Level::Warn,
+            target: Text::Static("my_crate"),
+            message: Message::copy("slow"),
+            timestamp: UNIX_EPOCH + Duration::new(1_795_000_000, 5_000),
+            thread: Some("worker"),
+            extra: None,
+        };
+        let mut extra = ExtraBuilder::new();
+        extra.field(Text::Static("ms"), format_args!("{}", 120));
+        extra.span_innermost_first("query");
+        extra.span_innermost_first("request");
+        let entry = Entry {
+            extra: extra.finish(),
+            ..entry
+        };
+        let mut line = String::new();
+        entry.write_to(&mut line);
+        let mut parsed = Vec::new();
+        parse_records(&line, 4, &mut parsed);
+        let captured = entry.to_captured(4);
+        assert_eq!(parsed.len(), 1);
+        assert_eq!(parsed[0], captured);
+        assert_eq!(captured.field("ms"), Some("120"));
+        assert_eq!(captured.spans, ["request", "query"]);
+        let ui = entry.to_log_line(9, 4);
+        assert_eq!(ui.fields, captured.fields);
+        assert_eq!(ui.spans, captured.spans);
+        assert_eq!(ui.to_string(), captured.to_string());
+    }
+
+    #[test]
+    fn keep_many_fields_and_spans_beyond_the_inline_ones() {
+        let mut extra = ExtraBuilder::new();
+        let long = "v".repeat(300);
+        for i in 0..10 {
+            extra.field(
+                Text::Shared(Arc::from(format!("k{i}"))),
+                format_args!("{i}"),
+            );
+            extra.span_innermost_first(
+                ["s9", "s8", "s7", "s6", "s5", "s4", "s3", "s2", "s1", "s0"][i],
+            );
+        }
+        extra.field_str(Text::Static("long"), &long);
+        let extra = extra.finish().unwrap();
+        let fields: Vec<(&str, &str)> = extra.fields().collect();
+        assert_eq!(fields.len(), 11);
+        assert_eq!(fields[0], ("k0", "0"));
+        assert_eq!(fields[9], ("k9", "9"));
+        assert_eq!(fields[10], ("long", long.as_str()));
+        let spans: Vec<&str> = extra.spans().collect();
+        assert_eq!(
+            spans,
+            ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"]
+        );
+        assert!(ExtraBuilder::new().finish().is_none());
+    }
+
+    #[test]
+    fn keep_a_usual_event_compact_and_move_to_the_full_form_in_order() {
+        // Small enough for the allocator's fast bins (chunks up to 128 bytes).
+        assert!(
+            std::mem::size_of::<Extra>() <= 120,
+            "{}",
+            std::mem::size_of::<Extra>()
+        );
+        let mut extra = ExtraBuilder::new();
+        extra.field(Text::Static("n"), format_args!("{}", 5));
+        extra.field_str(Text::Static("peer"), "db");
+        extra.span_innermost_first("inner");
+        extra.span_innermost_first("outer");
+        let compact = extra.finish().unwrap();
+        assert!(matches!(*compact, Extra::Compact(_)));
+        assert_eq!(
+            compact.fields().collect::<Vec<_>>(),
+            [("n", "5"), ("peer", "db")]
+        );
+        assert_eq!(compact.spans().collect::<Vec<_>>(), ["outer", "inner"]);
+
+        let mut extra = ExtraBuilder::new();
+        extra.field(Text::Static("a"), format_args!("{}", 1));
+        extra.span_innermost_first("s2");
+        extra.span_innermost_first("s1");
+        extra.span_innermost_first("s0");
+        extra.field_str(Text::Static("b"), &"x".repeat(40));
+        let full = extra.finish().unwrap();
+        assert!(matches!(*full, Extra::Full { .. }));
+        // A formatted value that outgrows the compact buffer mid-way, and a
+        // third field: formatted once each, kept in order.
+        let mut extra = ExtraBuilder::new();
+        let (a, b) = ("a".repeat(20), "b".repeat(20));
+        extra.field(Text::Static("ab"), format_args!("{a}{b}"));
+        extra.field(Text::Static("one"), format_args!("{}", 1));
+        extra.field(Text::Static("two"), format_args!("{}", 2));
+        extra.field(Text::Static("three"), format_args!("{}", 3));
+        let ab = format!("{a}{b}");
+        assert_eq!(
+            extra.finish().unwrap().fields().collect::<Vec<_>>(),
+            [
+                ("ab", ab.as_str()),
+                ("one", "1"),
+                ("two", "2"),
+                ("three", "3")
+            ]
+        );
+        let mut extra = ExtraBuilder::new();
+        extra.field(Text::Static("one"), format_args!("{}", 1));
+        extra.field(Text::Static("two"), format_args!("{}", 2));
+        extra.field(Text::Static("three"), format_args!("{}", 3));
+        assert_eq!(
+            extra.finish().unwrap().fields().collect::<Vec<_>>(),
+            [("one", "1"), ("two", "2"), ("three", "3")]
+        );
+        let long = "x".repeat(40);
+        assert_eq!(
+            full.fields().collect::<Vec<_>>(),
+            [("a", "1"), ("b", long.as_str())]
+        );
+        assert_eq!(full.spans().collect::<Vec<_>>(), ["s0", "s1", "s2"]);
     }
 
     #[test]

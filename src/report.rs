@@ -242,6 +242,8 @@ mod should {
             thread: None,
             timestamp: std::time::UNIX_EPOCH,
             generation: 1,
+            fields: Vec::new(),
+            spans: Vec::new(),
         }
     }
 

@@ -74,3 +74,33 @@ fn threads_started_by_the_code_under_test_are_captured(logs: &TestLogs) {
         logs.assert_contains("from a thread the library started");
     }
 }
+
+#[cfg(feature = "tracing")]
+#[logged_test(level = "info")]
+fn charges_a_card(logs: &TestLogs) {
+    let _span = tracing::info_span!("checkout").entered();
+    tracing::info!(order = 42, amount = %"9.99 EUR", "card charged");
+    tracing::debug!("below the test's level: not captured");
+
+    logs.assert_field("card charged", "order", "42");
+    let captured = logs.captured();
+    let record = &captured.records()[0];
+    assert_eq!(record.spans, ["checkout"]);
+    assert_eq!(record.field("amount"), Some("9.99 EUR"));
+    assert_eq!(captured.len(), 1);
+}
+
+#[cfg(feature = "tracing")]
+#[test]
+fn with_my_own_subscriber() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    let subscriber = tracing_subscriber::registry().with(logged_test::tracing::layer());
+    // Scoped here; `tracing::subscriber::set_global_default(subscriber)` works the same.
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info!(user = "ada", "signed in");
+        let logs = logged_test::TestLogs::new("with_my_own_subscriber").unwrap();
+        tracing::info!(user = "ada", "signed out");
+        logs.assert_field("signed out", "user", "ada");
+    });
+}

@@ -19,10 +19,11 @@ ROUNDS=${ROUNDS:-9}
 THREADS=${THREADS:-2}
 TESTS=400
 LINES=200
-VARIANTS=(baseline logged_test test_log testing_logger tracing_test)
+VARIANTS=(baseline logged_test logged_test_tracing test_log testing_logger tracing_test)
 declare -A LABEL=(
     [baseline]='`#[test]`, no logger (baseline)'
     [logged_test]='`#[logged_test]`'
+    [logged_test_tracing]='`#[logged_test]`, lines through `tracing::info!`'
     [test_log]='`#[test_log::test]` (env_logger)'
     [testing_logger]='`testing_logger`'
     [tracing_test]='`#[traced_test]` (tracing-test + `LogTracer`)'
@@ -55,7 +56,7 @@ for v in "${VARIANTS[@]}"; do
     run "$v" >"$scratch/out" 2>&1 || { cat "$scratch/out" >&2; echo "$v: the suite fails" >&2; exit 1; }
     grep -q "test result: ok. $TESTS passed" "$scratch/out" || { echo "$v: expected $TESTS passed tests" >&2; exit 1; }
 done
-for v in logged_test testing_logger tracing_test; do
+for v in logged_test logged_test_tracing testing_logger tracing_test; do
     SUITE_WRONG_MARKER=1 run "$v" >"$scratch/out" 2>&1 && { echo "$v: passes with a marker nobody logs" >&2; exit 1; }
     grep -q "test result: FAILED. 0 passed; $TESTS failed" "$scratch/out" \
         || { echo "$v: expected all $TESTS tests to fail with a wrong marker" >&2; tail -3 "$scratch/out" >&2; exit 1; }

@@ -10,6 +10,14 @@ pub fn log_lines(test: u32) {
     }
 }
 
+/// The same lines as [`log_lines`], through `tracing::info!`.
+#[allow(dead_code)] // Only the `logged_test_tracing` variant logs through tracing.
+pub fn trace_lines(test: u32) {
+    for line in 0..LINES {
+        tracing::info!("test {test} line {line} of {LINES}: value {}", line * 31);
+    }
+}
+
 /// The text one line of test `test` (its last) contains, and no other line
 /// of any test.
 ///

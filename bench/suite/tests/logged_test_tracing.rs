@@ -1,0 +1,19 @@
+//! `#[logged_test]` with the `tracing` feature, the lines logged through
+//! `tracing::info!`: the same collector, directory and session per test;
+//! the test asserts its marker with `TestLogs::assert_contains`.
+
+use logged_test::{TestLogs, logged_test};
+
+mod common;
+
+macro_rules! case {
+    ($name:ident, $n:expr) => {
+        #[logged_test]
+        fn $name(logs: &TestLogs) {
+            common::trace_lines($n);
+            logs.assert_contains(&common::marker($n));
+        }
+    };
+}
+
+include!(concat!(env!("OUT_DIR"), "/cases.rs"));
