@@ -669,6 +669,11 @@ impl LogCollector {
         routing::enter(Arc::clone(&self.sink))
     }
 
+    /// `enter` for an owner that may be shared with other threads.
+    pub(crate) fn enter_for_owner(&self) -> crate::routing::ThreadRoute {
+        crate::routing::ThreadRoute::enter(Arc::clone(&self.sink))
+    }
+
     /// Wraps `fut` so that records logged while it is polled, on whichever
     /// thread polls it, go to this collector. Does not borrow the collector.
     ///

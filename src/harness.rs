@@ -17,7 +17,7 @@ use log::LevelFilter;
 use crate::captured::CapturedLogs;
 use crate::collector::LogCollector;
 use crate::error::LogError;
-use crate::routing::ScopeGuard;
+use crate::routing::ThreadRoute;
 use crate::{env, logger, manifest, report};
 
 /// Records printed under a failing test.
@@ -51,9 +51,23 @@ const MAX_STEM_BYTES: usize = 200;
 /// assert!(logs.session_path().ends_with("docs__example.log"));
 /// # Ok::<(), logged_test::LogError>(())
 /// ```
+///
+/// A `TestLogs` is `Send + Sync`: threads and tasks that borrow it can
+/// assert on it.
+///
+/// ```
+/// let logs = logged_test::TestLogs::new("docs::shared")?;
+/// std::thread::scope(|s| {
+///     s.spawn(|| {
+///         log::info!("from a scoped thread");
+///         logs.assert_contains("from a scoped thread");
+///     });
+/// });
+/// # Ok::<(), logged_test::LogError>(())
+/// ```
 #[derive(Debug)]
 pub struct TestLogs {
-    guard: Option<ScopeGuard>,
+    guard: Option<ThreadRoute>,
     collector: Arc<LogCollector>,
     dir_path: PathBuf,
     session_path: PathBuf,
@@ -119,7 +133,7 @@ impl TestLogs {
                 .unwrap_or(LevelFilter::Trace),
         );
         collector.begin_session_in_memory(&session_name)?;
-        let guard = collector.enter();
+        let guard = collector.enter_for_owner();
         Ok(TestLogs {
             guard: Some(guard),
             session_path: dir_path.join(&session_name),
@@ -688,6 +702,11 @@ impl TestLogs {
         }
     }
 }
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<TestLogs>();
+};
 
 /// Prints into the test's captured output (libtest shows it under the failing
 /// test). `eprint!` panics if stderr is closed; a panic here, during

@@ -521,6 +521,41 @@ pub(crate) fn enter(sink: Arc<Sink>) -> ScopeGuard {
     }
 }
 
+/// A route entered on the thread that made it, for an owner that may be
+/// shared with or moved to other threads (`TestLogs` is `Send + Sync`):
+/// dropped on its own thread it leaves the route; dropped elsewhere it does
+/// nothing (the entry on its thread then points at a collector that ended,
+/// whose records are unattributed, never another test's).
+#[derive(Debug)]
+pub(crate) struct ThreadRoute {
+    thread: Option<std::thread::ThreadId>,
+    token: Option<u64>,
+}
+
+impl ThreadRoute {
+    pub(crate) fn enter(sink: Arc<Sink>) -> ThreadRoute {
+        ThreadRoute {
+            thread: current_thread_id(),
+            token: push(sink),
+        }
+    }
+}
+
+impl Drop for ThreadRoute {
+    fn drop(&mut self) {
+        if let (Some(token), Some(thread)) = (self.token, self.thread) {
+            if current_thread_id() == Some(thread) {
+                pop(token);
+            }
+        }
+    }
+}
+
+/// This thread's id; `None` if it cannot be had (while it is exiting).
+fn current_thread_id() -> Option<std::thread::ThreadId> {
+    std::panic::catch_unwind(|| std::thread::current().id()).ok()
+}
+
 /// Routes this thread for the rest of its life (runtime worker threads).
 pub(crate) fn enter_for_thread(sink: Arc<Sink>) {
     let _ = push(sink);

@@ -150,3 +150,25 @@ fn an_invalid_live_level_is_an_error_naming_the_variable() {
         "{text}"
     );
 }
+
+#[test]
+fn test_logs_can_be_shared_with_threads_and_dropped_on_another() {
+    let logs = TestLogs::new("everyday::shared").unwrap();
+    std::thread::scope(|s| {
+        for i in 0..4 {
+            let logs = &logs;
+            s.spawn(move || {
+                log::info!("scoped worker {i}");
+                logs.assert_contains(&format!("scoped worker {i}"));
+            });
+        }
+    });
+    // Moved to another thread and dropped there: this thread's other
+    // routes are untouched, and nothing panics.
+    let dir = tempfile::tempdir().unwrap();
+    let other = LogCollector::without_ui(dir.path()).unwrap();
+    let _guard = other.enter();
+    std::thread::spawn(move || drop(logs)).join().unwrap();
+    log::info!("after the move");
+    other.captured().unwrap().assert_contains("after the move");
+}
