@@ -294,6 +294,19 @@ impl log::Log for Dispatcher {
         // now. The route is borrowed from the thread-local, not cloned: no
         // reference count is touched on the hot path of a routed thread.
         let level = record.level();
+        if record.args().as_str().is_some() && record.key_values().count() == 0 {
+            // A static message with no key-values runs no user code while
+            // it becomes an entry: route once.
+            routing::with_route(move |route| match route {
+                Ok(sink) => {
+                    if sink.accepts(level) {
+                        deliver(sink, record_entry(record, depth));
+                    }
+                }
+                Err(why) => unattributed::report(record_entry(record, depth), why.describe()),
+            });
+            return;
+        }
         let wanted = routing::with_route(|route| match route {
             Ok(sink) => sink.accepts(level),
             Err(_) => true,

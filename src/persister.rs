@@ -41,6 +41,9 @@ const BUFFER_BYTES: usize = 64 * 1024;
 /// A harness collector still in memory this long after it was created is
 /// written to disk, so a test that hangs or crashes leaves its log behind.
 pub(crate) const OPEN_AFTER: Duration = Duration::from_millis(100);
+/// How often the persister looks at the queues of the collectors it
+/// writes for, so that logging threads need not wake it per record.
+const POLL_EVERY: Duration = Duration::from_millis(1);
 /// Records formatted per lock of the store when writing out what was held
 /// in memory, so loggers of that collector wait at most that long.
 const CHUNK: usize = 512;
@@ -83,12 +86,19 @@ struct Persister {
 
 impl Persister {
     fn run(mut self, rx: &Receiver<Work>) {
+        let mut next_poll = Instant::now();
         loop {
-            let next = DEADLINES
+            let deadline = DEADLINES
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .front()
                 .map(|(at, _)| *at);
+            // Poll only while some collector is written for.
+            let poll = (!self.writers.is_empty()).then_some(next_poll);
+            let next = match (deadline, poll) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             let work = match next {
                 Some(at) => rx.recv_deadline(at),
                 None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
@@ -101,12 +111,29 @@ impl Persister {
             while let Ok(work) = rx.try_recv() {
                 self.handle(work);
             }
+            if Instant::now() >= next_poll {
+                self.poll();
+                next_poll = Instant::now() + POLL_EVERY;
+            }
             open_due();
             if rx.is_empty() {
                 for writer in self.writers.values_mut() {
                     writer.flush_buffer();
                 }
             }
+        }
+    }
+
+    /// Takes the queued records of every collector it writes for.
+    fn poll(&mut self) {
+        let ready: Vec<Arc<Core>> = self
+            .writers
+            .values()
+            .filter(|w| !w.core.lock().queue.is_empty())
+            .map(|w| Arc::clone(&w.core))
+            .collect();
+        for core in ready {
+            self.handle(Work::Ready(core));
         }
     }
 
@@ -119,6 +146,8 @@ impl Persister {
         let done = catch_unwind(AssertUnwindSafe(|| self.process(&core)));
         if done.is_err() {
             self.writers.remove(&id);
+            // Without a writer nobody polls it: wake on the next record.
+            core.lock().polled = false;
         }
     }
 
@@ -195,9 +224,10 @@ impl Persister {
     }
 
     fn writer(&mut self, core: &Arc<Core>) -> &mut Writer {
-        self.writers
-            .entry(core.id)
-            .or_insert_with(|| Writer::new(Arc::clone(core)))
+        self.writers.entry(core.id).or_insert_with(|| {
+            core.lock().polled = true;
+            Writer::new(Arc::clone(core))
+        })
     }
 
     /// Creates the directory if needed, writes what was held in memory and

@@ -32,6 +32,9 @@ use crate::error::LogError;
 use crate::record::{Entry, LogLine};
 use crate::session::LogDir;
 
+/// Records a polled collector queues before it wakes the persister anyway.
+const WAKE_AT: usize = 4096;
+
 /// Records kept in memory per collector before later ones are only on disk.
 pub(crate) const SPILL_BYTES: usize = 8 * 1024 * 1024;
 
@@ -186,6 +189,9 @@ pub(crate) struct Store {
     pub(crate) queue: Vec<Item>,
     /// The persister has been told about `queue`.
     pub(crate) scheduled: bool,
+    /// The persister looks at this queue by itself every `POLL_EVERY`, so
+    /// records need not wake it (only controls do, or a long queue).
+    pub(crate) polled: bool,
     pub(crate) watches: Vec<Watch>,
 }
 
@@ -312,6 +318,7 @@ impl Core {
                 spilled: Vec::new(),
                 queue: Vec::new(),
                 scheduled: false,
+                polled: false,
                 watches: Vec::new(),
             }),
             stats: Stats::default(),
@@ -350,7 +357,13 @@ impl Core {
                 // Too much to keep in memory: write it out and go on on disk.
                 store.bytes >= SPILL_BYTES && store.go_to_disk(Control::Open(None))
             }
-            Mode::Disk => store.enqueue(Item::Line(entry)),
+            Mode::Disk => {
+                store.queue.push(Item::Line(entry));
+                // Batch hand-off: a collector the persister polls is not
+                // woken per record, only when its queue gets long.
+                let quiet = store.polled && store.queue.len() < WAKE_AT;
+                !quiet && !std::mem::replace(&mut store.scheduled, true)
+            }
         };
         drop(store);
         if wake {
