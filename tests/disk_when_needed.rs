@@ -36,6 +36,14 @@ fn child_fails_after_many_records() {
 }
 
 #[logged_test]
+#[ignore = "run by `a_rerun_replaces_the_kept_log_of_the_same_test`"]
+fn child_fails_with_its_run_number() {
+    let run = std::env::var("DISK_WHEN_NEEDED_RUN").unwrap_or_default();
+    log::info!("child-run-{run}");
+    panic!("child failed on purpose");
+}
+
+#[logged_test]
 #[ignore = "run by `a_long_test_is_on_disk_before_it_ends`"]
 fn child_waits_for_stdin() {
     log::info!("child-long-running-marker");
@@ -132,6 +140,30 @@ fn a_failing_test_keeps_every_record_on_disk() {
         "the report does not name {}:\n{shown}",
         files[0].display()
     );
+}
+
+#[test]
+fn a_rerun_replaces_the_kept_log_of_the_same_test() {
+    let logs_dir = tempfile::tempdir().unwrap();
+    for run in 1..=3 {
+        let output = child("child_fails_with_its_run_number", logs_dir.path())
+            .env("DISK_WHEN_NEEDED_RUN", run.to_string())
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        // One directory for the test, holding the newest failure only.
+        let files = log_files_under(logs_dir.path());
+        assert_eq!(files.len(), 1, "after run {run}: {files:?}");
+        let text = std::fs::read_to_string(&files[0]).unwrap();
+        assert!(text.contains(&format!("child-run-{run}")), "{text}");
+        assert_eq!(text.lines().count(), 1, "{text}");
+    }
+    let dirs: Vec<_> = files_under(logs_dir.path())
+        .iter()
+        .filter_map(|f| f.parent().map(Path::to_path_buf))
+        .filter(|d| d != logs_dir.path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
 }
 
 #[test]
