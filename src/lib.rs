@@ -91,46 +91,29 @@
 #![doc(test(attr(deny(warnings), allow(unused_imports, unnameable_test_items))))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod captured;
-mod collector;
-mod diagnostics;
-mod dispatcher;
+mod engine;
 mod env;
 mod error;
-#[cfg(feature = "rstest")]
-mod fixture;
 mod harness;
-#[cfg(logged_test_inherit)]
-mod inherit;
-mod logger;
-mod manifest;
-mod message;
-mod persister;
-mod record;
-mod report;
-mod routing;
-mod session;
-mod store;
-pub mod thread;
+
+pub use engine::collector::{DIRECT_TARGET, LogCollector};
+pub use engine::logger::init_logger;
+pub use engine::record::{CapturedRecord, LogLine};
+pub use engine::registry::active_collectors;
+pub use engine::routing::ScopeGuard;
+pub use engine::session::{MAX_SESSION_NAME_BYTES, PRE_SESSION_FILE};
+pub use engine::thread;
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
-pub mod tracing;
-mod unattributed;
-
-pub use captured::CapturedLogs;
-pub use collector::{DIRECT_TARGET, LogCollector};
-pub use dispatcher::active_collectors;
+pub use engine::tracing;
+pub use engine::unattributed::unattributed_count;
 pub use error::LogError;
+pub use harness::captured::CapturedLogs;
 #[cfg(feature = "rstest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rstest")))]
-pub use fixture::test_logs;
-pub use harness::TestLogs;
-pub use logger::init_logger;
-pub use manifest::MANIFEST_FILE;
-pub use record::{CapturedRecord, LogLine};
-pub use routing::ScopeGuard;
-pub use session::{MAX_SESSION_NAME_BYTES, PRE_SESSION_FILE};
-pub use unattributed::unattributed_count;
+pub use harness::fixture::test_logs;
+pub use harness::manifest::MANIFEST_FILE;
+pub use harness::test_logs::TestLogs;
 
 /// Gives a test its own [`TestLogs`]: a fresh collector, a private
 /// directory and a session file named after the test.
@@ -186,8 +169,7 @@ pub use logged_test_macros::logged_test;
 pub use logged_test_macros::logged_test as test;
 
 #[doc(hidden)]
-#[path = "private.rs"]
-pub mod __private;
+pub use harness::private as __private;
 
 // The README shows the fixture, so its examples compile with the feature on
 // (CI tests with `--all-features`).

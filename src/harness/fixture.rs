@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::harness::TestLogs;
+use crate::harness::test_logs::TestLogs;
 
 /// rstest fixture: a fresh [`TestLogs`] named after the running test (and its
 /// case), so every case gets its own collector, directory and session.

@@ -42,13 +42,13 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::dispatcher::Sink;
+use crate::engine::logger;
+use crate::engine::message::Message;
+use crate::engine::record::{Entry, ExtraBuilder, Text};
+use crate::engine::registry::Sink;
+use crate::engine::routing;
+use crate::engine::unattributed;
 use crate::error::LogError;
-use crate::logger;
-use crate::message::Message;
-use crate::record::{Entry, ExtraBuilder, Text};
-use crate::routing;
-use crate::unattributed;
 
 /// The `tracing_subscriber` layer that captures `tracing` events into the
 /// collector the current thread is routed to. Made by [`layer()`].

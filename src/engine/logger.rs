@@ -21,13 +21,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::SystemTime;
 
-use crate::dispatcher::{self, Sink};
+use crate::engine::message::Message;
+use crate::engine::record::{Entry, Extra, ExtraBuilder, Text};
+use crate::engine::registry::{self, Sink};
+use crate::engine::routing;
+use crate::engine::store::Core;
+use crate::engine::unattributed;
 use crate::error::LogError;
-use crate::message::Message;
-use crate::record::{Entry, Extra, ExtraBuilder, Text};
-use crate::routing;
-use crate::store::Core;
-use crate::unattributed;
 
 /// Deeper than this, a record logged while formatting another record is
 /// dropped and counted as unattributed (a `Display` that logs itself forever).
@@ -68,10 +68,10 @@ pub(crate) fn install() -> Result<bool, LogError> {
     match state {
         Installed::Ours => {
             if installed_now {
-                dispatcher::refresh_max_level();
+                registry::refresh_max_level();
             }
             #[cfg(feature = "tracing")]
-            crate::tracing::install()?;
+            crate::engine::tracing::install()?;
             Ok(installed_now)
         }
         Installed::Foreign => Err(LogError::ForeignLogger),

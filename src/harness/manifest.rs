@@ -10,8 +10,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::captured::CapturedLogs;
-use crate::session::LogDir;
+use crate::engine::session::LogDir;
+use crate::harness::captured::CapturedLogs;
 
 /// Name of the manifest file in `LOGGED_TEST_DIR`.
 pub const MANIFEST_FILE: &str = "manifest.jsonl";

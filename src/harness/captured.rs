@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use crate::record::CapturedRecord;
-use crate::report::{self, Origin};
+use crate::engine::record::CapturedRecord;
+use crate::harness::report::{self, Origin};
 
 /// A snapshot of every record a collector has written, in order, with
 /// assertions that print the log when they fail.

@@ -31,7 +31,7 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::message::Message;
+use crate::engine::message::Message;
 
 /// Prefix of every continuation line of a multi-line message.
 pub(crate) const CONTINUATION: &str = "    ";
@@ -1046,7 +1046,7 @@ mod should {
             let entry = Entry {
                 level: log::Level::Debug,
                 target: Text::Static("a target"),
-                message: crate::message::Message::copy(message),
+                message: crate::engine::message::Message::copy(message),
                 timestamp: std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_234_567),
                 thread: Some("worker 1"),
                 extra: None,

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 
-use crate::harness::{Options, TestLogs};
+use crate::harness::test_logs::{Options, TestLogs};
 
 pub use tokio;
 
@@ -122,7 +122,7 @@ pub const fn check_level(name: &str) {
 ///
 /// At compile time, when `name` is not a plain file name.
 pub const fn check_session(name: &str) {
-    if let Some(reason) = crate::session::name_problem(name) {
+    if let Some(reason) = crate::engine::session::name_problem(name) {
         panic!("{}", reason);
     }
 }

@@ -28,9 +28,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::mpsc;
 
+use crate::engine::record::{Entry, LogLine};
+use crate::engine::session::LogDir;
 use crate::error::LogError;
-use crate::record::{Entry, LogLine};
-use crate::session::LogDir;
 
 /// Records kept in memory per collector before later ones are only on disk.
 pub(crate) const SPILL_BYTES: usize = 8 * 1024 * 1024;
@@ -336,7 +336,7 @@ impl Core {
         let mut store = core.lock();
         if store.sealed {
             drop(store);
-            crate::unattributed::report(entry, "its collector was shut down");
+            crate::engine::unattributed::report(entry, "its collector was shut down");
             return;
         }
         if !store.watches.is_empty() {

@@ -14,11 +14,13 @@ use std::time::Duration;
 
 use log::LevelFilter;
 
-use crate::captured::CapturedLogs;
-use crate::collector::LogCollector;
+use crate::engine::collector::LogCollector;
+use crate::engine::logger;
+use crate::engine::routing::ScopeGuard;
+use crate::env;
 use crate::error::LogError;
-use crate::routing::ScopeGuard;
-use crate::{env, logger, manifest, report};
+use crate::harness::captured::CapturedLogs;
+use crate::harness::{manifest, report};
 
 /// Records printed under a failing test.
 const TAIL_RECORDS: usize = 30;
@@ -108,7 +110,7 @@ impl TestLogs {
             Some(name) => name.to_owned(),
             None => format!("{stem}.log"),
         };
-        crate::session::validate_name(&session_name)?;
+        crate::engine::session::validate_name(&session_name)?;
         let dir_path = claim_dir(&settings.dir, &stem)?;
         let live = settings.live.map(|level| (level, test_name));
         let collector = Arc::new(LogCollector::in_memory(dir_path.clone(), live));

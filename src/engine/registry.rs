@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use log::LevelFilter;
 
-use crate::store::Core;
+use crate::engine::store::Core;
 
 /// A collector's entry point, shared by the registry, routes and the collector.
 #[derive(Debug)]
@@ -97,7 +97,7 @@ pub(crate) fn register(sink: Arc<Sink>) {
     EPOCH.fetch_add(1, Ordering::AcqRel);
     set_max_level_from(&map);
     drop(map);
-    crate::diagnostics::emit(format_args!(
+    crate::engine::diagnostics::emit(format_args!(
         "[DISPATCHER] Registered LogCollector {id} in global dispatcher"
     ));
 }
@@ -111,7 +111,7 @@ pub(crate) fn unregister(sink: &Sink) {
     set_max_level_from(&map);
     drop(map);
     if removed {
-        crate::diagnostics::emit(format_args!(
+        crate::engine::diagnostics::emit(format_args!(
             "[DISPATCHER] Unregistered LogCollector {} from global dispatcher",
             sink.id
         ));
@@ -125,7 +125,7 @@ pub(crate) fn refresh_max_level() {
 fn set_max_level_from(map: &BTreeMap<u64, Arc<Sink>>) {
     // Only touch the `log` crate's global filter once our dispatcher owns the
     // slot; with a foreign logger installed it is not ours to change.
-    if crate::logger::is_installed() {
+    if crate::engine::logger::is_installed() {
         // With no collector alive, keep the last level: a record logged then
         // (by a thread leaked from an earlier test) is unattributed, and must
         // reach `log` to be counted rather than be filtered out unseen.

@@ -21,7 +21,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use crate::record::Entry;
+use crate::engine::record::Entry;
 
 static COUNT: AtomicU64 = AtomicU64::new(0);
 

@@ -26,7 +26,7 @@ use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::routing::{self, Node};
+use crate::engine::routing::{self, Node};
 
 /// A thread's start routine, as `pthread_create` takes it.
 type StartRoutine = extern "C" fn(*mut c_void) -> *mut c_void;

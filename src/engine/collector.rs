@@ -9,16 +9,16 @@ use std::sync::{Arc, PoisonError};
 use log::LevelFilter;
 use tokio::sync::mpsc;
 
-use crate::captured::CapturedLogs;
-use crate::dispatcher::{self, Sink};
+use crate::engine::logger;
+use crate::engine::message::Message;
+use crate::engine::persister;
+use crate::engine::record::{Entry, LogLine, Text};
+use crate::engine::registry::{self, Sink};
+use crate::engine::routing::{self, ScopeGuard};
+use crate::engine::session::{self, LogDir};
+use crate::engine::store::{Ack, Control, Core, CreateDir, Mode, Watch};
 use crate::error::LogError;
-use crate::logger;
-use crate::message::Message;
-use crate::persister;
-use crate::record::{Entry, LogLine, Text};
-use crate::routing::{self, ScopeGuard};
-use crate::session::{self, LogDir};
-use crate::store::{Ack, Control, Core, CreateDir, Mode, Watch};
+use crate::harness::captured::CapturedLogs;
 
 /// Target of records written with [`LogCollector::log`] and [`LogCollector::log_str`].
 pub const DIRECT_TARGET: &str = "logged_test";
@@ -123,7 +123,7 @@ impl LogCollector {
         let handle = LogDir::open(&log_dir).map_err(|e| LogError::io(&log_dir, e))?;
         persister::start();
         let core = Core::new(
-            dispatcher::next_id(),
+            registry::next_id(),
             Mode::Disk,
             log_dir.clone(),
             CreateDir::Exists,
@@ -145,7 +145,7 @@ impl LogCollector {
     ) -> LogCollector {
         persister::start();
         let mut core = Core::new(
-            dispatcher::next_id(),
+            registry::next_id(),
             Mode::Memory,
             planned_dir.clone(),
             CreateDir::Fresh,
@@ -159,7 +159,7 @@ impl LogCollector {
 
     fn register(core: Core, log_dir: PathBuf, lazy: bool) -> LogCollector {
         let sink = Arc::new(Sink::new(Arc::new(core)));
-        dispatcher::register(Arc::clone(&sink));
+        registry::register(Arc::clone(&sink));
         routing::note_created_here(&sink);
         LogCollector {
             sink,
@@ -309,7 +309,7 @@ impl LogCollector {
         self.set_level(level);
         let installed_now = logger::install()?;
         if installed_now {
-            crate::diagnostics::emit(format_args!(
+            crate::engine::diagnostics::emit(format_args!(
                 "[INIT] LogCollector registered as global logger with level: {level}"
             ));
             Ok(())
@@ -869,7 +869,7 @@ impl LogCollector {
         if self.shut.swap(true, Ordering::AcqRel) {
             return;
         }
-        dispatcher::unregister(&self.sink);
+        registry::unregister(&self.sink);
         let (tx, rx) = crossbeam_channel::bounded(1);
         if Core::seal(self.core(), remove_dir, Ack::Blocking(tx)) {
             // Bounded by what was queued at the seal: nothing is added after.

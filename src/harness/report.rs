@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::record::CapturedRecord;
+use crate::engine::record::CapturedRecord;
 
 /// Records shown in a failure report.
 pub(crate) const SHOWN_RECORDS: usize = 50;
@@ -40,7 +40,7 @@ pub(crate) fn render(
     if let Some(marker) = closest_to {
         render_closest(&mut out, records, marker, SEARCH_BUDGET);
     }
-    if let Some(note) = crate::unattributed::report_note(origin.collector_id) {
+    if let Some(note) = crate::engine::unattributed::report_note(origin.collector_id) {
         out.push_str(&note);
     }
     out.push_str(
@@ -117,7 +117,7 @@ fn shown(record: &CapturedRecord) -> String {
         cut -= 1;
     }
     let mut line = String::with_capacity(128 + cut);
-    crate::record::write_line(
+    crate::engine::record::write_line(
         &mut line,
         record.timestamp,
         record.level,

@@ -2,7 +2,7 @@
 
 use std::thread::JoinHandle;
 
-use crate::routing;
+use crate::engine::routing;
 
 /// Spawns a thread like [`std::thread::spawn`], routed to the collector this
 /// thread is routed to (by `enter`/`scope`/`bind`, or by having created it),
