@@ -9,14 +9,16 @@ use std::sync::{Arc, PoisonError};
 use log::LevelFilter;
 use tokio::sync::mpsc;
 
+use crate::engine::capture;
 use crate::engine::logger;
 use crate::engine::message::Message;
 use crate::engine::persister;
+use crate::engine::protocol::{Ack, Control};
 use crate::engine::record::{Entry, LogLine, Text};
 use crate::engine::registry::{self, Sink};
 use crate::engine::routing::{self, ScopeGuard};
 use crate::engine::session::{self, LogDir};
-use crate::engine::store::{Ack, Control, Core, CreateDir, Mode, Watch};
+use crate::engine::store::{Core, CreateDir, Mode, Watch};
 use crate::error::LogError;
 use crate::harness::captured::CapturedLogs;
 
@@ -438,12 +440,12 @@ impl LogCollector {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn log_str(&self, line: &str) {
-        let entry = logger::entry(
+        let entry = capture::entry(
             log::Level::Info,
             Text::Static(DIRECT_TARGET),
             Message::copy(line),
         );
-        logger::deliver(&self.sink, entry);
+        capture::deliver(&self.sink, entry);
     }
 
     /// Writes `message` to this collector at `level` (target `logged_test`),
@@ -461,8 +463,8 @@ impl LogCollector {
     /// ```
     pub fn log(&self, level: log::Level, message: &str) {
         if self.sink.accepts(level) {
-            let entry = logger::entry(level, Text::Static(DIRECT_TARGET), Message::copy(message));
-            logger::deliver(&self.sink, entry);
+            let entry = capture::entry(level, Text::Static(DIRECT_TARGET), Message::copy(message));
+            capture::deliver(&self.sink, entry);
         }
     }
 

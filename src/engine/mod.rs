@@ -3,6 +3,7 @@
 //! through the collector's store (`store`, `protocol`) to the one persister
 //! thread that writes the session files (`persister`, `session`, `record`).
 
+pub(crate) mod capture;
 pub(crate) mod collector;
 pub(crate) mod diagnostics;
 #[cfg(logged_test_inherit)]
@@ -10,6 +11,7 @@ pub(crate) mod inherit;
 pub(crate) mod logger;
 pub(crate) mod message;
 pub(crate) mod persister;
+pub(crate) mod protocol;
 pub(crate) mod record;
 pub(crate) mod registry;
 pub(crate) mod routing;

@@ -32,11 +32,10 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use tokio::sync::mpsc;
 
+use crate::engine::protocol::{Control, Item};
 use crate::engine::record::{CapturedRecord, Entry, LogLine};
 use crate::engine::session::{self, LogDir};
-use crate::engine::store::{
-    Control, Core, CreateDir, Held, Item, Mode, SPILL_BYTES, Segment, WORK, Work,
-};
+use crate::engine::store::{Core, CreateDir, Held, Mode, SPILL_BYTES, Segment, WORK, Work};
 use crate::error::LogError;
 
 const BUFFER_BYTES: usize = 64 * 1024;

@@ -118,14 +118,24 @@ pub(crate) fn unregister(sink: &Sink) {
     }
 }
 
-pub(crate) fn refresh_max_level() {
+/// Whether our logger owns the `log` slot, so the max level is ours to set.
+static LOGGER_INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// Called once, by the logger's install, when it took the `log` slot: from
+/// now on the registry keeps `log`'s max level in step with its collectors.
+pub(crate) fn logger_installed() {
+    LOGGER_INSTALLED.store(true, Ordering::Release);
+    refresh_max_level();
+}
+
+fn refresh_max_level() {
     set_max_level_from(&registry());
 }
 
 fn set_max_level_from(map: &BTreeMap<u64, Arc<Sink>>) {
     // Only touch the `log` crate's global filter once our dispatcher owns the
     // slot; with a foreign logger installed it is not ours to change.
-    if crate::engine::logger::is_installed() {
+    if LOGGER_INSTALLED.load(Ordering::Acquire) {
         // With no collector alive, keep the last level: a record logged then
         // (by a thread leaked from an earlier test) is unattributed, and must
         // reach `log` to be counted rather than be filtered out unseen.

@@ -174,6 +174,22 @@ pub(crate) enum Unrouted {
     ThreadExiting,
 }
 
+impl Unrouted {
+    /// Why the record is unattributed, as the stderr line says it.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Unrouted::ScopeOfDroppedCollector => "the collector of this thread's scope was dropped",
+            Unrouted::Orphaned => "its collector ended",
+            Unrouted::CreatedBeforeRoute => {
+                "this thread was created before its creator's current route began"
+            }
+            Unrouted::NoCollector => "no collector is routed to this thread and several are alive",
+            Unrouted::NoneAlive => "no collector is alive",
+            Unrouted::ThreadExiting => "the thread is exiting",
+        }
+    }
+}
+
 /// Applies the rules for the current thread and runs `f` with the answer,
 /// borrowed from the thread-local state (for rules 1 and 2 no reference
 /// count is touched). `None` only if `f` could not be run at all, which does
