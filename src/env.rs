@@ -67,6 +67,10 @@ fn parse_bool(name: &'static str) -> Result<bool, LogError> {
 /// Parses a level name in any case, as `LOGGED_TEST_LEVEL` and the `level`
 /// option accept it. A `const fn`, so that `#[logged_test(level = "...")]`
 /// checks its literal at compile time with this same rule.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "a const fn cannot iterate; `i` is checked against the length"
+)]
 pub(crate) const fn parse_level(text: &str) -> Option<LevelFilter> {
     let text = text.trim_ascii().as_bytes();
     let mut i = 0;
@@ -81,6 +85,10 @@ pub(crate) const fn parse_level(text: &str) -> Option<LevelFilter> {
 }
 
 /// `<[u8]>::eq_ignore_ascii_case`, which is `const` only from Rust 1.89.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "a const fn cannot iterate; `i` is checked against both lengths"
+)]
 const fn eq_ignore_ascii_case(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;

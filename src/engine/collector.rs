@@ -776,6 +776,10 @@ impl LogCollector {
     /// stop the very tasks that are to log the marker: use
     /// [`wait_for_async`](Self::wait_for_async) there.
     #[track_caller]
+    #[expect(
+        clippy::panic,
+        reason = "documented under `# Panics`: blocking would deadlock the runtime"
+    )]
     pub fn wait_for(&self, marker: &str, timeout: std::time::Duration) -> bool {
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread {

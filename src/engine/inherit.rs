@@ -14,13 +14,7 @@
 //! routine and argument across), and returns glibc's result unchanged.
 //!
 //! This is the only module with `unsafe` code.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    unsafe_op_in_unsafe_fn
-)]
+#![deny(unsafe_op_in_unsafe_fn)]
 
 use std::ffi::{c_int, c_void};
 use std::sync::Arc;

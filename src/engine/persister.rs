@@ -10,15 +10,6 @@
 //!
 //! The same thread opens the harness's directories in the background: a
 //! test still running [`OPEN_AFTER`] after it started gets its log on disk.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;

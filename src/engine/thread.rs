@@ -26,6 +26,10 @@ use crate::engine::routing;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[track_caller]
+#[expect(
+    clippy::panic,
+    reason = "documented under `# Panics`, as `std::thread::spawn` does"
+)]
 pub fn spawn<F, T>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,

@@ -21,15 +21,6 @@
 //! logs.assert_field("paid", "order", "42");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};

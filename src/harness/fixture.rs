@@ -32,6 +32,10 @@ pub fn test_logs() -> TestLogs {
     let name = current_test_name();
     match TestLogs::new(&name) {
         Ok(logs) => logs,
+        #[expect(
+            clippy::panic,
+            reason = "a fixture cannot return an error; a set-up failure fails the test"
+        )]
         Err(e) => panic!("the `test_logs` fixture could not set up logging for `{name}`: {e}"),
     }
 }

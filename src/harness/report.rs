@@ -50,6 +50,10 @@ pub(crate) fn render(
 }
 
 /// The closest record to `marker`, and whether the search saw every record.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`closest` returns an index into `records`"
+)]
 fn render_closest(out: &mut String, records: &[CapturedRecord], marker: &str, budget: usize) {
     let search = closest(records, marker, budget);
     let cut_short = (search.searched < records.len()).then(|| {
@@ -213,6 +217,10 @@ fn closest(records: &[CapturedRecord], marker: &str, budget: usize) -> Search {
 
 /// The length of the longest run of characters `a` and `b` share; `scratch`
 /// is reused between calls.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "both rows are resized to `b.len() + 1` and `j < b.len()`"
+)]
 fn longest_common_run(a: &[char], b: &[char], scratch: &mut (Vec<usize>, Vec<usize>)) -> usize {
     let (prev, cur) = scratch;
     prev.clear();

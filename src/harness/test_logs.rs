@@ -234,6 +234,10 @@ impl TestLogs {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     #[track_caller]
+    #[expect(
+        clippy::panic,
+        reason = "documented under `# Panics`; the fallible twin is `wait_for_empty`"
+    )]
     pub fn flush(&self) {
         if let Err(e) = self.collector.wait_for_empty_blocking() {
             panic!(
@@ -258,6 +262,10 @@ impl TestLogs {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     #[track_caller]
+    #[expect(
+        clippy::panic,
+        reason = "documented under `# Panics`; the fallible twin is `LogCollector::captured`"
+    )]
     pub fn captured(&self) -> CapturedLogs {
         match self.collector.captured() {
             Ok(logs) => logs
@@ -602,6 +610,10 @@ impl TestLogs {
     }
 
     #[track_caller]
+    #[expect(
+        clippy::panic,
+        reason = "fails the `assert_logged_within` assertion with its report"
+    )]
     fn fail_waiting_at(
         &self,
         marker: &str,
