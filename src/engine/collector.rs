@@ -750,10 +750,11 @@ impl LogCollector {
             .on_thread_stop(routing::leave_thread)
     }
 
-    /// Blocks until a record whose message contains `marker` has been
-    /// written, or `timeout` has passed; returns whether it was. Returns at
-    /// once if such a record was written earlier. No polling: the persister
-    /// checks what it wrote, then wakes the caller when a match arrives.
+    /// Blocking twin of [`wait_for`](Self::wait_for): blocks the thread until
+    /// a record whose message contains `marker` has been written, or
+    /// `timeout` has passed; returns whether it was. Returns at once if such
+    /// a record was written earlier. No polling: the persister checks what it
+    /// wrote, then wakes the caller when a match arrives.
     ///
     /// # Examples
     ///
@@ -764,8 +765,8 @@ impl LogCollector {
     /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
     /// logged_test::init_logger()?;
     /// let worker = logged_test::thread::spawn(|| log::info!("server listening"));
-    /// assert!(collector.wait_for("listening", Duration::from_secs(10)));
-    /// assert!(!collector.wait_for("never logged", Duration::from_millis(1)));
+    /// assert!(collector.wait_for_blocking("listening", Duration::from_secs(10)));
+    /// assert!(!collector.wait_for_blocking("never logged", Duration::from_millis(1)));
     /// worker.join().unwrap();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -774,18 +775,19 @@ impl LogCollector {
     ///
     /// When called on a tokio current-thread runtime, where blocking would
     /// stop the very tasks that are to log the marker: use
-    /// [`wait_for_async`](Self::wait_for_async) there.
+    /// [`wait_for`](Self::wait_for) there.
     #[track_caller]
+    #[doc(alias = "blocking_wait_for")]
     #[expect(
         clippy::panic,
         reason = "documented under `# Panics`: blocking would deadlock the runtime"
     )]
-    pub fn wait_for(&self, marker: &str, timeout: std::time::Duration) -> bool {
+    pub fn wait_for_blocking(&self, marker: &str, timeout: std::time::Duration) -> bool {
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread {
                 panic!(
-                    "`wait_for` would block the current-thread runtime that has to run the \
-                     tasks it waits for; use `wait_for_async(..).await` in async code"
+                    "`wait_for_blocking` would block the current-thread runtime that has to run the \
+                     tasks it waits for; use `wait_for(..).await` in async code"
                 );
             }
         }
@@ -797,8 +799,11 @@ impl LogCollector {
         found
     }
 
-    /// Async twin of [`wait_for`](Self::wait_for); needs a tokio runtime with
-    /// time enabled (as `#[tokio::test]` and `#[logged_test]` build).
+    /// Waits until a record whose message contains `marker` has been
+    /// written, or `timeout` has passed; returns whether it was. Needs a
+    /// tokio runtime with time enabled (as `#[tokio::test]` and
+    /// `#[logged_test]` build); outside async code use
+    /// [`wait_for_blocking`](Self::wait_for_blocking).
     ///
     /// # Examples
     ///
@@ -811,11 +816,11 @@ impl LogCollector {
     /// let collector = std::sync::Arc::new(logged_test::LogCollector::without_ui(dir.path())?);
     /// let c = collector.clone();
     /// tokio::spawn(async move { c.log_str("job done") });
-    /// assert!(collector.wait_for_async("job done", Duration::from_secs(10)).await);
+    /// assert!(collector.wait_for("job done", Duration::from_secs(10)).await);
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn wait_for_async(&self, marker: &str, timeout: std::time::Duration) -> bool {
+    pub async fn wait_for(&self, marker: &str, timeout: std::time::Duration) -> bool {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let cancelled = Arc::new(AtomicBool::new(false));
         // Dropping `rx` (on return, or if this future is dropped) closes the
