@@ -1,12 +1,6 @@
 //! Every `LOGGED_TEST_*` environment variable, parsed here and only here.
-//!
-//! | variable | accepted values | effect |
-//! | --- | --- | --- |
-//! | `LOGGED_TEST_DIR` | a directory path | per-test directories are created under it (and a `manifest.jsonl` is written there) instead of the system temp dir |
-//! | `LOGGED_TEST_KEEP` | `1`/`0`/`true`/`false` | keep every test's directory, passing or not |
-//! | `LOGGED_TEST_LEVEL` | `off`, `error`, `warn`, `info`, `debug`, `trace` | default capture level of `#[logged_test]` and `TestLogs` (default `trace`) |
-//! | `LOGGED_TEST_LIVE` | `off`, `error`, `warn`, `info`, `debug`, `trace` | print each captured record at this level or above to the real stderr as it happens, prefixed with the test name (default `off`) |
-//! | `LOGGED_TEST_DEBUG` | `1`/`0`/`true`/`false` | print the dispatcher's diagnostics (`[Log] [DISPATCHER] ...`) to stderr |
+//! What each one accepts and does is the README's "Environment variables"
+//! table; keep it in step with `read` below.
 //!
 //! Values are read once per process.
 

@@ -71,13 +71,13 @@
 //!
 //! # Environment variables
 //!
-//! | variable | values | effect |
-//! | --- | --- | --- |
-//! | `LOGGED_TEST_DIR` | a directory | per-test directories go under it, and each test appends a line to `manifest.jsonl` there |
-//! | `LOGGED_TEST_KEEP` | `1`/`0`/`true`/`false` | keep every test's directory, not only failing ones |
-//! | `LOGGED_TEST_LEVEL` | `off` ... `trace` | default capture level (default `trace`) |
-//! | `LOGGED_TEST_LIVE` | `off` ... `trace` | print each captured record at this level or above to the real stderr as it happens, prefixed with the test name |
-//! | `LOGGED_TEST_DEBUG` | `1`/`0`/`true`/`false` | print the dispatcher's diagnostics to stderr |
+//! `LOGGED_TEST_DIR` (where per-test directories and the CI manifest go),
+//! `LOGGED_TEST_KEEP`, `LOGGED_TEST_LEVEL`, `LOGGED_TEST_LIVE` and
+//! `LOGGED_TEST_DEBUG` are read once per process; an invalid value is an
+//! error naming the variable. The values each accepts and what it does are
+//! in the README's [Environment variables] table.
+//!
+//! [Environment variables]: https://github.com/logged-test/logged-test#environment-variables
 //!
 //! # Features
 //!

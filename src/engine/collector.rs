@@ -35,7 +35,7 @@ pub const DIRECT_TARGET: &str = "logged_test";
 ///
 /// # Examples
 ///
-/// The seed's single-collector pattern:
+/// One collector as the process-wide logger, with a UI channel:
 ///
 /// ```
 /// use std::sync::Arc;
