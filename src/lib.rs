@@ -168,8 +168,11 @@ pub use logged_test_macros::logged_test;
 /// ```
 pub use logged_test_macros::logged_test as test;
 
+// Declared here, not in `harness/mod.rs`, so that its path (which compile
+// errors of the option checks name) is `logged_test::__private`.
 #[doc(hidden)]
-pub use harness::private as __private;
+#[path = "harness/private.rs"]
+pub mod __private;
 
 // The README shows the fixture, so its examples compile with the feature on
 // (CI tests with `--all-features`).
