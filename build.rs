@@ -1,4 +1,4 @@
-//! Decides whether the thread-creation hook (`src/inherit.rs`) is compiled.
+//! Decides whether the thread-creation hook (`src/engine/inherit.rs`) is compiled.
 //!
 //! It is sound only where the crate's own `pthread_create` can forward to
 //! glibc's with `dlsym(RTLD_NEXT, ..)`: Linux, glibc, dynamically linked, and

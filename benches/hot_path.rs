@@ -18,6 +18,13 @@
 //! `format!` into a `String`, dropped at once, with no logger involved.
 //!
 //! Run with `cargo bench --bench hot_path`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
+)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -11,6 +11,13 @@
 //! - `running`: the persister drains on the other core as usual.
 //!
 //! Linux only. Run with `cargo bench --bench memory`; not a criterion bench.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
+)]
 
 #[cfg(target_os = "linux")]
 mod linux {

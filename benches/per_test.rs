@@ -11,6 +11,13 @@
 //!   the file and answers), blocking and async.
 //!
 //! Run with `cargo bench --bench per_test`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
+)]
 
 use std::time::{Duration, Instant};
 

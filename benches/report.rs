@@ -5,6 +5,13 @@
 //! which stops after a fixed budget and says so in the report.
 //!
 //! Run with `cargo bench --bench report`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
+)]
 
 use std::hint::black_box;
 use std::panic::{AssertUnwindSafe, catch_unwind};

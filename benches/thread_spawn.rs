@@ -5,6 +5,13 @@
 //! Compare the thread-creation hook on and off:
 //! `cargo bench --bench thread_spawn` and
 //! `cargo bench --bench thread_spawn --no-default-features`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
+)]
 
 use std::hint::black_box;
 

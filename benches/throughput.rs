@@ -9,6 +9,13 @@
 //! Collectors are made and dropped outside the timed part.
 //!
 //! Run with `cargo bench --bench throughput`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
+)]
 
 use std::hint::black_box;
 use std::sync::Barrier;

@@ -7,6 +7,13 @@
 //! thread; `end_to_end` adds the wait until all N are written, divided by N.
 //!
 //! Run with `cargo bench --features tracing --bench tracing`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
+)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -1,4 +1,11 @@
 //! `LogCollector` on its own, without `#[logged_test]`: the README's "Without the attribute" example.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "the example keeps error handling out of the way of what it shows"
+)]
 
 use std::sync::Arc;
 

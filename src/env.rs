@@ -1,12 +1,6 @@
 //! Every `LOGGED_TEST_*` environment variable, parsed here and only here.
-//!
-//! | variable | accepted values | effect |
-//! | --- | --- | --- |
-//! | `LOGGED_TEST_DIR` | a directory path | per-test directories are created under it (and a `manifest.jsonl` is written there) instead of the system temp dir |
-//! | `LOGGED_TEST_KEEP` | `1`/`0`/`true`/`false` | keep every test's directory, passing or not |
-//! | `LOGGED_TEST_LEVEL` | `off`, `error`, `warn`, `info`, `debug`, `trace` | default capture level of `#[logged_test]` and `TestLogs` (default `trace`) |
-//! | `LOGGED_TEST_LIVE` | `off`, `error`, `warn`, `info`, `debug`, `trace` | print each captured record at this level or above to the real stderr as it happens, prefixed with the test name (default `off`) |
-//! | `LOGGED_TEST_DEBUG` | `1`/`0`/`true`/`false` | print the dispatcher's diagnostics (`[Log] [DISPATCHER] ...`) to stderr |
+//! What each one accepts and does is the README's "Environment variables"
+//! table; keep it in step with `read` below.
 //!
 //! Values are read once per process.
 
@@ -67,6 +61,10 @@ fn parse_bool(name: &'static str) -> Result<bool, LogError> {
 /// Parses a level name in any case, as `LOGGED_TEST_LEVEL` and the `level`
 /// option accept it. A `const fn`, so that `#[logged_test(level = "...")]`
 /// checks its literal at compile time with this same rule.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "a const fn cannot iterate; `i` is checked against the length"
+)]
 pub(crate) const fn parse_level(text: &str) -> Option<LevelFilter> {
     let text = text.trim_ascii().as_bytes();
     let mut i = 0;
@@ -81,6 +79,10 @@ pub(crate) const fn parse_level(text: &str) -> Option<LevelFilter> {
 }
 
 /// `<[u8]>::eq_ignore_ascii_case`, which is `const` only from Rust 1.89.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "a const fn cannot iterate; `i` is checked against both lengths"
+)]
 const fn eq_ignore_ascii_case(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;

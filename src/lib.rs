@@ -71,13 +71,13 @@
 //!
 //! # Environment variables
 //!
-//! | variable | values | effect |
-//! | --- | --- | --- |
-//! | `LOGGED_TEST_DIR` | a directory | per-test directories go under it, and each test appends a line to `manifest.jsonl` there |
-//! | `LOGGED_TEST_KEEP` | `1`/`0`/`true`/`false` | keep every test's directory, not only failing ones |
-//! | `LOGGED_TEST_LEVEL` | `off` ... `trace` | default capture level (default `trace`) |
-//! | `LOGGED_TEST_LIVE` | `off` ... `trace` | print each captured record at this level or above to the real stderr as it happens, prefixed with the test name |
-//! | `LOGGED_TEST_DEBUG` | `1`/`0`/`true`/`false` | print the dispatcher's diagnostics to stderr |
+//! `LOGGED_TEST_DIR` (where per-test directories and the CI manifest go),
+//! `LOGGED_TEST_KEEP`, `LOGGED_TEST_LEVEL`, `LOGGED_TEST_LIVE` and
+//! `LOGGED_TEST_DEBUG` are read once per process; an invalid value is an
+//! error naming the variable. The values each accepts and what it does are
+//! in the README's [Environment variables] table.
+//!
+//! [Environment variables]: https://github.com/logged-test/logged-test#environment-variables
 //!
 //! # Features
 //!
@@ -91,46 +91,29 @@
 #![doc(test(attr(deny(warnings), allow(unused_imports, unnameable_test_items))))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod captured;
-mod collector;
-mod diagnostics;
-mod dispatcher;
+mod engine;
 mod env;
 mod error;
-#[cfg(feature = "rstest")]
-mod fixture;
 mod harness;
-#[cfg(logged_test_inherit)]
-mod inherit;
-mod logger;
-mod manifest;
-mod message;
-mod persister;
-mod record;
-mod report;
-mod routing;
-mod session;
-mod store;
-pub mod thread;
+
+pub use engine::collector::{DIRECT_TARGET, LogCollector};
+pub use engine::logger::init_logger;
+pub use engine::record::{CapturedRecord, LogLine};
+pub use engine::registry::active_collectors;
+pub use engine::routing::ScopeGuard;
+pub use engine::session::{MAX_SESSION_NAME_BYTES, PRE_SESSION_FILE};
+pub use engine::thread;
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
-pub mod tracing;
-mod unattributed;
-
-pub use captured::CapturedLogs;
-pub use collector::{DIRECT_TARGET, LogCollector};
-pub use dispatcher::active_collectors;
+pub use engine::tracing;
+pub use engine::unattributed::unattributed_count;
 pub use error::LogError;
+pub use harness::captured::CapturedLogs;
 #[cfg(feature = "rstest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rstest")))]
-pub use fixture::test_logs;
-pub use harness::TestLogs;
-pub use logger::init_logger;
-pub use manifest::MANIFEST_FILE;
-pub use record::{CapturedRecord, LogLine};
-pub use routing::ScopeGuard;
-pub use session::{MAX_SESSION_NAME_BYTES, PRE_SESSION_FILE};
-pub use unattributed::unattributed_count;
+pub use harness::fixture::test_logs;
+pub use harness::manifest::MANIFEST_FILE;
+pub use harness::test_logs::TestLogs;
 
 /// Gives a test its own [`TestLogs`]: a fresh collector, a private
 /// directory and a session file named after the test.
@@ -185,8 +168,10 @@ pub use logged_test_macros::logged_test;
 /// ```
 pub use logged_test_macros::logged_test as test;
 
+// Declared here, not in `harness/mod.rs`, so that its path (which compile
+// errors of the option checks name) is `logged_test::__private`.
 #[doc(hidden)]
-#[path = "private.rs"]
+#[path = "harness/private.rs"]
 pub mod __private;
 
 // The README shows the fixture, so its examples compile with the feature on

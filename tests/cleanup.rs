@@ -1,6 +1,13 @@
 //! No registry entry, thread or directory outlives its collector, and the
 //! number of threads does not grow with the number of collectors alive.
 //! Its own binary, with one test, because it counts process-wide state.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
+)]
 
 use std::path::Path;
 use std::sync::{Arc, Barrier};

@@ -18,7 +18,7 @@ fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
 fn assert_logged_within_returns_once_the_record_arrives() {
     let logs = TestLogs::new("everyday::within").unwrap();
     let worker = logged_test::thread::spawn(|| log::info!("worker listening on 7000"));
-    logs.assert_logged_within("listening on 7000", Duration::from_secs(30));
+    logs.assert_logged_within_blocking("listening on 7000", Duration::from_secs(30));
     worker.join().unwrap();
 }
 
@@ -27,7 +27,7 @@ fn assert_logged_within_reports_what_was_logged_on_timeout() {
     let logs = TestLogs::new("everyday::within_timeout").unwrap();
     log::info!("server starting on 7001");
     let failure = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        logs.assert_logged_within("server ready", Duration::from_millis(20));
+        logs.assert_logged_within_blocking("server ready", Duration::from_millis(20));
     }))
     .unwrap_err();
     let report = panic_text(failure);
@@ -43,7 +43,7 @@ fn assert_logged_within_reports_what_was_logged_on_timeout() {
 #[logged_test]
 async fn assert_logged_within_async_waits_for_a_task(logs: &TestLogs) {
     tokio::spawn(async { log::info!("task finished its work") });
-    logs.assert_logged_within_async("finished its work", Duration::from_secs(30))
+    logs.assert_logged_within("finished its work", Duration::from_secs(30))
         .await;
 }
 

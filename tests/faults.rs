@@ -6,6 +6,13 @@
 //! `#[ignore]`d `child_*` tests (test-log's `tests/output.rs` way), told what
 //! to do by `FAULTS_CHILD_MODE` and `FAULTS_CHILD_DIR`; run directly, the
 //! children do nothing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
+)]
 
 use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,13 @@
 //! Another logger installed before ours: capture cannot work, and every entry
 //! point says so. Its own binary, with one test, because the `log` slot is
 //! set once per process.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
+)]
 
 use std::sync::Mutex;
 

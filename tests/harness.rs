@@ -72,28 +72,28 @@ fn set_level_changes_only_this_test() {
 
 #[test]
 fn wait_for_returns_when_a_background_thread_logs() {
-    let logs = TestLogs::new("harness::wait_for").unwrap();
+    let logs = TestLogs::new("harness::wait_for_blocking").unwrap();
     let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
     let server = logged_test::thread::spawn(move || {
         go_rx.recv().unwrap();
         log::info!("server ready on port 9");
     });
     go_tx.send(()).unwrap();
-    assert!(logs.wait_for("ready on port", Duration::from_secs(30)));
+    assert!(logs.wait_for_blocking("ready on port", Duration::from_secs(30)));
     server.join().unwrap();
-    assert!(!logs.wait_for("never-logged-marker", Duration::from_millis(10)));
+    assert!(!logs.wait_for_blocking("never-logged-marker", Duration::from_millis(10)));
 }
 
 #[test]
 fn wait_for_sees_records_logged_before_the_call() {
     let logs = TestLogs::new("harness::wait_for_earlier").unwrap();
     log::info!("earlier-marker");
-    assert!(logs.wait_for("earlier-marker", Duration::ZERO));
+    assert!(logs.wait_for_blocking("earlier-marker", Duration::ZERO));
 }
 
 #[test]
 fn wait_for_async_in_a_current_thread_runtime() {
-    let logs = TestLogs::new("harness::wait_for_async").unwrap();
+    let logs = TestLogs::new("harness::wait_for").unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -104,7 +104,7 @@ fn wait_for_async_in_a_current_thread_runtime() {
             log::info!("async-task-finished");
         }));
         let found = logs
-            .wait_for_async("async-task-finished", Duration::from_secs(30))
+            .wait_for("async-task-finished", Duration::from_secs(30))
             .await;
         task.await.unwrap();
         found
@@ -137,12 +137,12 @@ fn a_collector_clone_that_outlives_the_test_is_shut_down_with_it() {
 }
 
 #[test]
-#[should_panic(expected = "use `wait_for_async(..).await`")]
+#[should_panic(expected = "use `wait_for(..).await`")]
 fn wait_for_on_a_current_thread_runtime_says_what_to_use() {
     let logs = TestLogs::new("harness::wait_for_current_thread").unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
         .unwrap();
-    runtime.block_on(async { logs.wait_for("x", Duration::from_millis(1)) });
+    runtime.block_on(async { logs.wait_for_blocking("x", Duration::from_millis(1)) });
 }

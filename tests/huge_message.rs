@@ -4,6 +4,13 @@
 //! Its own binary with one test, because it reads the process's peak
 //! resident set size (`VmHWM` in `/proc/self/status`, reset through
 //! `/proc/self/clear_refs`). Linux only.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
+)]
 #![cfg(target_os = "linux")]
 
 use logged_test::LogCollector;

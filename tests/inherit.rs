@@ -4,6 +4,13 @@
 //!
 //! Without the hook (feature off, other platforms, sanitizer builds) these
 //! threads get the other rules; only the checks that hold either way run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
+)]
 
 use std::fmt;
 use std::sync::{Arc, Barrier};

@@ -65,7 +65,7 @@ async fn wait_for_async_sees_a_background_task(logs: &TestLogs) {
         log::info!("background-task-done");
     });
     assert!(
-        logs.wait_for_async("background-task-done", std::time::Duration::from_secs(30))
+        logs.wait_for("background-task-done", std::time::Duration::from_secs(30))
             .await
     );
     task.await.unwrap();

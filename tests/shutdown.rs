@@ -28,7 +28,7 @@ fn shutdown_returns_while_another_thread_keeps_logging() {
             sent
         })
     };
-    assert!(collector.wait_for("forwarded-1000", Duration::from_secs(60)));
+    assert!(collector.wait_for_blocking("forwarded-1000", Duration::from_secs(60)));
     collector.shutdown();
     stop_tx.send(()).unwrap();
     let sent = producer.join().unwrap();

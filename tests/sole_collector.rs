@@ -2,6 +2,13 @@
 //! log into it. (The collectors are made on other threads, so that the
 //! threads this test starts inherit no route from it.)
 //! Its own binary, with one test, because it depends on the process-wide count.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
+)]
 
 use std::path::Path;
 

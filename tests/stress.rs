@@ -9,6 +9,13 @@
 //! this binary on them with `--test-threads=32`, where each waits for the
 //! other 31 before it logs: all 32 collectors are alive and logging at once,
 //! under either runner.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
+)]
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,6 +1,13 @@
 //! One collector under load: many producers with concurrent flushes, and
 //! sessions switched while other threads log. Figures quoted in the README's
 //! "Guarantees".
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
+)]
 
 use std::collections::HashMap;
 use std::io::{Read as _, Seek as _, SeekFrom};

@@ -59,7 +59,9 @@ fn role(path: &syn::Path) -> Option<Role> {
             _ => (pattern.as_slice(), false),
         };
         let fits = any_prefix && segments.len() >= pattern.len() || segments.len() == pattern.len();
-        let tail = &segments[segments.len().saturating_sub(pattern.len())..];
+        let tail = segments
+            .get(segments.len().saturating_sub(pattern.len())..)
+            .unwrap_or_default();
         fits && pattern.iter().zip(tail).all(|(p, s)| *p == "*" || p == s)
     };
     ROLES

@@ -334,6 +334,10 @@ fn did_you_mean(word: &str, candidates: &[&str]) -> String {
 }
 
 /// Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "every index is within the table sized from `a` and `b` just above"
+)]
 fn edit_distance(a: &str, b: &str) -> usize {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let mut rows = vec![(0..=b.len()).collect::<Vec<_>>(); a.len() + 1];

@@ -4,15 +4,6 @@
 //! costs more than the rest of the hot path together (a cross-thread `free`
 //! in the allocator), so messages up to [`INLINE_BYTES`] travel inside the
 //! channel slot instead.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
 
 use std::fmt;
 use std::ops::Deref;

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::harness::TestLogs;
+use crate::harness::test_logs::TestLogs;
 
 /// rstest fixture: a fresh [`TestLogs`] named after the running test (and its
 /// case), so every case gets its own collector, directory and session.
@@ -32,6 +32,10 @@ pub fn test_logs() -> TestLogs {
     let name = current_test_name();
     match TestLogs::new(&name) {
         Ok(logs) => logs,
+        #[expect(
+            clippy::panic,
+            reason = "a fixture cannot return an error; a set-up failure fails the test"
+        )]
         Err(e) => panic!("the `test_logs` fixture could not set up logging for `{name}`: {e}"),
     }
 }

@@ -16,15 +16,6 @@
 //! path takes no shared lock; rule 4 is cached per thread and refreshed only
 //! when the registry changes. Only a thread with no route of its own walks
 //! its creator chain, taking each ancestor's own (uncontended) lock.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -34,7 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll};
 
-use crate::dispatcher::{self, Sink};
+use crate::engine::registry::{self, Sink};
 
 struct ThreadRoutes {
     /// Rule 1: active scopes, innermost last; each with the token of its guard.
@@ -174,6 +165,22 @@ pub(crate) enum Unrouted {
     ThreadExiting,
 }
 
+impl Unrouted {
+    /// Why the record is unattributed, as the stderr line says it.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Unrouted::ScopeOfDroppedCollector => "the collector of this thread's scope was dropped",
+            Unrouted::Orphaned => "its collector ended",
+            Unrouted::CreatedBeforeRoute => {
+                "this thread was created before its creator's current route began"
+            }
+            Unrouted::NoCollector => "no collector is routed to this thread and several are alive",
+            Unrouted::NoneAlive => "no collector is alive",
+            Unrouted::ThreadExiting => "the thread is exiting",
+        }
+    }
+}
+
 /// Applies the rules for the current thread and runs `f` with the answer,
 /// borrowed from the thread-local state (for rules 1 and 2 no reference
 /// count is touched). `None` only if `f` could not be run at all, which does
@@ -213,10 +220,10 @@ fn route_in<R>(routes: &ThreadRoutes, f: impl FnOnce(Result<&Sink, Unrouted>) ->
         Inherited::Unrouted(why) => return f(Err(why)),
         Inherited::Never => {}
     }
-    let epoch = dispatcher::current_epoch();
+    let epoch = registry::current_epoch();
     if let Ok(mut cache) = routes.sole.try_borrow_mut() {
         if cache.0 != epoch {
-            *cache = dispatcher::sole_collector();
+            *cache = registry::sole_collector();
         }
     }
     match routes.sole.try_borrow() {
@@ -225,7 +232,7 @@ fn route_in<R>(routes: &ThreadRoutes, f: impl FnOnce(Result<&Sink, Unrouted>) ->
             None => f(Err(no_collector())),
         },
         // Nested inside a refresh, or the registry changed meanwhile: ask it.
-        _ => match dispatcher::sole_collector().1.filter(|s| s.is_alive()) {
+        _ => match registry::sole_collector().1.filter(|s| s.is_alive()) {
             Some(sink) => f(Ok(&sink)),
             None => f(Err(no_collector())),
         },
@@ -234,7 +241,7 @@ fn route_in<R>(routes: &ThreadRoutes, f: impl FnOnce(Result<&Sink, Unrouted>) ->
 
 /// The last rule: why no collector was found, for the unattributed report.
 fn no_collector() -> Unrouted {
-    if dispatcher::alive_count() == 0 {
+    if registry::alive_count() == 0 {
         Unrouted::NoneAlive
     } else {
         Unrouted::NoCollector
@@ -435,7 +442,7 @@ pub(crate) fn adopt(node: Arc<Node>) {
     });
 }
 
-/// Rules 1 to 3: what a thread started by [`crate::thread::spawn`] enters.
+/// Rules 1 to 3: what a thread started by [`crate::engine::thread::spawn`] enters.
 pub(crate) fn current_route() -> Option<Arc<Sink>> {
     ROUTES
         .try_with(|routes| match own_route(routes) {
@@ -459,7 +466,7 @@ pub(crate) fn note_created_here(sink: &Arc<Sink>) {
         }
         republish(routes);
     });
-    crate::unattributed::note_collector(sink.id);
+    crate::engine::unattributed::note_collector(sink.id);
 }
 
 fn push(sink: Arc<Sink>) -> Option<u64> {
@@ -650,11 +657,11 @@ mod should {
     use super::*;
 
     fn sink(id: u64) -> Arc<Sink> {
-        let core = crate::store::Core::new(
+        let core = crate::engine::store::Core::new(
             id,
-            crate::store::Mode::Memory,
+            crate::engine::store::Mode::Memory,
             std::path::PathBuf::from("unused"),
-            crate::store::CreateDir::Exists,
+            crate::engine::store::CreateDir::Exists,
             None,
         );
         Arc::new(Sink::new(Arc::new(core)))

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::record::CapturedRecord;
+use crate::engine::record::CapturedRecord;
 
 /// Records shown in a failure report.
 pub(crate) const SHOWN_RECORDS: usize = 50;
@@ -40,7 +40,7 @@ pub(crate) fn render(
     if let Some(marker) = closest_to {
         render_closest(&mut out, records, marker, SEARCH_BUDGET);
     }
-    if let Some(note) = crate::unattributed::report_note(origin.collector_id) {
+    if let Some(note) = crate::engine::unattributed::report_note(origin.collector_id) {
         out.push_str(&note);
     }
     out.push_str(
@@ -50,6 +50,10 @@ pub(crate) fn render(
 }
 
 /// The closest record to `marker`, and whether the search saw every record.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`closest` returns an index into `records`"
+)]
 fn render_closest(out: &mut String, records: &[CapturedRecord], marker: &str, budget: usize) {
     let search = closest(records, marker, budget);
     let cut_short = (search.searched < records.len()).then(|| {
@@ -117,7 +121,7 @@ fn shown(record: &CapturedRecord) -> String {
         cut -= 1;
     }
     let mut line = String::with_capacity(128 + cut);
-    crate::record::write_line(
+    crate::engine::record::write_line(
         &mut line,
         record.timestamp,
         record.level,
@@ -213,6 +217,10 @@ fn closest(records: &[CapturedRecord], marker: &str, budget: usize) -> Search {
 
 /// The length of the longest run of characters `a` and `b` share; `scratch`
 /// is reused between calls.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "both rows are resized to `b.len() + 1` and `j < b.len()`"
+)]
 fn longest_common_run(a: &[char], b: &[char], scratch: &mut (Vec<usize>, Vec<usize>)) -> usize {
     let (prev, cur) = scratch;
     prev.clear();

@@ -19,6 +19,10 @@ pub const MAX_SESSION_NAME_BYTES: usize = 255;
 /// no `/` or `\\`, no NUL byte, at most 255 bytes. A `const fn`, so that
 /// `#[logged_test(session = "...")]` checks its literal at compile time with
 /// this same rule (through `__private::check_session`).
+#[expect(
+    clippy::indexing_slicing,
+    reason = "a const fn cannot iterate; `i` is checked against the length"
+)]
 pub(crate) const fn name_problem(name: &str) -> Option<&'static str> {
     let bytes = name.as_bytes();
     if bytes.is_empty() {

@@ -9,16 +9,18 @@ use std::sync::{Arc, PoisonError};
 use log::LevelFilter;
 use tokio::sync::mpsc;
 
-use crate::captured::CapturedLogs;
-use crate::dispatcher::{self, Sink};
+use crate::engine::capture;
+use crate::engine::logger;
+use crate::engine::message::Message;
+use crate::engine::persister;
+use crate::engine::protocol::{Ack, Control};
+use crate::engine::record::{Entry, LogLine, Text};
+use crate::engine::registry::{self, Sink};
+use crate::engine::routing::{self, ScopeGuard};
+use crate::engine::session::{self, LogDir};
+use crate::engine::store::{Core, CreateDir, Mode, Watch};
 use crate::error::LogError;
-use crate::logger;
-use crate::message::Message;
-use crate::persister;
-use crate::record::{Entry, LogLine, Text};
-use crate::routing::{self, ScopeGuard};
-use crate::session::{self, LogDir};
-use crate::store::{Ack, Control, Core, CreateDir, Mode, Watch};
+use crate::harness::captured::CapturedLogs;
 
 /// Target of records written with [`LogCollector::log`] and [`LogCollector::log_str`].
 pub const DIRECT_TARGET: &str = "logged_test";
@@ -33,7 +35,7 @@ pub const DIRECT_TARGET: &str = "logged_test";
 ///
 /// # Examples
 ///
-/// The seed's single-collector pattern:
+/// One collector as the process-wide logger, with a UI channel:
 ///
 /// ```
 /// use std::sync::Arc;
@@ -123,7 +125,7 @@ impl LogCollector {
         let handle = LogDir::open(&log_dir).map_err(|e| LogError::io(&log_dir, e))?;
         persister::start();
         let core = Core::new(
-            dispatcher::next_id(),
+            registry::next_id(),
             Mode::Disk,
             log_dir.clone(),
             CreateDir::Exists,
@@ -145,7 +147,7 @@ impl LogCollector {
     ) -> LogCollector {
         persister::start();
         let mut core = Core::new(
-            dispatcher::next_id(),
+            registry::next_id(),
             Mode::Memory,
             planned_dir.clone(),
             CreateDir::Fresh,
@@ -159,7 +161,7 @@ impl LogCollector {
 
     fn register(core: Core, log_dir: PathBuf, lazy: bool) -> LogCollector {
         let sink = Arc::new(Sink::new(Arc::new(core)));
-        dispatcher::register(Arc::clone(&sink));
+        registry::register(Arc::clone(&sink));
         routing::note_created_here(&sink);
         LogCollector {
             sink,
@@ -309,7 +311,7 @@ impl LogCollector {
         self.set_level(level);
         let installed_now = logger::install()?;
         if installed_now {
-            crate::diagnostics::emit(format_args!(
+            crate::engine::diagnostics::emit(format_args!(
                 "[INIT] LogCollector registered as global logger with level: {level}"
             ));
             Ok(())
@@ -438,12 +440,12 @@ impl LogCollector {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn log_str(&self, line: &str) {
-        let entry = logger::entry(
+        let entry = capture::entry(
             log::Level::Info,
             Text::Static(DIRECT_TARGET),
             Message::copy(line),
         );
-        logger::deliver(&self.sink, entry);
+        capture::deliver(&self.sink, entry);
     }
 
     /// Writes `message` to this collector at `level` (target `logged_test`),
@@ -461,8 +463,8 @@ impl LogCollector {
     /// ```
     pub fn log(&self, level: log::Level, message: &str) {
         if self.sink.accepts(level) {
-            let entry = logger::entry(level, Text::Static(DIRECT_TARGET), Message::copy(message));
-            logger::deliver(&self.sink, entry);
+            let entry = capture::entry(level, Text::Static(DIRECT_TARGET), Message::copy(message));
+            capture::deliver(&self.sink, entry);
         }
     }
 
@@ -670,8 +672,8 @@ impl LogCollector {
     }
 
     /// `enter` for an owner that may be shared with other threads.
-    pub(crate) fn enter_for_owner(&self) -> crate::routing::ThreadRoute {
-        crate::routing::ThreadRoute::enter(Arc::clone(&self.sink))
+    pub(crate) fn enter_for_owner(&self) -> routing::ThreadRoute {
+        routing::ThreadRoute::enter(Arc::clone(&self.sink))
     }
 
     /// Wraps `fut` so that records logged while it is polled, on whichever
@@ -753,10 +755,11 @@ impl LogCollector {
             .on_thread_stop(routing::leave_thread)
     }
 
-    /// Blocks until a record whose message contains `marker` has been
-    /// written, or `timeout` has passed; returns whether it was. Returns at
-    /// once if such a record was written earlier. No polling: the persister
-    /// checks what it wrote, then wakes the caller when a match arrives.
+    /// Blocking twin of [`wait_for`](Self::wait_for): blocks the thread until
+    /// a record whose message contains `marker` has been written, or
+    /// `timeout` has passed; returns whether it was. Returns at once if such
+    /// a record was written earlier. No polling: the persister checks what it
+    /// wrote, then wakes the caller when a match arrives.
     ///
     /// # Examples
     ///
@@ -767,8 +770,8 @@ impl LogCollector {
     /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
     /// logged_test::init_logger()?;
     /// let worker = logged_test::thread::spawn(|| log::info!("server listening"));
-    /// assert!(collector.wait_for("listening", Duration::from_secs(10)));
-    /// assert!(!collector.wait_for("never logged", Duration::from_millis(1)));
+    /// assert!(collector.wait_for_blocking("listening", Duration::from_secs(10)));
+    /// assert!(!collector.wait_for_blocking("never logged", Duration::from_millis(1)));
     /// worker.join().unwrap();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -777,14 +780,19 @@ impl LogCollector {
     ///
     /// When called on a tokio current-thread runtime, where blocking would
     /// stop the very tasks that are to log the marker: use
-    /// [`wait_for_async`](Self::wait_for_async) there.
+    /// [`wait_for`](Self::wait_for) there.
     #[track_caller]
-    pub fn wait_for(&self, marker: &str, timeout: std::time::Duration) -> bool {
+    #[doc(alias = "blocking_wait_for")]
+    #[expect(
+        clippy::panic,
+        reason = "documented under `# Panics`: blocking would deadlock the runtime"
+    )]
+    pub fn wait_for_blocking(&self, marker: &str, timeout: std::time::Duration) -> bool {
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread {
                 panic!(
-                    "`wait_for` would block the current-thread runtime that has to run the \
-                     tasks it waits for; use `wait_for_async(..).await` in async code"
+                    "`wait_for_blocking` would block the current-thread runtime that has to run the \
+                     tasks it waits for; use `wait_for(..).await` in async code"
                 );
             }
         }
@@ -796,8 +804,11 @@ impl LogCollector {
         found
     }
 
-    /// Async twin of [`wait_for`](Self::wait_for); needs a tokio runtime with
-    /// time enabled (as `#[tokio::test]` and `#[logged_test]` build).
+    /// Waits until a record whose message contains `marker` has been
+    /// written, or `timeout` has passed; returns whether it was. Needs a
+    /// tokio runtime with time enabled (as `#[tokio::test]` and
+    /// `#[logged_test]` build); outside async code use
+    /// [`wait_for_blocking`](Self::wait_for_blocking).
     ///
     /// # Examples
     ///
@@ -810,11 +821,11 @@ impl LogCollector {
     /// let collector = std::sync::Arc::new(logged_test::LogCollector::without_ui(dir.path())?);
     /// let c = collector.clone();
     /// tokio::spawn(async move { c.log_str("job done") });
-    /// assert!(collector.wait_for_async("job done", Duration::from_secs(10)).await);
+    /// assert!(collector.wait_for("job done", Duration::from_secs(10)).await);
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn wait_for_async(&self, marker: &str, timeout: std::time::Duration) -> bool {
+    pub async fn wait_for(&self, marker: &str, timeout: std::time::Duration) -> bool {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let cancelled = Arc::new(AtomicBool::new(false));
         // Dropping `rx` (on return, or if this future is dropped) closes the
@@ -874,7 +885,7 @@ impl LogCollector {
         if self.shut.swap(true, Ordering::AcqRel) {
             return;
         }
-        dispatcher::unregister(&self.sink);
+        registry::unregister(&self.sink);
         let (tx, rx) = crossbeam_channel::bounded(1);
         if Core::seal(self.core(), remove_dir, Ack::Blocking(tx)) {
             // Bounded by what was queued at the seal: nothing is added after.

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use crate::record::CapturedRecord;
-use crate::report::{self, Origin};
+use crate::engine::record::CapturedRecord;
+use crate::harness::report::{self, Origin};
 
 /// A snapshot of every record a collector has written, in order, with
 /// assertions that print the log when they fail.
@@ -399,14 +399,12 @@ impl CapturedLogs {
                     next += pos + 1;
                 }
                 None => {
-                    let before = if i == 0 {
-                        String::new()
-                    } else {
-                        format!(
-                            " after {:?} (record #{})",
-                            markers[i - 1],
+                    let before = match i.checked_sub(1).and_then(|p| markers.get(p)) {
+                        None => String::new(),
+                        Some(previous) => format!(
+                            " after {previous:?} (record #{})",
                             found_at.last().copied().unwrap_or(0)
-                        )
+                        ),
                     };
                     let elsewhere =
                         match self.records.iter().position(|r| r.message.contains(marker)) {
@@ -620,6 +618,10 @@ impl CapturedLogs {
     }
 
     #[track_caller]
+    #[expect(
+        clippy::panic,
+        reason = "the one place the assertions fail, with the report"
+    )]
     fn fail(&self, summary: &str, closest_to: Option<&str>) -> ! {
         let report = self.report(summary, closest_to);
         panic!("{report}");

@@ -2,7 +2,7 @@
 
 use std::thread::JoinHandle;
 
-use crate::routing;
+use crate::engine::routing;
 
 /// Spawns a thread like [`std::thread::spawn`], routed to the collector this
 /// thread is routed to (by `enter`/`scope`/`bind`, or by having created it),
@@ -26,6 +26,10 @@ use crate::routing;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[track_caller]
+#[expect(
+    clippy::panic,
+    reason = "documented under `# Panics`, as `std::thread::spawn` does"
+)]
 pub fn spawn<F, T>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,

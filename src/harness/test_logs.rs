@@ -14,11 +14,13 @@ use std::time::Duration;
 
 use log::LevelFilter;
 
-use crate::captured::CapturedLogs;
-use crate::collector::LogCollector;
+use crate::engine::collector::LogCollector;
+use crate::engine::logger;
+use crate::engine::routing::ThreadRoute;
+use crate::env;
 use crate::error::LogError;
-use crate::routing::ThreadRoute;
-use crate::{env, logger, manifest, report};
+use crate::harness::captured::CapturedLogs;
+use crate::harness::{manifest, report};
 
 /// Records printed under a failing test.
 const TAIL_RECORDS: usize = 30;
@@ -122,7 +124,7 @@ impl TestLogs {
             Some(name) => name.to_owned(),
             None => format!("{stem}.log"),
         };
-        crate::session::validate_name(&session_name)?;
+        crate::engine::session::validate_name(&session_name)?;
         let dir_path = claim_dir(&settings.dir, &stem)?;
         let live = settings.live.map(|level| (level, test_name));
         let collector = Arc::new(LogCollector::in_memory(dir_path.clone(), live));
@@ -246,6 +248,10 @@ impl TestLogs {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     #[track_caller]
+    #[expect(
+        clippy::panic,
+        reason = "documented under `# Panics`; the fallible twin is `wait_for_empty`"
+    )]
     pub fn flush(&self) {
         if let Err(e) = self.collector.wait_for_empty_blocking() {
             panic!(
@@ -270,6 +276,10 @@ impl TestLogs {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     #[track_caller]
+    #[expect(
+        clippy::panic,
+        reason = "documented under `# Panics`; the fallible twin is `LogCollector::captured`"
+    )]
     pub fn captured(&self) -> CapturedLogs {
         match self.collector.captured() {
             Ok(logs) => logs
@@ -500,8 +510,9 @@ impl TestLogs {
         }
     }
 
-    /// Waits until a record containing `marker` is captured or `timeout`
-    /// passes; returns whether it was. For logs from background threads and
+    /// Blocking twin of [`wait_for`](Self::wait_for): blocks the thread until
+    /// a record containing `marker` is captured or `timeout` passes; returns
+    /// whether it was. For logs from background threads and
     /// servers; the persister wakes the caller, nothing polls.
     ///
     /// # Examples
@@ -509,22 +520,25 @@ impl TestLogs {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let logs = logged_test::TestLogs::new("docs::wait_for")?;
+    /// let logs = logged_test::TestLogs::new("docs::wait_for_blocking")?;
     /// let server = logged_test::thread::spawn(|| log::info!("listening on 8080"));
-    /// assert!(logs.wait_for("listening", Duration::from_secs(10)));
+    /// assert!(logs.wait_for_blocking("listening", Duration::from_secs(10)));
     /// server.join().unwrap();
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     ///
     /// # Panics
     ///
-    /// On a tokio current-thread runtime (use [`wait_for_async`](Self::wait_for_async)).
+    /// On a tokio current-thread runtime (use [`wait_for`](Self::wait_for)).
     #[track_caller]
-    pub fn wait_for(&self, marker: &str, timeout: Duration) -> bool {
-        self.collector.wait_for(marker, timeout)
+    #[doc(alias = "blocking_wait_for")]
+    pub fn wait_for_blocking(&self, marker: &str, timeout: Duration) -> bool {
+        self.collector.wait_for_blocking(marker, timeout)
     }
 
-    /// Async twin of [`wait_for`](Self::wait_for).
+    /// Waits until a record containing `marker` is captured, or `timeout`
+    /// passes; returns whether it was. The async form of
+    /// [`wait_for_blocking`](Self::wait_for_blocking).
     ///
     /// # Examples
     ///
@@ -533,17 +547,17 @@ impl TestLogs {
     /// # async fn main() -> Result<(), logged_test::LogError> {
     /// use std::time::Duration;
     ///
-    /// let logs = logged_test::TestLogs::new("docs::wait_for_async")?;
+    /// let logs = logged_test::TestLogs::new("docs::wait_for")?;
     /// tokio::spawn(logs.collector().scope(async { log::info!("task done") }));
-    /// assert!(logs.wait_for_async("task done", Duration::from_secs(10)).await);
+    /// assert!(logs.wait_for("task done", Duration::from_secs(10)).await);
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn wait_for_async(&self, marker: &str, timeout: Duration) -> bool {
-        self.collector.wait_for_async(marker, timeout).await
+    pub async fn wait_for(&self, marker: &str, timeout: Duration) -> bool {
+        self.collector.wait_for(marker, timeout).await
     }
 
-    /// Asserting form of [`wait_for`](Self::wait_for): waits until a record
+    /// Asserting form of [`wait_for_blocking`](Self::wait_for_blocking): blocks until a record
     /// containing `marker` is captured, and fails with the usual report
     /// (records so far, the closest one, where the log is) if `timeout`
     /// passes first.
@@ -552,27 +566,31 @@ impl TestLogs {
     ///
     /// When no record contains `marker` within `timeout`, and on a tokio
     /// current-thread runtime (use
-    /// [`assert_logged_within_async`](Self::assert_logged_within_async)).
+    /// [`assert_logged_within`](Self::assert_logged_within)).
     ///
     /// # Examples
     ///
     /// ```
     /// use std::time::Duration;
     ///
-    /// let logs = logged_test::TestLogs::new("docs::assert_logged_within")?;
+    /// let logs = logged_test::TestLogs::new("docs::assert_logged_within_blocking")?;
     /// let server = logged_test::thread::spawn(|| log::info!("listening on 8080"));
-    /// logs.assert_logged_within("listening", Duration::from_secs(10));
+    /// logs.assert_logged_within_blocking("listening", Duration::from_secs(10));
     /// server.join().unwrap();
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     #[track_caller]
-    pub fn assert_logged_within(&self, marker: &str, timeout: Duration) {
-        if !self.collector.wait_for(marker, timeout) {
+    #[doc(alias = "blocking_assert_logged_within")]
+    pub fn assert_logged_within_blocking(&self, marker: &str, timeout: Duration) {
+        if !self.collector.wait_for_blocking(marker, timeout) {
             self.fail_waiting(marker, timeout);
         }
     }
 
-    /// Async twin of [`assert_logged_within`](Self::assert_logged_within).
+    /// Asserting form of [`wait_for`](Self::wait_for): waits until a record
+    /// containing `marker` is captured, and fails with the usual report if
+    /// `timeout` passes first. The async form of
+    /// [`assert_logged_within_blocking`](Self::assert_logged_within_blocking).
     ///
     /// # Panics
     ///
@@ -585,14 +603,14 @@ impl TestLogs {
     /// # async fn main() -> Result<(), logged_test::LogError> {
     /// use std::time::Duration;
     ///
-    /// let logs = logged_test::TestLogs::new("docs::assert_logged_within_async")?;
+    /// let logs = logged_test::TestLogs::new("docs::assert_logged_within")?;
     /// tokio::spawn(logs.collector().scope(async { log::info!("task done") }));
-    /// logs.assert_logged_within_async("task done", Duration::from_secs(10)).await;
+    /// logs.assert_logged_within("task done", Duration::from_secs(10)).await;
     /// # Ok(())
     /// # }
     /// ```
     #[track_caller]
-    pub fn assert_logged_within_async(
+    pub fn assert_logged_within(
         &self,
         marker: &str,
         timeout: Duration,
@@ -602,7 +620,7 @@ impl TestLogs {
         let caller = std::panic::Location::caller();
         let marker = marker.to_owned();
         async move {
-            if !self.collector.wait_for_async(&marker, timeout).await {
+            if !self.collector.wait_for(&marker, timeout).await {
                 self.fail_waiting_at(&marker, timeout, Some(caller));
             }
         }
@@ -614,6 +632,10 @@ impl TestLogs {
     }
 
     #[track_caller]
+    #[expect(
+        clippy::panic,
+        reason = "fails the `assert_logged_within_blocking` assertion with its report"
+    )]
     fn fail_waiting_at(
         &self,
         marker: &str,

@@ -1,37 +1,24 @@
-//! The `log::Log` implementation (the dispatcher) and its once-only install.
+//! The `log::Log` implementation (the dispatcher) and its once-only install
+//! (which also installs the `tracing` subscriber, with that feature).
 //!
 //! `log` has one logger per process. Ours does no I/O and takes no shared lock
 //! on the caller's thread: it formats the record, picks a collector with the
 //! thread-local route (see `routing`), and sends on that collector's
 //! unbounded channel.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
 
-use std::cell::{Cell, RefCell};
-use std::collections::BTreeSet;
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::SystemTime;
+use std::sync::{Arc, OnceLock};
 
-use crate::dispatcher::{self, Sink};
+use crate::engine::capture::{MAX_NESTING, deliver, entry, nested, nesting};
+use crate::engine::message::Message;
+use crate::engine::record::{Entry, Extra, ExtraBuilder, Text};
+use crate::engine::registry;
+use crate::engine::routing;
+use crate::engine::unattributed;
 use crate::error::LogError;
-use crate::message::Message;
-use crate::record::{Entry, Extra, ExtraBuilder, Text};
-use crate::routing;
-use crate::store::Core;
-use crate::unattributed;
 
-/// Deeper than this, a record logged while formatting another record is
-/// dropped and counted as unattributed (a `Display` that logs itself forever).
-pub(crate) const MAX_NESTING: u8 = 4;
 /// Targets remembered per thread, so the common case allocates no target.
 const TARGET_CACHE: usize = 8;
 
@@ -48,8 +35,6 @@ enum Installed {
 static INSTALLED: OnceLock<Installed> = OnceLock::new();
 
 thread_local! {
-    static NESTING: Cell<u8> = const { Cell::new(0) };
-    static THREAD_NAME: Cell<Option<Option<&'static str>>> = const { Cell::new(None) };
     static TARGETS: RefCell<Vec<Arc<str>>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -68,18 +53,14 @@ pub(crate) fn install() -> Result<bool, LogError> {
     match state {
         Installed::Ours => {
             if installed_now {
-                dispatcher::refresh_max_level();
+                registry::logger_installed();
             }
             #[cfg(feature = "tracing")]
-            crate::tracing::install()?;
+            crate::engine::tracing::install()?;
             Ok(installed_now)
         }
         Installed::Foreign => Err(LogError::ForeignLogger),
     }
-}
-
-pub(crate) fn is_installed() -> bool {
-    INSTALLED.get() == Some(&Installed::Ours)
 }
 
 /// Installs the `logged-test` dispatcher as the global `log` logger, if it is
@@ -108,33 +89,6 @@ pub(crate) fn is_installed() -> bool {
 /// ```
 pub fn init_logger() -> Result<(), LogError> {
     install().map(|_| ())
-}
-
-/// The current thread's name, interned: computed once per thread.
-fn thread_name() -> Option<&'static str> {
-    THREAD_NAME
-        .try_with(|cell| {
-            cell.get().unwrap_or_else(|| {
-                let name = std::thread::current().name().map(intern);
-                cell.set(Some(name));
-                name
-            })
-        })
-        .ok()
-        .flatten()
-}
-
-/// Leaks each distinct thread name once, so records can carry `&'static str`.
-/// Bounded by the number of distinct names the process gives its threads.
-fn intern(name: &str) -> &'static str {
-    static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
-    let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(known) = names.get(name) {
-        return known;
-    }
-    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    names.insert(leaked);
-    leaked
 }
 
 /// `log`'s macros use the module path as the target unless told otherwise;
@@ -172,48 +126,18 @@ fn interned_target(target: &str) -> Arc<str> {
         .unwrap_or_else(|| Arc::from(target))
 }
 
-/// Builds the entry the persister will write, on the caller's thread.
-#[inline]
-pub(crate) fn entry(level: log::Level, target: Text, message: Message) -> Entry {
-    Entry {
-        level,
-        target,
-        message,
-        timestamp: SystemTime::now(),
-        thread: thread_name(),
-        extra: None,
-    }
-}
-
-/// How deep this thread is in formatting records (0: not formatting);
-/// `MAX_NESTING` while the thread is exiting.
-#[cfg(feature = "tracing")]
-pub(crate) fn nesting() -> u8 {
-    NESTING.try_with(Cell::get).unwrap_or(MAX_NESTING)
-}
-
-/// Runs `f` (which formats a record logged at nesting `depth`) one level
-/// deeper, so that a record it logs itself is seen as nested.
-pub(crate) fn nested<R>(depth: u8, f: impl FnOnce() -> R) -> R {
-    let _ = NESTING.try_with(|n| n.set(depth + 1));
-    let out = f();
-    let _ = NESTING.try_with(|n| n.set(depth));
-    out
-}
-
 /// Formats the record's message; records logged while doing so (a `Display`
 /// that logs) see a deeper nesting level.
 fn format_message(args: &std::fmt::Arguments<'_>, depth: u8) -> Message {
     if let Some(text) = args.as_str() {
         return Message::Static(text);
     }
-    let _ = NESTING.try_with(|n| n.set(depth + 1));
     // A user `Display` may panic; the logger must not.
-    let message = catch_unwind(AssertUnwindSafe(|| Message::format(args))).unwrap_or(
-        Message::Static("<a Display implementation panicked while formatting this record>"),
-    );
-    let _ = NESTING.try_with(|n| n.set(depth));
-    message
+    nested(depth, || {
+        catch_unwind(AssertUnwindSafe(|| Message::format(args))).unwrap_or(Message::Static(
+            "<a Display implementation panicked while formatting this record>",
+        ))
+    })
 }
 
 #[inline]
@@ -260,13 +184,6 @@ fn format_key_values(source: &dyn log::kv::Source) -> Option<Box<Extra>> {
     collect.0.finish()
 }
 
-/// Hands `entry` to `sink`'s collector. If the collector was shut down,
-/// the record is reported as unattributed instead.
-#[inline]
-pub(crate) fn deliver(sink: &Sink, entry: Entry) {
-    Core::push(&sink.core, entry);
-}
-
 impl log::Log for Dispatcher {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
         routing::with_route(|route| match route {
@@ -279,7 +196,7 @@ impl log::Log for Dispatcher {
     fn log(&self, record: &log::Record<'_>) {
         // Records logged while formatting a record (a `Display` that logs) are
         // routed like any other; only runaway recursion is cut off.
-        let depth = NESTING.try_with(Cell::get).unwrap_or(MAX_NESTING);
+        let depth = nesting();
         if depth >= MAX_NESTING {
             let message = Message::Static(
                 "<record dropped: logged while formatting a record, nested too deep>",
@@ -328,24 +245,5 @@ impl log::Log for Dispatcher {
     fn flush(&self) {
         // Flushing blocks on I/O, which a `log::Log` must not do; use
         // `LogCollector::wait_for_empty` or `TestLogs::flush` instead.
-    }
-}
-
-impl routing::Unrouted {
-    pub(crate) fn describe(self) -> &'static str {
-        match self {
-            routing::Unrouted::ScopeOfDroppedCollector => {
-                "the collector of this thread's scope was dropped"
-            }
-            routing::Unrouted::Orphaned => "its collector ended",
-            routing::Unrouted::CreatedBeforeRoute => {
-                "this thread was created before its creator's current route began"
-            }
-            routing::Unrouted::NoCollector => {
-                "no collector is routed to this thread and several are alive"
-            }
-            routing::Unrouted::NoneAlive => "no collector is alive",
-            routing::Unrouted::ThreadExiting => "the thread is exiting",
-        }
     }
 }

@@ -21,15 +21,6 @@
 //! logs.assert_field("paid", "order", "42");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -42,13 +33,13 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::dispatcher::Sink;
+use crate::engine::capture;
+use crate::engine::message::Message;
+use crate::engine::record::{Entry, ExtraBuilder, Text};
+use crate::engine::registry::Sink;
+use crate::engine::routing;
+use crate::engine::unattributed;
 use crate::error::LogError;
-use crate::logger;
-use crate::message::Message;
-use crate::record::{Entry, ExtraBuilder, Text};
-use crate::routing;
-use crate::unattributed;
 
 /// The `tracing_subscriber` layer that captures `tracing` events into the
 /// collector the current thread is routed to. Made by [`layer()`].
@@ -150,19 +141,19 @@ where
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let metadata = event.metadata();
         let level = level_of(metadata.level());
-        let depth = logger::nesting();
-        if depth >= logger::MAX_NESTING {
+        let depth = capture::nesting();
+        if depth >= capture::MAX_NESTING {
             let message = Message::Static(
                 "<event dropped: logged while formatting a record, nested too deep>",
             );
-            let entry = logger::entry(level, Text::Static(metadata.target()), message);
+            let entry = capture::entry(level, Text::Static(metadata.target()), message);
             unattributed::report(entry, "a Display implementation logs recursively");
             return;
         }
         routing::with_route(|route| match route {
             Ok(sink) => {
                 if sink.accepts(level) {
-                    logger::deliver(sink, event_entry(event, &ctx, level, depth, Some(sink)));
+                    capture::deliver(sink, event_entry(event, &ctx, level, depth, Some(sink)));
                 }
             }
             Err(why) => {
@@ -190,7 +181,7 @@ where
     };
     // User `Display`/`Debug` impls run here: one level deeper, and a panic
     // in one must not escape into the caller's `tracing::info!`.
-    let recorded = logger::nested(depth, || {
+    let recorded = capture::nested(depth, || {
         catch_unwind(AssertUnwindSafe(|| event.record(&mut visitor)))
     });
     let FieldVisitor { message, mut extra } = visitor;
@@ -207,7 +198,7 @@ where
             }
         }
     }
-    let mut entry = logger::entry(level, Text::Static(event.metadata().target()), message);
+    let mut entry = capture::entry(level, Text::Static(event.metadata().target()), message);
     entry.extra = extra.finish();
     entry
 }

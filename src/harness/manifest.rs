@@ -10,8 +10,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::captured::CapturedLogs;
-use crate::session::LogDir;
+use crate::engine::session::LogDir;
+use crate::harness::captured::CapturedLogs;
 
 /// Name of the manifest file in `LOGGED_TEST_DIR`.
 pub const MANIFEST_FILE: &str = "manifest.jsonl";
@@ -63,6 +63,10 @@ fn report_once(path: &Path, error: &io::Error) {
     }
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "`log::Level` is 1 (error) to 5 (trace), one slot each"
+)]
 fn render(test: &str, log: Option<&Path>, failed: bool, logs: Option<&CapturedLogs>) -> String {
     let mut levels = [0usize; 5];
     if let Some(logs) = logs {

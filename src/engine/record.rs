@@ -31,7 +31,7 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::message::Message;
+use crate::engine::message::Message;
 
 /// Prefix of every continuation line of a multi-line message.
 pub(crate) const CONTINUATION: &str = "    ";
@@ -88,19 +88,44 @@ pub struct LogLine {
 
 impl fmt::Display for LogLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = String::with_capacity(64 + self.message.len());
-        write_record(
-            &mut out,
+        display_record(
+            f,
             self.timestamp,
             self.level,
             self.thread.as_deref(),
             &self.target,
             &self.message,
-            self.spans.iter().map(String::as_str),
-            self.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        );
-        f.write_str(out.trim_end_matches('\n'))
+            &self.spans,
+            &self.fields,
+        )
     }
+}
+
+/// The `Display` of [`LogLine`] and [`CapturedRecord`]: the record's line in
+/// the session file, without the final newline.
+#[allow(clippy::too_many_arguments)]
+fn display_record(
+    f: &mut fmt::Formatter<'_>,
+    timestamp: SystemTime,
+    level: log::Level,
+    thread: Option<&str>,
+    target: &str,
+    message: &str,
+    spans: &[String],
+    fields: &[(String, String)],
+) -> fmt::Result {
+    let mut out = String::with_capacity(64 + message.len());
+    write_record(
+        &mut out,
+        timestamp,
+        level,
+        thread,
+        target,
+        message,
+        spans.iter().map(String::as_str),
+        fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    f.write_str(out.trim_end_matches('\n'))
 }
 
 /// What the hot path sends to a persister: cheap to build on the caller's
@@ -510,24 +535,26 @@ impl Entry {
             .map_or_else(Vec::new, |extra| extra.spans().map(str::to_owned).collect())
     }
 
+    /// The record as the UI channel receives it: the captured record plus
+    /// the collector's id.
     pub(crate) fn to_log_line(&self, collector_id: u64, generation: u64) -> LogLine {
+        let record = self.to_captured(generation);
         LogLine {
-            level: self.level,
-            target: self.target.to_string(),
-            message: self.message.to_string(),
-            timestamp: self.timestamp,
-            thread: self.thread.map(str::to_owned),
+            level: record.level,
+            target: record.target,
+            message: record.message,
+            timestamp: record.timestamp,
+            thread: record.thread,
             collector_id,
             generation,
-            fields: self.owned_fields(),
-            spans: self.owned_spans(),
+            fields: record.fields,
+            spans: record.spans,
         }
     }
 
     /// The record as [`parse_records`] would read it back from the file,
     /// built without going through text. The timestamp keeps its full
     /// precision (the file has microseconds).
-    #[allow(dead_code)] // For the in-memory capture of the engine.
     pub(crate) fn to_captured(&self, generation: u64) -> CapturedRecord {
         CapturedRecord {
             level: self.level,
@@ -834,18 +861,16 @@ impl CapturedRecord {
 
 impl fmt::Display for CapturedRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = String::with_capacity(64 + self.message.len());
-        write_record(
-            &mut out,
+        display_record(
+            f,
             self.timestamp,
             self.level,
             self.thread.as_deref(),
             &self.target,
             &self.message,
-            self.spans.iter().map(String::as_str),
-            self.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        );
-        f.write_str(out.trim_end_matches('\n'))
+            &self.spans,
+            &self.fields,
+        )
     }
 }
 
@@ -1046,7 +1071,7 @@ mod should {
             let entry = Entry {
                 level: log::Level::Debug,
                 target: Text::Static("a target"),
-                message: crate::message::Message::copy(message),
+                message: crate::engine::message::Message::copy(message),
                 timestamp: std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_234_567),
                 thread: Some("worker 1"),
                 extra: None,

@@ -6,22 +6,13 @@
 //! test's thread inherits that test's capture), the way a logger that prints
 //! would. Printing where they happen needs no queue, so nothing piles up in
 //! memory and nothing is lost when the process exits.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use crate::record::Entry;
+use crate::engine::record::Entry;
 
 static COUNT: AtomicU64 = AtomicU64::new(0);
 

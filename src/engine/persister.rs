@@ -10,15 +10,6 @@
 //!
 //! The same thread opens the harness's directories in the background: a
 //! test still running [`OPEN_AFTER`] after it started gets its log on disk.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
@@ -32,10 +23,11 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use tokio::sync::mpsc;
 
+use crate::engine::protocol::{Control, Item};
+use crate::engine::record::{CapturedRecord, Entry, LogLine};
+use crate::engine::session::{self, LogDir};
+use crate::engine::store::{Core, CreateDir, Held, Mode, SPILL_BYTES, Segment, WORK, Work};
 use crate::error::LogError;
-use crate::record::{CapturedRecord, Entry, LogLine};
-use crate::session::{self, LogDir};
-use crate::store::{Control, Core, CreateDir, Held, Item, Mode, SPILL_BYTES, Segment, WORK, Work};
 
 const BUFFER_BYTES: usize = 64 * 1024;
 /// A harness collector still in memory this long after it was created is
@@ -70,7 +62,7 @@ pub(crate) fn open_later(core: &Arc<Core>) {
     deadlines.push_back((Instant::now() + OPEN_AFTER, Arc::downgrade(core)));
     drop(deadlines);
     if wake {
-        if let Some(tx) = crate::store::inbox() {
+        if let Some(tx) = crate::engine::store::inbox() {
             let _ = tx.send(Work::Tick);
         }
     }
@@ -656,7 +648,7 @@ impl Writer {
         self.flush_buffer();
         self.reopen_failed = false;
         self.check_in_place();
-        crate::diagnostics::emit(format_args!(
+        crate::engine::diagnostics::emit(format_args!(
             "[FLUSH] wait_for_empty() completed for LogCollector {} - all logs synced to disk",
             self.core.id
         ));
@@ -764,11 +756,11 @@ impl Writer {
             .generation
             .store(self.generation, Ordering::Release);
         self.core.lock().generation = self.generation;
-        crate::diagnostics::emit(format_args!(
+        crate::engine::diagnostics::emit(format_args!(
             "[SESSION] Generation incremented to: {} (from background thread)",
             self.generation
         ));
-        crate::diagnostics::emit(format_args!(
+        crate::engine::diagnostics::emit(format_args!(
             "[SESSION] New session started with dedicated log file: {}",
             path.display()
         ));
@@ -814,7 +806,7 @@ pub(crate) fn read_spilled(segments: &[Segment]) -> Result<Vec<CapturedRecord>, 
                 Ok(text) => std::borrow::Cow::Borrowed(text),
                 Err(_) => String::from_utf8_lossy(&bytes),
             };
-            crate::record::parse_records(&text, segment.generation, &mut records);
+            crate::engine::record::parse_records(&text, segment.generation, &mut records);
         }
     }
     Ok(records)

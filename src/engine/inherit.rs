@@ -14,19 +14,13 @@
 //! routine and argument across), and returns glibc's result unchanged.
 //!
 //! This is the only module with `unsafe` code.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    unsafe_op_in_unsafe_fn
-)]
+#![deny(unsafe_op_in_unsafe_fn)]
 
 use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::routing::{self, Node};
+use crate::engine::routing::{self, Node};
 
 /// A thread's start routine, as `pthread_create` takes it.
 type StartRoutine = extern "C" fn(*mut c_void) -> *mut c_void;

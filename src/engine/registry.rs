@@ -3,15 +3,6 @@
 //! The registry lock is taken to register or unregister a collector, to change
 //! a level, and by a thread whose cached "sole collector" answer (rule 3) is
 //! stale. The hot path of a routed thread never takes it.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -19,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use log::LevelFilter;
 
-use crate::store::Core;
+use crate::engine::store::Core;
 
 /// A collector's entry point, shared by the registry, routes and the collector.
 #[derive(Debug)]
@@ -97,7 +88,7 @@ pub(crate) fn register(sink: Arc<Sink>) {
     EPOCH.fetch_add(1, Ordering::AcqRel);
     set_max_level_from(&map);
     drop(map);
-    crate::diagnostics::emit(format_args!(
+    crate::engine::diagnostics::emit(format_args!(
         "[DISPATCHER] Registered LogCollector {id} in global dispatcher"
     ));
 }
@@ -111,21 +102,31 @@ pub(crate) fn unregister(sink: &Sink) {
     set_max_level_from(&map);
     drop(map);
     if removed {
-        crate::diagnostics::emit(format_args!(
+        crate::engine::diagnostics::emit(format_args!(
             "[DISPATCHER] Unregistered LogCollector {} from global dispatcher",
             sink.id
         ));
     }
 }
 
-pub(crate) fn refresh_max_level() {
+/// Whether our logger owns the `log` slot, so the max level is ours to set.
+static LOGGER_INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// Called once, by the logger's install, when it took the `log` slot: from
+/// now on the registry keeps `log`'s max level in step with its collectors.
+pub(crate) fn logger_installed() {
+    LOGGER_INSTALLED.store(true, Ordering::Release);
+    refresh_max_level();
+}
+
+fn refresh_max_level() {
     set_max_level_from(&registry());
 }
 
 fn set_max_level_from(map: &BTreeMap<u64, Arc<Sink>>) {
     // Only touch the `log` crate's global filter once our dispatcher owns the
     // slot; with a foreign logger installed it is not ours to change.
-    if crate::logger::is_installed() {
+    if LOGGER_INSTALLED.load(Ordering::Acquire) {
         // With no collector alive, keep the last level: a record logged then
         // (by a thread leaked from an earlier test) is unattributed, and must
         // reach `log` to be counted rather than be filtered out unseen.

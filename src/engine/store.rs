@@ -10,17 +10,9 @@
 //!   `captured()`, up to [`SPILL_BYTES`]; later records are read back from the
 //!   file through the handle the persister holds.
 //!
-//! Controls (session switch, flush, shutdown) travel in the same queue as
-//! records, so the persister sees them in the order they were sent.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
+//! Controls (session switch, flush, shutdown; see `protocol`) travel in the
+//! same queue as records, so the persister sees them in the order they were
+//! sent.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -28,41 +20,16 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::mpsc;
 
+use crate::engine::protocol::{Ack, Control, Item};
+use crate::engine::record::{Entry, LogLine};
+use crate::engine::session::LogDir;
 use crate::error::LogError;
-use crate::record::{Entry, LogLine};
-use crate::session::LogDir;
 
 /// Records a polled collector queues before it wakes the persister anyway.
 const WAKE_AT: usize = 4096;
 
 /// Records kept in memory per collector before later ones are only on disk.
 pub(crate) const SPILL_BYTES: usize = 8 * 1024 * 1024;
-
-/// A reply channel: blocking callers wait on crossbeam, async callers await tokio.
-#[derive(Debug)]
-pub(crate) enum Ack<T> {
-    Blocking(crossbeam_channel::Sender<T>),
-    Async(tokio::sync::oneshot::Sender<T>),
-}
-
-impl<T> Ack<T> {
-    pub(crate) fn send(self, value: T) {
-        // The caller may have given up waiting (a cancelled future); fine.
-        match self {
-            Ack::Blocking(tx) => {
-                let _ = tx.send(value);
-            }
-            Ack::Async(tx) => {
-                let _ = tx.send(value);
-            }
-        }
-    }
-
-    /// The waiter is gone (an async waiter's future was dropped).
-    fn is_closed(&self) -> bool {
-        matches!(self, Ack::Async(tx) if tx.is_closed())
-    }
-}
 
 /// A record with the generation (session) it belongs to.
 #[derive(Debug)]
@@ -115,30 +82,6 @@ impl Extend<Held> for Records {
             self.push(held);
         }
     }
-}
-
-/// What the persister does with a collector, in queue order.
-#[derive(Debug)]
-pub(crate) enum Control {
-    /// Create the directory, write the records held in memory, and keep
-    /// writing from now on. Answers with the directory.
-    Open(Option<Ack<Result<PathBuf, LogError>>>),
-    NewSession(String, Ack<Result<PathBuf, LogError>>),
-    Flush(Ack<Result<(), LogError>>),
-    /// Answered once everything queued before it is in memory or on disk.
-    Sync(Ack<()>),
-    /// The last item of a sealed collector: close the files (and remove
-    /// the directory, for a passing test's), then answer.
-    Shutdown {
-        remove_dir: bool,
-        ack: Ack<()>,
-    },
-}
-
-#[derive(Debug)]
-pub(crate) enum Item {
-    Line(Entry),
-    Control(Control),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,22 +219,6 @@ pub(crate) fn inbox() -> Option<&'static crossbeam_channel::Sender<Work>> {
     WORK.get().and_then(Option::as_ref)
 }
 
-impl Control {
-    /// Answers a control that cannot be carried out.
-    pub(crate) fn refuse(self) {
-        match self {
-            Control::Open(ack) => {
-                if let Some(ack) = ack {
-                    ack.send(Err(LogError::PersisterGone));
-                }
-            }
-            Control::NewSession(_, ack) => ack.send(Err(LogError::PersisterGone)),
-            Control::Flush(ack) => ack.send(Err(LogError::PersisterGone)),
-            Control::Sync(ack) | Control::Shutdown { ack, .. } => ack.send(()),
-        }
-    }
-}
-
 impl Core {
     pub(crate) fn new(
         id: u64,
@@ -343,7 +270,7 @@ impl Core {
         let mut store = core.lock();
         if store.sealed {
             drop(store);
-            crate::unattributed::report(entry, "its collector was shut down");
+            crate::engine::unattributed::report(entry, "its collector was shut down");
             return;
         }
         if !store.watches.is_empty() {

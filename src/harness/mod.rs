@@ -1,0 +1,12 @@
+//! The test integration, built on the engine: `TestLogs` (a collector, a
+//! directory and a session per test), what a test captured and how an
+//! assertion on it reports, the rstest fixture, the `LOGGED_TEST_DIR`
+//! manifest. `private.rs`, what `#[logged_test]` expands to call, is
+//! mounted by `lib.rs` as `logged_test::__private`.
+
+pub(crate) mod captured;
+#[cfg(feature = "rstest")]
+pub(crate) mod fixture;
+pub(crate) mod manifest;
+pub(crate) mod report;
+pub(crate) mod test_logs;
