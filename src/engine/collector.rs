@@ -419,12 +419,7 @@ impl LogCollector {
         if self.lazy {
             let _ = self.open_blocking();
         }
-        self.core()
-            .stats
-            .session_path
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.known_session_path()
     }
 
     /// Writes `line` to this collector as an `Info` record with target
