@@ -19,6 +19,8 @@ use std::process::{Command, Stdio};
 
 use logged_test::{LogCollector, TestLogs, logged_test};
 
+mod common;
+
 /// Records in the failing child: more than a report shows.
 const FAILING_RECORDS: usize = 500;
 /// Records of about 300 bytes each: well past the 8 MiB kept in memory.
@@ -62,17 +64,8 @@ fn child_waits_for_stdin() {
 }
 
 fn child(test: &str, logs_dir: &Path) -> Command {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command
-        .args([
-            "--ignored",
-            "--exact",
-            test,
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("LOGGED_TEST_DIR", logs_dir)
-        .env_remove("LOGGED_TEST_KEEP");
+    let mut command = common::rerun(test);
+    command.env("LOGGED_TEST_DIR", logs_dir);
     command
 }
 
@@ -139,9 +132,7 @@ fn a_failing_test_keeps_every_record_on_disk() {
     for (i, line) in records.iter().enumerate() {
         assert!(line.ends_with(&format!("child-record-{i:04}")), "{line}");
     }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let shown = format!("{stdout}{stderr}");
+    let shown = common::text(&output);
     assert!(
         shown.contains(&files[0].display().to_string()),
         "the report does not name {}:\n{shown}",

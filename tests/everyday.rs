@@ -1,10 +1,11 @@
 //! Everyday helpers: waiting that explains itself, predicates over records,
 //! live output for long tests, and read-back that never goes through a path.
 
-use std::process::Command;
 use std::time::Duration;
 
 use logged_test::{LogCollector, TestLogs, logged_test};
+
+mod common;
 
 fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
     payload
@@ -111,13 +112,7 @@ fn child_logs_with_live_output() {
 fn live_output_shows_records_as_they_happen() {
     // Without --nocapture: libtest hides a passing test's output, so what
     // shows was written past its capture.
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "child_logs_with_live_output",
-            "--test-threads=1",
-        ])
+    let output = common::rerun_captured("child_logs_with_live_output")
         .env("LOGGED_TEST_LIVE", "info")
         .output()
         .unwrap();
@@ -132,18 +127,11 @@ fn live_output_shows_records_as_they_happen() {
 
 #[test]
 fn an_invalid_live_level_is_an_error_naming_the_variable() {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "child_logs_with_live_output",
-            "--test-threads=1",
-        ])
+    let output = common::rerun_captured("child_logs_with_live_output")
         .env("LOGGED_TEST_LIVE", "loud")
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
+    let text = common::text(&output);
     assert!(!output.status.success());
     assert!(
         text.contains("`LOGGED_TEST_LIVE` has the value \"loud\""),

@@ -10,10 +10,10 @@
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use logged_test::{TestLogs, logged_test};
+use std::path::{Path, PathBuf};
+
+mod common;
 
 #[logged_test]
 #[ignore = "run by `failing_test_output` in a child process"]
@@ -51,22 +51,13 @@ struct ChildRun {
 }
 
 fn run_child(test: &str, logs_dir: &Path) -> ChildRun {
-    let output = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            test,
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let output = common::rerun(test)
         .env("LOGGED_TEST_DIR", logs_dir)
-        .env_remove("LOGGED_TEST_KEEP")
         .output()
         .unwrap();
     ChildRun {
         success: output.status.success(),
-        output: String::from_utf8_lossy(&output.stdout).into_owned()
-            + &String::from_utf8_lossy(&output.stderr),
+        output: common::text(&output),
     }
 }
 
