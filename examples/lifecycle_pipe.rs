@@ -218,8 +218,8 @@ fn run(log_dir: Option<PathBuf>) -> Result<(), String> {
         });
     }
 
-    // Dropping the collectors writes what is left, stops their persister
-    // threads and closes the UI channel, which ends the UI thread.
+    // Dropping the collectors writes what is left, closes their files and
+    // the UI channel, which ends the UI thread.
     drop(collectors);
     let streamed = match ui.join() {
         Ok(streamed) => streamed,

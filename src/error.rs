@@ -57,8 +57,9 @@ pub enum LogError {
         /// What is accepted.
         expected: &'static str,
     },
-    /// The collector's persister thread stopped although the collector was
-    /// not shut down: it panicked, which is a bug in `logged-test`.
+    /// The persister (one thread per process) cannot serve this collector:
+    /// its thread could not be started, or it failed while writing this
+    /// collector's records (a bug in `logged-test`).
     PersisterGone,
     /// The collector was shut down ([`LogCollector::shutdown`](crate::LogCollector::shutdown),
     /// or `TestLogs` ending its test) and a method that needs its persister
@@ -100,14 +101,15 @@ impl fmt::Display for LogError {
                 expected,
             } => write!(
                 f,
-                "environment variable `{name}` has the value {value:?}; set it to {expected} or unset it"
+                "environment variable `{name}` has the value {value:?}; set it to {expected}, or unset it"
             ),
             LogError::PersisterGone => f.write_str(
-                "the collector's persister thread stopped unexpectedly, records can no \
-                 longer be written; this is a bug in logged-test, please report it",
+                "the persister cannot write this collector's records (its thread could not \
+                 be started, or it failed on them); if the process is not out of threads, \
+                 this is a bug in logged-test, please report it",
             ),
             LogError::CollectorShutDown => f.write_str(
-                "the collector was shut down, records and sessions can no longer be \
+                "the collector was shut down, so records and sessions can no longer be \
                  written to it; create a new collector",
             ),
         }

@@ -58,7 +58,7 @@
 //!
 //! Each collector filters by its own level ([`LogCollector::set_level`]).
 //! The route is cached per thread: the logging call takes no process-wide lock
-//! and does no I/O; the collector's persister thread writes the files.
+//! and does no I/O; the process's one persister thread writes the files.
 //!
 //! # Sessions and generations
 //!
@@ -83,6 +83,8 @@
 //!
 //! | feature | default | what it adds |
 //! | --- | --- | --- |
+//! | `inherit` | on | threads start with their creator's route (Linux with dynamic glibc; see the README, "Threads inherit their creator's route") |
+//! | `tracing` | off | `tracing` events are captured like `log` records ([`tracing::layer`] for custom subscribers) |
 //! | `rstest` | off | the `test_logs` rstest fixture (it builds rstest's macros; `#[logged_test::test]` works with `#[rstest]` without it) |
 #![deny(missing_docs)]
 // Doctests are built without `--test`, so the `#[test]` fns that examples of

@@ -78,8 +78,8 @@ impl LogCollector {
     ///
     /// # Errors
     ///
-    /// [`LogError::Io`] if `log_dir` cannot be created or the persister
-    /// thread cannot be started.
+    /// [`LogError::Io`] if `log_dir` cannot be created, made absolute or
+    /// opened.
     ///
     /// # Examples
     ///
@@ -751,10 +751,11 @@ impl LogCollector {
     }
 
     /// Blocking twin of [`wait_for`](Self::wait_for): blocks the thread until
-    /// a record whose message contains `marker` has been written, or
-    /// `timeout` has passed; returns whether it was. Returns at once if such
-    /// a record was written earlier. No polling: the persister checks what it
-    /// wrote, then wakes the caller when a match arrives.
+    /// a record whose message contains `marker` is captured, or `timeout`
+    /// has passed; returns whether it was. Returns at once if such a record
+    /// was captured earlier. It may not be in the file yet: call
+    /// [`wait_for_empty_blocking`](Self::wait_for_empty_blocking) for that.
+    /// No polling: the thread that logs the match wakes the caller.
     ///
     /// # Examples
     ///
@@ -799,8 +800,9 @@ impl LogCollector {
         found
     }
 
-    /// Waits until a record whose message contains `marker` has been
-    /// written, or `timeout` has passed; returns whether it was. Needs a
+    /// Waits until a record whose message contains `marker` is captured, or
+    /// `timeout` has passed; returns whether it was (the record may not be
+    /// in the file yet: `wait_for_empty` is for that). Needs a
     /// tokio runtime with time enabled (as `#[tokio::test]` and
     /// `#[logged_test]` build); outside async code use
     /// [`wait_for_blocking`](Self::wait_for_blocking).
@@ -848,12 +850,12 @@ impl LogCollector {
     }
 
     /// Ends the collector now, as dropping it would: unregisters it, writes
-    /// everything sent so far and stops its thread. Later records sent to it
+    /// everything sent so far and closes its files. Later records sent to it
     /// are reported as unattributed, and its fallible methods return
     /// [`LogError::CollectorShutDown`]. Idempotent.
     ///
     /// For owners that cannot be sure they hold the last `Arc` (`TestLogs`
-    /// uses it so no thread or registry entry outlives its test).
+    /// uses it so no registry entry or open file outlives its test).
     ///
     /// # Examples
     ///

@@ -1,4 +1,4 @@
-//! `CapturedLogs`: a snapshot of what a collector wrote, and the assertions on it.
+//! `CapturedLogs`: a snapshot of what a collector captured, and the assertions on it.
 //!
 //! A marker matches a record when it is a substring of the record's message.
 
@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::engine::record::CapturedRecord;
 use crate::harness::report::{self, Origin};
 
-/// A snapshot of every record a collector has written, in order, with
+/// A snapshot of every record a collector has captured, in order, with
 /// assertions that print the log when they fail.
 ///
 /// Get one from [`LogCollector::captured`](crate::LogCollector::captured) or

@@ -76,11 +76,15 @@ fn render(test: &str, log: Option<&Path>, failed: bool, logs: Option<&CapturedLo
     }
     let mut line = String::from("{\"test\":");
     push_json_string(&mut line, test);
-    // A passing test whose log was not kept has no file to point at.
+    // A passing test whose log was not kept has no file to point at; nor
+    // has a failing one whose log could not be written.
     match log {
         Some(log) => {
             line.push_str(",\"log\":");
             push_json_string(&mut line, &log.to_string_lossy());
+        }
+        None if failed => {
+            line.push_str(",\"log\":null,\"log_note\":\"not written: see the test's output\"");
         }
         None => line.push_str(",\"log\":null,\"log_note\":\"not kept: the test passed\""),
     }

@@ -63,7 +63,7 @@ impl TestSpec {
 /// # Panics
 ///
 /// With the reason, if they cannot be set up (another logger owns the `log`
-/// slot, a bad `LOGGED_TEST_*` value, no temp dir), or if this test already
+/// slot, a bad `LOGGED_TEST_*` value, a `LOGGED_TEST_DIR` that cannot be made absolute), or if this test already
 /// started in this process (it is registered twice).
 #[track_caller]
 pub fn start(spec: &TestSpec) -> TestLogs {
@@ -154,7 +154,7 @@ impl<T, E> TestOutcome for Result<T, E> {
     }
 }
 
-/// Ends the test: on success checks the markers (after a forced flush), on
+/// Ends the test: on success checks the markers (from memory), on
 /// `Err` keeps the directory and prints the log tail. Returns `result`.
 ///
 /// # Panics

@@ -90,17 +90,19 @@ pub(crate) struct Options<'a> {
 }
 
 impl TestLogs {
-    /// Sets up logs for the test `test_name`: a new directory (under
-    /// `LOGGED_TEST_DIR` if set, else the system temp dir, mode 0700), the
-    /// dispatcher installed as the `log` logger, a session
-    /// `<test name>.log` (made safe as a file name) and this thread routed to
-    /// the collector.
+    /// Sets up logs for the test `test_name`, kept in memory: the directory
+    /// `target/tmp/logged-test/<test binary>/<test name>/` (or under
+    /// `LOGGED_TEST_DIR`; mode 0700) is planned, not created; the dispatcher
+    /// is installed as the `log` logger, a session `<test name>.log` (made
+    /// safe as a file name) is begun, and this thread is routed to the
+    /// collector.
     ///
     /// # Errors
     ///
     /// - [`LogError::ForeignLogger`] if another logger owns the `log` slot.
     /// - [`LogError::InvalidEnvVar`] for a bad `LOGGED_TEST_*` value.
-    /// - [`LogError::Io`] if the directory or session cannot be created.
+    /// - [`LogError::InvalidSessionName`] if the session name is refused.
+    /// - [`LogError::Io`] if `LOGGED_TEST_DIR` cannot be made absolute.
     ///
     /// # Examples
     ///
@@ -265,7 +267,8 @@ impl TestLogs {
     ///
     /// # Panics
     ///
-    /// If the log cannot be flushed or read back.
+    /// If records past the 8 MiB kept in memory cannot be read back from the
+    /// session file.
     ///
     /// # Examples
     ///
@@ -513,7 +516,7 @@ impl TestLogs {
     /// Blocking twin of [`wait_for`](Self::wait_for): blocks the thread until
     /// a record containing `marker` is captured or `timeout` passes; returns
     /// whether it was. For logs from background threads and
-    /// servers; the persister wakes the caller, nothing polls.
+    /// servers; the logging thread wakes the caller, nothing polls.
     ///
     /// # Examples
     ///
@@ -689,7 +692,8 @@ impl TestLogs {
         print_to_test_output(&out);
     }
 
-    /// [`CapturedLogs::contains_field`] on what was captured so far. Never panics.
+    /// [`CapturedLogs::contains_field`] on what was captured so far. Never
+    /// panics (false if the log cannot be read).
     ///
     /// # Examples
     ///
@@ -700,7 +704,9 @@ impl TestLogs {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     pub fn contains_field(&self, marker: &str, key: &str, value: &str) -> bool {
-        self.captured().contains_field(marker, key, value)
+        self.collector
+            .captured()
+            .is_ok_and(|logs| logs.contains_field(marker, key, value))
     }
 
     /// [`CapturedLogs::assert_field`] on what was captured so far.
