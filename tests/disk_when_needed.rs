@@ -45,6 +45,16 @@ fn child_fails_after_many_records() {
 }
 
 #[logged_test]
+#[ignore = "run by `a_log_that_cannot_be_written_is_not_reported_as_kept`"]
+fn child_fails_where_no_directory_can_be_made(logs: &TestLogs) {
+    log::info!("a record with nowhere to go");
+    // Both report the directory error; the second no longer has it pending.
+    assert!(logs.collector().wait_for_empty_blocking().is_err());
+    let _ = logs.collector().wait_for_empty_blocking();
+    panic!("child failed on purpose");
+}
+
+#[logged_test]
 #[ignore = "run by `a_rerun_replaces_the_kept_log_of_the_same_test`"]
 fn child_fails_with_its_run_number() {
     let run = std::env::var("DISK_WHEN_NEEDED_RUN").unwrap_or_default();
@@ -138,6 +148,24 @@ fn a_failing_test_keeps_every_record_on_disk() {
         "the report does not name {}:\n{shown}",
         files[0].display()
     );
+}
+
+#[test]
+fn a_log_that_cannot_be_written_is_not_reported_as_kept() {
+    let root = tempfile::tempdir().unwrap();
+    let not_a_dir = root.path().join("a-file");
+    std::fs::write(&not_a_dir, "").unwrap();
+    let output = child("child_fails_where_no_directory_can_be_made", &not_a_dir)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let shown = common::text(&output);
+    assert!(!shown.contains("directory kept"), "{shown}");
+    assert!(
+        shown.contains("the full log could not be written"),
+        "{shown}"
+    );
+    assert!(shown.contains("a record with nowhere to go"), "{shown}");
 }
 
 #[test]

@@ -146,6 +146,9 @@ fn test_logs_can_be_shared_with_threads_and_dropped_on_another() {
         for i in 0..4 {
             let logs = &logs;
             s.spawn(move || {
+                // Routed explicitly: without the `inherit` feature a new
+                // thread has no route of its own.
+                let _route = logs.collector().enter();
                 log::info!("scoped worker {i}");
                 logs.assert_contains(&format!("scoped worker {i}"));
             });

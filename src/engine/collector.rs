@@ -570,6 +570,11 @@ impl LogCollector {
         ))
     }
 
+    /// Whether the log directory exists (made, for a harness collector).
+    pub(crate) fn has_directory(&self) -> bool {
+        self.core().stats.has_dir.load(Ordering::Acquire)
+    }
+
     /// The session file, if one was opened on disk (no directory is made).
     pub(crate) fn known_session_path(&self) -> Option<PathBuf> {
         self.core()

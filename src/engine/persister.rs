@@ -33,6 +33,8 @@ const BUFFER_BYTES: usize = 64 * 1024;
 /// A harness collector still in memory this long after it was created is
 /// written to disk, so a test that hangs or crashes leaves its log behind.
 pub(crate) const OPEN_AFTER: Duration = Duration::from_millis(100);
+/// Empty polls after which a collector is no longer polled (about 100 ms).
+const IDLE_POLLS: u32 = 100;
 /// How often the persister looks at the queues of the collectors it
 /// writes for, so that logging threads need not wake it per record.
 const POLL_EVERY: Duration = Duration::from_millis(1);
@@ -85,8 +87,8 @@ impl Persister {
                 .unwrap_or_else(PoisonError::into_inner)
                 .front()
                 .map(|(at, _)| *at);
-            // Poll only while some collector is written for.
-            let poll = (!self.writers.is_empty()).then_some(next_poll);
+            // Poll only while some collector is busy.
+            let poll = self.writers.values().any(|w| w.polled).then_some(next_poll);
             let next = match (deadline, poll) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -117,13 +119,24 @@ impl Persister {
     }
 
     /// Takes the queued records of every collector it writes for.
+    /// A collector whose queue stayed empty this many polls in a row is
+    /// no longer polled: its next record wakes the persister instead.
     fn poll(&mut self) {
-        let ready: Vec<Arc<Core>> = self
-            .writers
-            .values()
-            .filter(|w| !w.core.lock().queue.is_empty())
-            .map(|w| Arc::clone(&w.core))
-            .collect();
+        let mut ready = Vec::new();
+        for writer in self.writers.values_mut().filter(|w| w.polled) {
+            let mut store = writer.core.lock();
+            if !store.queue.is_empty() {
+                ready.push(Arc::clone(&writer.core));
+                continue;
+            }
+            writer.idle_polls += 1;
+            if writer.idle_polls >= IDLE_POLLS {
+                // Under the store lock: a record pushed from now on sees
+                // `polled == false` and wakes the persister.
+                store.polled = false;
+                writer.polled = false;
+            }
+        }
         for core in ready {
             self.handle(Work::Ready(core));
         }
@@ -149,6 +162,12 @@ impl Persister {
             let mut store = core.lock();
             store.scheduled = false;
             std::mem::swap(&mut store.queue, &mut batch);
+            if let Some(writer) = self.writers.get_mut(&core.id) {
+                // Busy again: poll it rather than be woken per batch.
+                store.polled = true;
+                writer.polled = true;
+                writer.idle_polls = 0;
+            }
         }
         let mut items = batch.drain(..);
         self.run_batch(core, &mut items);
@@ -218,7 +237,9 @@ impl Persister {
     fn writer(&mut self, core: &Arc<Core>) -> &mut Writer {
         self.writers.entry(core.id).or_insert_with(|| {
             core.lock().polled = true;
-            Writer::new(Arc::clone(core))
+            let mut writer = Writer::new(Arc::clone(core));
+            writer.polled = true;
+            writer
         })
     }
 
@@ -228,7 +249,10 @@ impl Persister {
         let writer = self.writer(core);
         if core.create_dir == CreateDir::Fresh && writer.dir.is_none() {
             match fresh_private_dir(&core.dir) {
-                Ok(dir) => writer.dir = Some(dir),
+                Ok(dir) => {
+                    writer.dir = Some(dir);
+                    core.stats.has_dir.store(true, Ordering::Release);
+                }
                 Err(e) => {
                     let error = LogError::io(&core.dir, e);
                     writer.fail(error.clone());
@@ -328,6 +352,9 @@ struct Writer {
     full: bool,
     spilled: Vec<Segment>,
     spilled_changed: bool,
+    /// Mirrors the store's `polled`; and how many polls found nothing.
+    polled: bool,
+    idle_polls: u32,
 }
 
 impl Writer {
@@ -346,6 +373,9 @@ impl Writer {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
+        if dir.is_some() {
+            core.stats.has_dir.store(true, Ordering::Release);
+        }
         Writer {
             dir,
             current_name: session::PRE_SESSION_FILE.to_owned(),
@@ -365,6 +395,8 @@ impl Writer {
             full,
             spilled: Vec::new(),
             spilled_changed: false,
+            polled: false,
+            idle_polls: 0,
             core,
         }
     }
@@ -421,6 +453,14 @@ impl Writer {
         if self.broken_line && write_all(&file, b"\n").0 == 1 {
             self.broken_line = false;
         }
+        if self.broken_line {
+            // The cut line could not be ended: writing on would merge.
+            self.core
+                .stats
+                .write_failures
+                .fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         let mut written = 0;
         let mut error = None;
         let mut header = String::new();
@@ -437,7 +477,7 @@ impl Writer {
                     .stats
                     .write_failures
                     .fetch_add(1, Ordering::Relaxed);
-                self.broken_line = written > 0;
+                self.broken_line |= written > 0;
                 self.fail(LogError::io(path.to_path_buf(), source));
             }
             None => {

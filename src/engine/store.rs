@@ -145,6 +145,8 @@ pub(crate) struct Stats {
     pub(crate) session_path: Mutex<Option<PathBuf>>,
     pub(crate) ui_missed: AtomicU64,
     pub(crate) write_failures: AtomicU64,
+    /// The persister holds the log directory (it exists, or was made).
+    pub(crate) has_dir: AtomicBool,
 }
 
 /// One collector's shared state.
@@ -273,9 +275,13 @@ impl Core {
             crate::engine::unattributed::report(entry, "its collector was shut down");
             return;
         }
-        if !store.watches.is_empty() {
-            store.notify_watches(&entry.message);
-        }
+        // Waiters are woken (and abandoned ones dropped) after the lock is
+        // released: waking runs a task's waker, which may log here again.
+        let woken = if store.watches.is_empty() {
+            Vec::new()
+        } else {
+            store.take_watches(&entry.message)
+        };
         let wake = match store.mode {
             Mode::Memory => {
                 store.bytes += Held::bytes(&entry);
@@ -293,6 +299,9 @@ impl Core {
             }
         };
         drop(store);
+        for watch in woken {
+            watch.notify.send(());
+        }
         if wake {
             schedule(Arc::clone(core));
         }
@@ -341,8 +350,11 @@ impl Core {
             return false;
         }
         store.sealed = true;
-        store.watches.clear();
+        // Dropped (waking their waiters) once the lock is released.
+        let watches = std::mem::take(&mut store.watches);
         if store.mode == Mode::Memory {
+            drop(store);
+            drop(watches);
             return false;
         }
         let wake = store.enqueue(Item::Control(Control::Shutdown { remove_dir, ack }));
@@ -380,10 +392,17 @@ impl Core {
             .iter()
             .any(|held| held.entry.message.contains(marker))
         {
+            drop(store);
             return true;
         }
-        store.watches.retain(|w| !w.is_abandoned());
+        let (abandoned, live): (Vec<Watch>, Vec<Watch>) = std::mem::take(&mut store.watches)
+            .into_iter()
+            .partition(Watch::is_abandoned);
+        store.watches = live;
         store.watches.push(watch);
+        drop(store);
+        // Dropped outside the lock, like every waiter's channel.
+        drop(abandoned);
         false
     }
 }
@@ -412,20 +431,23 @@ impl Store {
         self.enqueue(Item::Control(open))
     }
 
-    fn notify_watches(&mut self, message: &str) {
-        self.watches.retain(|watch| !watch.is_abandoned());
+    /// Takes out the watches `message` matches, and the abandoned ones, for
+    /// the caller to notify or drop once the lock is released.
+    fn take_watches(&mut self, message: &str) -> Vec<Watch> {
+        let mut taken = Vec::new();
         let mut i = 0;
         while i < self.watches.len() {
-            if self
+            let done = self
                 .watches
                 .get(i)
-                .is_some_and(|w| message.contains(w.marker.as_str()))
-            {
-                let watch = self.watches.swap_remove(i);
-                watch.notify.send(());
+                .is_some_and(|w| w.is_abandoned() || message.contains(w.marker.as_str()));
+            if done {
+                taken.push(self.watches.swap_remove(i));
             } else {
                 i += 1;
             }
         }
+        // An abandoned watch's send is a no-op: its waiter is gone.
+        taken
     }
 }

@@ -755,6 +755,18 @@ impl Drop for TestLogs {
             self.collector
                 .open_blocking()
                 .and_then(|()| self.collector.wait_for_empty_blocking())
+                .and_then(|()| {
+                    // An earlier flush may have reported (and so cleared) the
+                    // error of a directory that could not be made.
+                    if self.collector.has_directory() {
+                        Ok(())
+                    } else {
+                        Err(LogError::io(
+                            &self.dir_path,
+                            std::io::Error::other("the test's log directory could not be created"),
+                        ))
+                    }
+                })
         } else {
             Ok(())
         };
