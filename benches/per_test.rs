@@ -1,12 +1,13 @@
 //! What `#[logged_test]` costs each test, without the logging itself:
-//! - `per_test/test_logs`: `TestLogs::new(name)` (temporary directory,
-//!   collector and persister thread, session file, routing), one `info!`, one
-//!   `assert_contains`, and the drop that tears it all down, which is the
-//!   work the macro's expansion does around a test body;
-//! - `per_test_parts/*`: the pieces of `test_logs`, to show where its time
-//!   goes: a temporary directory made and removed; a collector made and
-//!   dropped (its persister thread started and joined); a flush round trip;
-//!   `captured()` of a one-record log (flush, read back, parse);
+//! - `per_test/test_logs`: `TestLogs::new(name)` (a collector in memory,
+//!   its session begun, the thread routed: no directory, no thread), one
+//!   `info!`, one `assert_contains`, and the drop that tears it all down,
+//!   which is the work the macro's expansion does around a test body;
+//! - `per_test_parts/*`: what costs more when a test needs the disk, and
+//!   the disk collector's pieces: a `TestLogs` whose directory is made,
+//!   written and removed (`dir()`, as a long or failing test does); a disk
+//!   collector made and dropped; a flush round trip; `captured()` of a
+//!   one-record disk log;
 //! - `session/*`: the round trip of `start_new_session` (the persister opens
 //!   the file and answers), blocking and async.
 //!
@@ -47,8 +48,13 @@ fn per_test_parts(c: &mut Criterion) {
         .sample_size(20)
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1));
-    group.bench_function("temp_dir", |b| {
-        b.iter(|| tempfile::tempdir().expect("a temporary directory"));
+    group.bench_function("test_logs_to_disk", |b| {
+        b.iter(|| {
+            let logs = TestLogs::new("bench::to_disk").expect("test logs");
+            log::info!("marker {}", 42);
+            std::hint::black_box(logs.dir());
+            drop(logs);
+        });
     });
     let dir = tempfile::tempdir().expect("a temporary directory");
     group.bench_function("collector_new_drop", |b| {
