@@ -1,6 +1,7 @@
-//! Per-test log capture for Rust: every test gets its own collector, a
-//! private directory, a session file, and assertions on what it logged that
-//! print the log when they fail.
+//! Per-test log capture for Rust: every test gets its own collector, its
+//! records kept in memory and written to a private directory only when the
+//! test fails or asks for them, and assertions on what it logged that print
+//! the log when they fail.
 //!
 //! # Quick start
 //!
