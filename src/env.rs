@@ -19,6 +19,9 @@ pub(crate) struct Settings {
     pub(crate) level: Option<LevelFilter>,
     pub(crate) debug: bool,
     pub(crate) live: Option<LevelFilter>,
+    /// `LOGGED_TEST_UNATTRIBUTED`: unattributed records at this level or
+    /// above are printed to stderr (default `warn`); all are counted.
+    pub(crate) unattributed: LevelFilter,
 }
 
 const BOOL_VALUES: &str = "`1`, `0`, `true` or `false`";
@@ -123,6 +126,7 @@ fn read() -> Result<Settings, LogError> {
         level,
         debug: parse_bool("LOGGED_TEST_DEBUG")?,
         live,
+        unattributed: level_var("LOGGED_TEST_UNATTRIBUTED")?.unwrap_or(LevelFilter::Warn),
     })
 }
 

@@ -103,7 +103,7 @@ pub use engine::collector::{DIRECT_TARGET, LogCollector};
 pub use engine::logger::init_logger;
 pub use engine::record::{CapturedRecord, LogLine};
 pub use engine::registry::active_collectors;
-pub use engine::routing::ScopeGuard;
+pub use engine::routing::{ScopeGuard, detached, inherits_routes};
 pub use engine::session::{MAX_SESSION_NAME_BYTES, PRE_SESSION_FILE};
 pub use engine::thread;
 #[cfg(feature = "tracing")]

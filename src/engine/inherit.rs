@@ -13,12 +13,21 @@
 //! allocates once (the new thread's node, which also carries the caller's
 //! routine and argument across), and returns glibc's result unchanged.
 //!
+//! Another definition may be the one the program calls (a second
+//! interposer linked first, or a duplicate that a debug build links
+//! silently). [`works`] finds out once per process, by starting a thread
+//! and asking it whether our start routine ran on it; if not, inheritance is
+//! off for the process (our wrapper, should it be called, forwards
+//! unchanged), stderr says so once, and failure reports say so.
+//!
 //! This is the only module with `unsafe` code.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+use std::cell::Cell;
 use std::ffi::{c_int, c_void};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use crate::engine::routing::{self, Node};
 
@@ -35,6 +44,57 @@ type PthreadCreate = unsafe extern "C" fn(
 
 /// The address of the next `pthread_create`; zero until first looked up.
 static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// Set when inheritance is off for the process: our wrapper forwards
+/// unchanged. Set by [`works`] when it finds that another definition is
+/// called, or by [`simulate_foreign_pthread_create`].
+static BYPASS: AtomicBool = AtomicBool::new(false);
+
+thread_local! {
+    /// Whether this thread started in [`start_with_route`].
+    static VIA_HOOK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether our `pthread_create` is the one threads are created with, found
+/// once per process by creating a thread (see the module docs). The first
+/// call that finds it is not says so on stderr.
+pub(crate) fn works() -> bool {
+    static WORKS: OnceLock<bool> = OnceLock::new();
+    *WORKS.get_or_init(|| {
+        let probe = routing::detached(|| {
+            std::thread::Builder::new()
+                .name("logged-test-probe".to_owned())
+                .spawn(|| VIA_HOOK.try_with(Cell::get).unwrap_or(false))
+        });
+        // A thread that cannot be created (resource limits) proves nothing:
+        // keep inheritance on, as before the probe existed.
+        let works = match probe.map(std::thread::JoinHandle::join) {
+            Ok(Ok(ran_our_routine)) => ran_our_routine,
+            _ => true,
+        };
+        if !works {
+            BYPASS.store(true, Ordering::Relaxed);
+            // The real stderr, not a test's captured output.
+            let _ = writeln!(std::io::stderr(), "logged-test: {OFF_NOTE}");
+        }
+        works
+    })
+}
+
+/// What stderr and failure reports say when [`works`] found another
+/// `pthread_create` in charge.
+pub(crate) const OFF_NOTE: &str = "another `pthread_create` is called instead of \
+     logged-test's (a second interposer, or a duplicate definition linked silently), so \
+     threads do not inherit their creator's route in this process; start them with \
+     `logged_test::thread::spawn` or route them with `LogCollector::bind`, or turn the \
+     `inherit` feature off";
+
+/// Makes our wrapper behave as if another definition were called instead of
+/// it, for the test of [`works`]: called before the first collector or
+/// logger install of the process.
+pub(crate) fn simulate_foreign_pthread_create() {
+    BYPASS.store(true, Ordering::Relaxed);
+}
 
 fn next_pthread_create() -> Option<PthreadCreate> {
     let mut address = NEXT.load(Ordering::Acquire);
@@ -78,6 +138,11 @@ pub unsafe extern "C" fn pthread_create(
         // forward to. The error `pthread_create` gives for lack of resources.
         return libc::EAGAIN;
     };
+    if BYPASS.load(Ordering::Relaxed) {
+        // SAFETY: the caller's arguments, unchanged, to the real function;
+        // the caller upholds its contract.
+        return unsafe { next(thread, attr, start_routine, arg) };
+    }
     let node = match start_routine {
         Some(routine) => routing::child_node().map(|node| (routine, node)),
         None => None,
@@ -107,6 +172,7 @@ extern "C" fn start_with_route(node: *mut c_void) -> *mut c_void {
     // `Node` and gave up its ownership to this thread.
     let node = unsafe { Arc::from_raw(node.cast_const().cast::<Node>()) };
     let (routine, arg) = node.take_handoff();
+    let _ = VIA_HOOK.try_with(|v| v.set(true));
     routing::adopt(node);
     // SAFETY: `routine` is the non-null address of the caller's
     // `StartRoutine`, stored by `pthread_create` just before this thread

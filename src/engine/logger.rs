@@ -54,6 +54,9 @@ pub(crate) fn install() -> Result<bool, LogError> {
         Installed::Ours => {
             if installed_now {
                 registry::logger_installed();
+                // Find out once, early, whether threads inherit routes here
+                // (it says so on stderr if another `pthread_create` is in charge).
+                let _ = routing::inherits_routes();
             }
             #[cfg(feature = "tracing")]
             crate::engine::tracing::install()?;
@@ -220,7 +223,7 @@ impl log::Log for Dispatcher {
                         deliver(sink, record_entry(record, depth));
                     }
                 }
-                Err(why) => unattributed::report(record_entry(record, depth), why.describe()),
+                Err(why) => unattributed::report_unrouted(record_entry(record, depth), why),
             });
             return;
         }
@@ -238,7 +241,7 @@ impl log::Log for Dispatcher {
                     deliver(sink, entry);
                 }
             }
-            Err(why) => unattributed::report(entry, why.describe()),
+            Err(why) => unattributed::report_unrouted(entry, why),
         });
     }
 

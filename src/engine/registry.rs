@@ -1,8 +1,8 @@
 //! The process-wide registry of live collectors and the routing decision.
 //!
 //! The registry lock is taken to register or unregister a collector, to change
-//! a level, and by a thread whose cached "sole collector" answer (rule 3) is
-//! stale. The hot path of a routed thread never takes it.
+//! a level, and by a thread whose cached "sole collector" answer (rule 4) is
+//! stale (rule 4). The hot path of a routed thread never takes it.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -20,6 +20,10 @@ pub(crate) struct Sink {
     pub(crate) core: Arc<Core>,
     level: AtomicUsize,
     alive: AtomicBool,
+    /// The origin of the thread the collector was created on (see
+    /// `routing::Origin`; 0: none): rule 4 gives it only threads of the
+    /// same origin or of none.
+    home: AtomicU64,
 }
 
 impl Sink {
@@ -29,7 +33,16 @@ impl Sink {
             core,
             level: AtomicUsize::new(LevelFilter::Trace as usize),
             alive: AtomicBool::new(true),
+            home: AtomicU64::new(0),
         }
+    }
+
+    pub(crate) fn home(&self) -> u64 {
+        self.home.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_home(&self, origin: u64) {
+        self.home.store(origin, Ordering::Relaxed);
     }
 
     pub(crate) fn level(&self) -> LevelFilter {
@@ -63,7 +76,7 @@ fn level_from_usize(n: usize) -> LevelFilter {
 
 static REGISTRY: Mutex<BTreeMap<u64, Arc<Sink>>> = Mutex::new(BTreeMap::new());
 /// Bumped on every register and unregister, so threads know when their cached
-/// rule-3 answer is stale.
+/// rule-4 answer is stale.
 static EPOCH: AtomicU64 = AtomicU64::new(0);
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// How many collectors are registered, readable without the lock (to say
@@ -145,7 +158,7 @@ pub(crate) fn alive_count() -> usize {
     ALIVE.load(Ordering::Acquire)
 }
 
-/// Rule 3: the collector that is alone in the process, if there is exactly one.
+/// Rule 4: the collector that is alone in the process, if there is exactly one.
 pub(crate) fn sole_collector() -> (u64, Option<Arc<Sink>>) {
     let map = registry();
     let epoch = EPOCH.load(Ordering::Acquire);

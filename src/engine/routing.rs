@@ -8,8 +8,10 @@
 //!    had no route, the route its nearest routed ancestor has now, when that
 //!    is sound (see [`Node`]);
 //! 4. the only collector alive in the process, if there is exactly one, for a
-//!    thread that never had a route: a thread whose route came from a
-//!    collector that is gone is *orphaned* and skips this rule;
+//!    thread with no history of another test: not orphaned (a thread whose
+//!    route came from a collector that is gone), not a thread whose own
+//!    route ended (see [`ThreadRoutes::was_routed`]), and not a thread whose
+//!    *origin* differs from the collector's (see [`Origin`]);
 //! 5. none: the record is unattributed.
 //!
 //! Everything a routed thread reads when it logs is thread-local, so that
@@ -22,7 +24,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::task::{Context, Poll};
 
 use crate::engine::registry::{self, Sink};
@@ -40,6 +42,15 @@ struct ThreadRoutes {
     node: RefCell<Option<Arc<Node>>>,
     /// Rule 4 cache: registry epoch and the answer at that epoch.
     sole: RefCell<(u64, Option<Arc<Sink>>)>,
+    /// Whether this thread was ever a test's for good: a collector was
+    /// created on it, a `TestLogs` routed it, it is a test runtime's thread
+    /// or was spawned by `logged_test::thread::spawn`. Such a thread whose
+    /// route ended skips rule 4 (its late records are its test's, not the
+    /// next one's). Short routes (`enter`, `scope`, `bind`), which may run
+    /// on shared threads, do not count.
+    was_routed: Cell<bool>,
+    /// Depth of [`detached`] calls active on this thread.
+    detached: Cell<u32>,
 }
 
 thread_local! {
@@ -51,6 +62,8 @@ thread_local! {
             inherited: RefCell::new(None),
             node: RefCell::new(None),
             sole: RefCell::new((u64::MAX, None)),
+            was_routed: Cell::new(false),
+            detached: Cell::new(0),
         }
     };
 }
@@ -89,7 +102,33 @@ pub(crate) struct Node {
     /// The start routine and argument the thread-creation hook hands over to
     /// the new thread (as addresses; zero once taken).
     handoff: [AtomicUsize; 2],
+    /// The thread this one is, or descends from, among those the main
+    /// thread created (under libtest: the thread of one test).
+    origin: Option<Arc<Origin>>,
+    /// Whether threads created from this one start an origin of their own:
+    /// true for the main thread (any thread not created through the hook).
+    starts_origins: bool,
+    /// Whether this thread is its origin's thread (created by the main thread).
+    is_origin: bool,
 }
+
+/// A thread created by the main thread, as its descendants remember it.
+///
+/// libtest runs each test on a thread the main thread creates, named after
+/// the test, and creates no other thread; so under libtest an origin is a
+/// test, and two threads with different origins belong to different tests.
+/// Threads created inside [`detached`] have no origin, nor do the main
+/// thread and (where the hook is off) every thread.
+#[derive(Debug)]
+pub(crate) struct Origin {
+    /// Unique per origin, never zero.
+    id: u64,
+    /// The origin thread's name (under libtest, its test's name), recorded
+    /// when it first creates a thread.
+    name: OnceLock<Option<Box<str>>>,
+}
+
+static NEXT_ORIGIN: AtomicU64 = AtomicU64::new(1);
 
 /// The route a thread has now, as its descendants see it.
 #[derive(Debug, Default)]
@@ -106,6 +145,17 @@ struct Published {
 
 impl Node {
     fn new(creator: Option<Arc<Node>>, depth: u8, inherited: Option<Weak<Sink>>) -> Node {
+        Node::with_origin(creator, depth, inherited, None, false, false)
+    }
+
+    fn with_origin(
+        creator: Option<Arc<Node>>,
+        depth: u8,
+        inherited: Option<Weak<Sink>>,
+        origin: Option<Arc<Origin>>,
+        starts_origins: bool,
+        is_origin: bool,
+    ) -> Node {
         let born = next_seq();
         let published = Published {
             routed_now: inherited.is_some(),
@@ -120,7 +170,14 @@ impl Node {
             has_children: AtomicBool::new(false),
             published: Mutex::new(published),
             handoff: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            origin,
+            starts_origins,
+            is_origin,
         }
+    }
+
+    fn origin_id(&self) -> u64 {
+        self.origin.as_ref().map_or(0, |o| o.id)
     }
 
     fn published(&self) -> MutexGuard<'_, Published> {
@@ -163,6 +220,13 @@ pub(crate) enum Unrouted {
     NoneAlive,
     /// Thread-local storage is being torn down on this thread.
     ThreadExiting,
+    /// This thread is, or was created by, the thread another test runs on
+    /// (its origin is not the only collector's).
+    OtherTest,
+    /// This thread was a test's, and that route ended (a record logged
+    /// after the test's `TestLogs` was dropped, or by a thread-local
+    /// destructor as the thread exits).
+    RouteEnded,
 }
 
 impl Unrouted {
@@ -177,6 +241,10 @@ impl Unrouted {
             Unrouted::NoCollector => "no collector is routed to this thread and several are alive",
             Unrouted::NoneAlive => "no collector is alive",
             Unrouted::ThreadExiting => "the thread is exiting",
+            Unrouted::OtherTest => {
+                "this thread belongs to another test (it is, or was started from, that test's thread)"
+            }
+            Unrouted::RouteEnded => "this thread's test route ended",
         }
     }
 }
@@ -220,6 +288,16 @@ fn route_in<R>(routes: &ThreadRoutes, f: impl FnOnce(Result<&Sink, Unrouted>) ->
         Inherited::Unrouted(why) => return f(Err(why)),
         Inherited::Never => {}
     }
+    if routes.was_routed.get() {
+        return f(Err(Unrouted::RouteEnded));
+    }
+    let mine = match routes.node.try_borrow() {
+        Ok(node) => node.as_ref().map_or(0, |n| n.origin_id()),
+        Err(_) => 0,
+    };
+    // Rule 4 only where it cannot misfile: a thread of one test (its origin)
+    // never logs into a collector of another test.
+    let sole = |sink: &Sink| mine == 0 || sink.home() == 0 || sink.home() == mine;
     let epoch = registry::current_epoch();
     if let Ok(mut cache) = routes.sole.try_borrow_mut() {
         if cache.0 != epoch {
@@ -228,12 +306,14 @@ fn route_in<R>(routes: &ThreadRoutes, f: impl FnOnce(Result<&Sink, Unrouted>) ->
     }
     match routes.sole.try_borrow() {
         Ok(cache) if cache.0 == epoch => match cache.1.as_deref().filter(|s| s.is_alive()) {
-            Some(sink) => f(Ok(sink)),
+            Some(sink) if sole(sink) => f(Ok(sink)),
+            Some(_) => f(Err(Unrouted::OtherTest)),
             None => f(Err(no_collector())),
         },
         // Nested inside a refresh, or the registry changed meanwhile: ask it.
         _ => match registry::sole_collector().1.filter(|s| s.is_alive()) {
-            Some(sink) => f(Ok(&sink)),
+            Some(sink) if sole(&sink) => f(Ok(&sink)),
+            Some(_) => f(Err(Unrouted::OtherTest)),
             None => f(Err(no_collector())),
         },
     }
@@ -406,6 +486,10 @@ impl Published {
 pub(crate) fn child_node() -> Option<Arc<Node>> {
     ROUTES
         .try_with(|routes| {
+            if routes.detached.get() > 0 {
+                // Belongs to no test: no route, no creator, no origin.
+                return Some(Arc::new(Node::new(None, 1, None)));
+            }
             let parent = own_node(routes)?;
             if !parent.has_children.swap(true, Ordering::Relaxed) {
                 publish(routes, &parent);
@@ -413,7 +497,29 @@ pub(crate) fn child_node() -> Option<Arc<Node>> {
             let inherited = own_route(routes);
             let creator = (inherited.is_none() && parent.depth < MAX_DEPTH).then_some(&parent);
             let depth = parent.depth.saturating_add(1);
-            Some(Arc::new(Node::new(creator.cloned(), depth, inherited)))
+            let is_origin = parent.starts_origins;
+            let origin = if is_origin {
+                Some(Arc::new(Origin {
+                    id: NEXT_ORIGIN.fetch_add(1, Ordering::Relaxed),
+                    name: OnceLock::new(),
+                }))
+            } else {
+                if let Some(origin) = parent.origin.as_ref() {
+                    // The origin thread itself names it, once: its own name.
+                    if parent.is_origin {
+                        origin.name.get_or_init(current_thread_name);
+                    }
+                }
+                parent.origin.clone()
+            };
+            Some(Arc::new(Node::with_origin(
+                creator.cloned(),
+                depth,
+                inherited,
+                origin,
+                false,
+                is_origin,
+            )))
         })
         .ok()
         .flatten()
@@ -423,9 +529,47 @@ pub(crate) fn child_node() -> Option<Arc<Node>> {
 /// through the hook (the main thread).
 fn own_node(routes: &ThreadRoutes) -> Option<Arc<Node>> {
     let mut node = routes.node.try_borrow_mut().ok()?;
-    Some(Arc::clone(
-        node.get_or_insert_with(|| Arc::new(Node::new(None, 0, None))),
-    ))
+    Some(Arc::clone(node.get_or_insert_with(|| {
+        Arc::new(Node::with_origin(None, 0, None, None, true, false))
+    })))
+}
+
+/// This thread's name, if it has one and it can be had (not while the
+/// thread is exiting).
+fn current_thread_name() -> Option<Box<str>> {
+    std::panic::catch_unwind(|| std::thread::current().name().map(Box::from))
+        .ok()
+        .flatten()
+}
+
+/// This thread's origin id (0: none).
+fn own_origin_id(routes: &ThreadRoutes) -> u64 {
+    routes
+        .node
+        .try_borrow()
+        .ok()
+        .and_then(|n| n.as_ref().map(|n| n.origin_id()))
+        .unwrap_or(0)
+}
+
+/// Where the current thread comes from, for an unattributed record's line:
+/// `Some((origin thread's name, whether this is the origin thread))`, when
+/// this thread has an origin whose name is known.
+pub(crate) fn origin_name() -> Option<(Box<str>, bool)> {
+    ROUTES
+        .try_with(|routes| {
+            let node = routes.node.try_borrow().ok()?;
+            let node = node.as_ref()?;
+            let origin = node.origin.as_ref()?;
+            let is_origin = node.is_origin;
+            if is_origin {
+                origin.name.get_or_init(current_thread_name);
+            }
+            let name = origin.name.get()?.as_ref()?.clone();
+            Some((name, is_origin))
+        })
+        .ok()
+        .flatten()
 }
 
 /// Called first thing on a thread created through the hook.
@@ -444,6 +588,9 @@ pub(crate) fn adopt(node: Arc<Node>) {
 
 /// Rules 1 to 3: what a thread started by [`crate::engine::thread::spawn`] enters.
 pub(crate) fn current_route() -> Option<Arc<Sink>> {
+    if is_detached() {
+        return None;
+    }
     ROUTES
         .try_with(|routes| match own_route(routes) {
             Some(weak) => weak.upgrade(),
@@ -460,6 +607,8 @@ pub(crate) fn current_route() -> Option<Arc<Sink>> {
 /// Rule 2: remember that `sink`'s collector was created on this thread.
 pub(crate) fn note_created_here(sink: &Arc<Sink>) {
     let _ = ROUTES.try_with(|routes| {
+        sink.set_home(own_origin_id(routes));
+        routes.was_routed.set(true);
         if let Ok(mut created) = routes.created_here.try_borrow_mut() {
             created.retain(|s| s.is_alive());
             created.push(Arc::clone(sink));
@@ -541,6 +690,7 @@ pub(crate) struct ThreadRoute {
 
 impl ThreadRoute {
     pub(crate) fn enter(sink: Arc<Sink>) -> ThreadRoute {
+        mark_test_thread();
         ThreadRoute {
             thread: current_thread_id(),
             token: push(sink),
@@ -565,7 +715,103 @@ fn current_thread_id() -> Option<std::thread::ThreadId> {
 
 /// Routes this thread for the rest of its life (runtime worker threads).
 pub(crate) fn enter_for_thread(sink: Arc<Sink>) {
+    mark_test_thread();
     let _ = push(sink);
+}
+
+/// Marks this thread as a test's for good (see `ThreadRoutes::was_routed`).
+pub(crate) fn mark_test_thread() {
+    let _ = ROUTES.try_with(|routes| routes.was_routed.set(true));
+}
+
+/// Whether threads inherit their creator's route in this process: the hook
+/// is compiled in (Linux with dynamic glibc, feature `inherit`, no sanitizer,
+/// no `crt-static`) and it is the `pthread_create` threads are created with
+/// (checked once per process by creating a thread: another interposer, or a
+/// duplicate definition linked silently, turns inheritance off and says so
+/// on stderr and in failure reports).
+///
+/// # Examples
+///
+/// ```
+/// let inherits = logged_test::inherits_routes();
+/// if !cfg!(all(target_os = "linux", target_env = "gnu")) {
+///     assert!(!inherits);
+/// }
+/// ```
+pub fn inherits_routes() -> bool {
+    #[cfg(logged_test_inherit)]
+    {
+        crate::engine::inherit::works()
+    }
+    #[cfg(not(logged_test_inherit))]
+    {
+        false
+    }
+}
+
+/// The failure-report note when inheritance is compiled in but off.
+pub(crate) fn inheritance_off_note() -> Option<&'static str> {
+    #[cfg(logged_test_inherit)]
+    {
+        (!crate::engine::inherit::works()).then_some(crate::engine::inherit::OFF_NOTE)
+    }
+    #[cfg(not(logged_test_inherit))]
+    {
+        None
+    }
+}
+
+/// Whether [`detached`] is running on this thread.
+pub(crate) fn is_detached() -> bool {
+    ROUTES.try_with(|r| r.detached.get() > 0).unwrap_or(false)
+}
+
+/// Runs `f` so that every thread it creates, and every thread those
+/// create, belongs to no test: for pools shared by tests (rayon's global
+/// pool, a `static` tokio runtime, a background worker in a `OnceLock`).
+///
+/// Threads created inside `f` inherit no route and keep no link to this
+/// thread, whatever this thread is routed to: they are not this test's.
+/// When they log, the only collector alive takes their records (rule 4:
+/// sequential runs, `--test-threads=1`, `cargo nextest`); with several
+/// alive, their records are unattributed, never put in another test's log.
+/// `logged_test::thread::spawn` inside `f` carries no route either. What
+/// `f` logs on this thread is routed as usual.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::{LazyLock, Mutex, mpsc};
+///
+/// // A background worker shared by every test: created detached, so it
+/// // belongs to none of them.
+/// static WORKER: LazyLock<Mutex<mpsc::Sender<String>>> = LazyLock::new(|| {
+///     logged_test::detached(|| {
+///         let (tx, rx) = mpsc::channel::<String>();
+///         std::thread::spawn(move || {
+///             for job in rx {
+///                 log::info!("worker did {job}");
+///             }
+///         });
+///         Mutex::new(tx)
+///     })
+/// });
+///
+/// let sent = WORKER.lock().unwrap().send("a job".to_owned());
+/// assert!(sent.is_ok());
+/// assert_eq!(logged_test::detached(|| 1 + 1), 2);
+/// ```
+pub fn detached<R>(f: impl FnOnce() -> R) -> R {
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            let _ = ROUTES.try_with(|r| r.detached.set(r.detached.get().saturating_sub(1)));
+        }
+    }
+    let _ = ROUTES.try_with(|r| r.detached.set(r.detached.get().saturating_add(1)));
+    let _leave = Leave;
+    f()
 }
 
 /// Undoes [`enter_for_thread`] when a runtime thread stops.

@@ -42,6 +42,7 @@ where
     }
     let run = move || match route {
         Some(sink) => {
+            routing::mark_test_thread();
             let _guard = routing::enter(sink);
             f()
         }

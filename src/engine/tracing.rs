@@ -157,7 +157,7 @@ where
                 }
             }
             Err(why) => {
-                unattributed::report(event_entry(event, &ctx, level, depth, None), why.describe())
+                unattributed::report_unrouted(event_entry(event, &ctx, level, depth, None), why)
             }
         });
     }

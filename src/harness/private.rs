@@ -17,10 +17,20 @@ use crate::harness::test_logs::{Options, TestLogs};
 
 pub use tokio;
 
-/// Whether this build has the thread-creation hook (Linux, glibc, feature
-/// `inherit`, and neither a sanitizer nor `crt-static`: see `build.rs`), so
-/// that tests can tell which routing rules to expect.
+/// Whether this build has the thread-creation hook compiled in (Linux,
+/// glibc, feature `inherit`, and neither a sanitizer nor `crt-static`: see
+/// `build.rs`). Whether it works in this process is
+/// [`crate::inherits_routes`] (false when another `pthread_create` is called
+/// instead), which tests should ask.
 pub const INHERITS_ROUTES: bool = cfg!(logged_test_inherit);
+
+/// Test support: from now on, our `pthread_create` forwards unchanged, as if
+/// another definition were called instead of it, so that a test can check
+/// what happens then. Call it first thing in a process of its own.
+pub fn simulate_foreign_pthread_create() {
+    #[cfg(logged_test_inherit)]
+    crate::engine::inherit::simulate_foreign_pthread_create();
+}
 
 /// What `#[logged_test(...)]` was given.
 #[derive(Debug)]
