@@ -176,10 +176,14 @@ pub(crate) fn report_note(id: u64) -> Option<String> {
     if let Some((mark, n)) = counted.filter(|(_, n)| *n > 0) {
         let records = if n == 1 { "record" } else { "records" };
         let lines = recent_since(mark);
+        let which = if lines.len() as u64 == n {
+            String::new()
+        } else {
+            format!("; the newest {}", lines.len())
+        };
         note.push_str(&format!(
             "note: {n} {records} logged in this process while this test ran went unattributed \
-             (the whole process's: some may be other tests'); the newest {}:\n",
-            lines.len()
+             (the whole process's: some may be other tests'){which}:\n"
         ));
         for line in &lines {
             note.push_str("  ");
