@@ -285,3 +285,65 @@ async fn logs_only_its_own_events(logs: &TestLogs, id: u32) {
         }
     });
 }
+
+/// With `tracing`'s `log-always` feature (on for this package's tests, as
+/// any crate in a user's graph may turn it on), every event also reaches
+/// `log`: still one record per event, and no span lifecycle lines.
+#[logged_test]
+fn events_that_also_reach_log_are_captured_once(logs: &TestLogs) {
+    let _span = tracing::info_span!("checkout", order = 7).entered();
+    tracing::info!(n = 1, "log-always: an event");
+    tracing::warn!("log-always: {}", "formatted");
+    struct LogsAnEvent;
+    impl fmt::Display for LogsAnEvent {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            tracing::info!("log-always: nested in a field");
+            f.write_str("outer value")
+        }
+    }
+    tracing::info!(value = %LogsAnEvent, "log-always: outer");
+    log::info!("log-always: a log record");
+    let captured = logs.captured();
+    for marker in [
+        "log-always: an event",
+        "log-always: formatted",
+        "log-always: nested in a field",
+        "log-always: outer",
+        "log-always: a log record",
+    ] {
+        captured.assert_count(marker, 1);
+    }
+    assert_eq!(captured.len(), 5, "{captured:?}");
+    // No span lifecycle line ("++ checkout; order=7 span=1", "-> checkout;").
+    assert_eq!(
+        captured.count_where(
+            |r| r.target.starts_with("tracing::span") || r.message.contains("checkout")
+        ),
+        0
+    );
+}
+
+/// A field's `Display` that enters another collector and logs: its event
+/// goes to the collector it entered, the outer event to the test, as on the
+/// `log` path (`tests/inherit.rs`).
+#[logged_test]
+fn enter_inside_a_fields_display_routes_what_it_logs(logs: &TestLogs) {
+    struct EntersAndLogs<'a>(&'a logged_test::LogCollector);
+    impl fmt::Display for EntersAndLogs<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            let _guard = self.0.enter();
+            tracing::info!("display: logged inside the entered scope");
+            f.write_str("entered")
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let other = logged_test::LogCollector::without_ui(dir.path()).unwrap();
+    tracing::info!(value = %EntersAndLogs(&other), "display: the outer event");
+    tracing::info!("display: after the display");
+    let other_records = other.captured().unwrap();
+    other_records.assert_count("display: logged inside the entered scope", 1);
+    other_records.assert_not_contains("display: the outer event");
+    logs.assert_count("display: the outer event", 1);
+    logs.assert_count("display: after the display", 1);
+    logs.assert_not_contains("display: logged inside the entered scope");
+}

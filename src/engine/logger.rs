@@ -197,6 +197,10 @@ impl log::Log for Dispatcher {
     }
 
     fn log(&self, record: &log::Record<'_>) {
+        #[cfg(feature = "tracing")]
+        if crate::engine::tracing::is_log_always_copy(record) {
+            return;
+        }
         // Records logged while formatting a record (a `Display` that logs) are
         // routed like any other; only runaway recursion is cut off.
         let depth = nesting();

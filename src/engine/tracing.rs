@@ -22,13 +22,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use std::cell::Cell;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
 
 use ::tracing::field::{Field, Visit};
 use ::tracing::subscriber::Interest;
-use ::tracing::{Event, Metadata, Subscriber};
+use ::tracing::{Event, Metadata, Subscriber, span};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
 use tracing_subscriber::registry::LookupSpan;
@@ -138,8 +139,24 @@ where
         None
     }
 
+    /// With `log-always`, a new span's line reaches `log` next: see
+    /// [`is_log_always_copy`].
+    fn on_new_span(&self, attrs: &span::Attributes<'_>, _: &span::Id, _: Context<'_, S>) {
+        drop(Seen(attrs.metadata()));
+    }
+
+    /// As [`on_new_span`](Self::on_new_span), for `span.record(..)`.
+    fn on_record(&self, id: &span::Id, _: &span::Record<'_>, ctx: Context<'_, S>) {
+        if let Some(metadata) = ctx.metadata(id) {
+            drop(Seen(metadata));
+        }
+    }
+
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let metadata = event.metadata();
+        // With `tracing`'s `log-always`, the same event reaches `log` as
+        // soon as this returns (after events its fields' `Display` logged).
+        let _seen = Seen(metadata);
         let level = level_of(metadata.level());
         let depth = capture::nesting();
         if depth >= capture::MAX_NESTING {
@@ -150,27 +167,78 @@ where
             unattributed::report(entry, "a Display implementation logs recursively");
             return;
         }
-        routing::with_route(|route| match route {
+        // As the `log` path does: decide whether anyone wants the event,
+        // then format its fields with no route borrowed (a field's `Display`
+        // may `enter()` a collector), then send it where the route points now.
+        let filter = routing::with_route(|route| route.ok().map(Sink::level)).flatten();
+        if filter.is_some_and(|f| level > f) {
+            return;
+        }
+        let entry = event_entry(event, &ctx, level, depth, filter);
+        routing::with_route(move |route| match route {
             Ok(sink) => {
                 if sink.accepts(level) {
-                    capture::deliver(sink, event_entry(event, &ctx, level, depth, Some(sink)));
+                    capture::deliver(sink, entry);
                 }
             }
-            Err(why) => {
-                unattributed::report_unrouted(event_entry(event, &ctx, level, depth, None), why)
-            }
+            Err(why) => unattributed::report_unrouted(entry, why),
         });
     }
 }
 
-/// Builds the entry for `event`; `sink` (when routed) filters the span chain
-/// by the collector's level, as a level filter would have disabled them.
+thread_local! {
+    /// The event this thread's layer saw last, until `log` brings its copy.
+    static SEEN: Cell<Option<&'static Metadata<'static>>> = const { Cell::new(None) };
+}
+
+/// Marks its event as seen when the layer is done with it.
+struct Seen(&'static Metadata<'static>);
+
+impl Drop for Seen {
+    fn drop(&mut self) {
+        let _ = SEEN.try_with(|seen| seen.set(Some(self.0)));
+    }
+}
+
+/// Whether `record` is a copy that `tracing`'s `log-always` feature (which
+/// any crate in the graph may turn on) sends to `log` of what the layer
+/// handles already: the event (or new or recorded span) the layer has just
+/// seen on this thread (the bridge logs it right after dispatching it, with
+/// its target, file, line and module, the last two not `'static` as `log`'s
+/// macros make them), or a span's lifecycle line (targets `tracing::span`
+/// and `tracing::span::active`). Spans are in the events' `spans`.
+pub(crate) fn is_log_always_copy(record: &log::Record<'_>) -> bool {
+    if record.module_path_static().is_some() || record.module_path().is_none() {
+        // `log`'s own macros: never a copy.
+        return false;
+    }
+    if matches!(record.target(), "tracing::span" | "tracing::span::active") {
+        return true;
+    }
+    SEEN.try_with(|seen| match seen.get() {
+        Some(meta)
+            if record.line() == meta.line()
+                && record.file() == meta.file()
+                && record.module_path() == meta.module_path()
+                && record.target() == meta.target()
+                && record.level() == level_of(meta.level()) =>
+        {
+            seen.set(None);
+            true
+        }
+        _ => false,
+    })
+    .unwrap_or(false)
+}
+
+/// Builds the entry for `event`; `filter` (the collector's level, when
+/// routed) filters the span chain, as a level filter would have disabled them.
 fn event_entry<S>(
     event: &Event<'_>,
     ctx: &Context<'_, S>,
     level: log::Level,
     depth: u8,
-    sink: Option<&Sink>,
+    filter: Option<log::LevelFilter>,
 ) -> Entry
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -193,7 +261,7 @@ where
     };
     if let Some(scope) = ctx.event_scope(event) {
         for span in scope {
-            if sink.is_none_or(|s| s.accepts(level_of(span.metadata().level()))) {
+            if filter.is_none_or(|f| level_of(span.metadata().level()) <= f) {
                 extra.span_innermost_first(span.name());
             }
         }
