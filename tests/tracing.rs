@@ -79,6 +79,7 @@ fn an_event_outside_any_span_with_only_a_message_is_a_plain_record(logs: &TestLo
     );
 }
 
+#[cfg(feature = "kv")]
 #[logged_test]
 fn log_key_values_land_in_fields(logs: &TestLogs) {
     log::info!(order = 42, user = "ada"; "order paid");

@@ -7,13 +7,16 @@
 //! unbounded channel.
 
 use std::cell::RefCell;
+#[cfg(feature = "kv")]
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
 
 use crate::engine::capture::{MAX_NESTING, deliver, entry, nested, nesting};
 use crate::engine::message::Message;
-use crate::engine::record::{Entry, Extra, ExtraBuilder, Text};
+use crate::engine::record::{Entry, Text};
+#[cfg(any(feature = "kv", not(feature = "tracing")))]
+use crate::engine::record::{Extra, ExtraBuilder};
 use crate::engine::registry;
 use crate::engine::routing;
 use crate::engine::unattributed;
@@ -146,16 +149,46 @@ fn format_message(args: &std::fmt::Arguments<'_>, depth: u8) -> Message {
 #[inline]
 fn record_entry(record: &log::Record<'_>, depth: u8) -> Entry {
     let message = format_message(record.args(), depth);
+    #[cfg_attr(not(feature = "kv"), allow(unused_mut))]
     let mut entry = entry(record.level(), target_of(record), message);
-    let key_values = record.key_values();
-    if key_values.count() > 0 {
-        entry.extra = nested(depth, || format_key_values(key_values));
+    #[cfg(feature = "kv")]
+    {
+        let key_values = record.key_values();
+        if key_values.count() > 0 {
+            entry.extra = nested(depth, || format_key_values(key_values));
+        }
     }
     entry
 }
 
+// With neither `kv` nor `tracing`, nothing builds fields: keep the builder
+// compiled and checked all the same (no dead-code warnings in that build).
+#[cfg(not(any(feature = "kv", feature = "tracing")))]
+const _: () = {
+    fn fields_unused_in_this_build() -> Option<Box<Extra>> {
+        let mut extra = ExtraBuilder::new();
+        extra.field_str(Text::Static(""), "");
+        extra.finish()
+    }
+    let _ = fields_unused_in_this_build;
+};
+
+/// Whether the record has key-values this build captures (feature `kv`).
+fn has_key_values(record: &log::Record<'_>) -> bool {
+    #[cfg(feature = "kv")]
+    {
+        record.key_values().count() > 0
+    }
+    #[cfg(not(feature = "kv"))]
+    {
+        let _ = record;
+        false
+    }
+}
+
 /// A `log` record's key-values as fields. A value's `Display` may log
 /// (the caller nests) or panic (the value says so).
+#[cfg(feature = "kv")]
 fn format_key_values(source: &dyn log::kv::Source) -> Option<Box<Extra>> {
     struct Collect(ExtraBuilder);
 
@@ -218,7 +251,7 @@ impl log::Log for Dispatcher {
         // now. The route is borrowed from the thread-local, not cloned: no
         // reference count is touched on the hot path of a routed thread.
         let level = record.level();
-        if record.args().as_str().is_some() && record.key_values().count() == 0 {
+        if record.args().as_str().is_some() && !has_key_values(record) {
             // A static message with no key-values runs no user code while
             // it becomes an entry: route once.
             routing::with_route(move |route| match route {

@@ -840,6 +840,7 @@ impl CapturedRecord {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "kv")] {
     /// let dir = tempfile::tempdir()?;
     /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
     /// let _route = collector.enter();
@@ -849,6 +850,7 @@ impl CapturedRecord {
     /// let record = &captured.records()[0];
     /// assert_eq!(record.field("order"), Some("42"));
     /// assert_eq!(record.field("refund"), None);
+    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn field(&self, key: &str) -> Option<&str> {

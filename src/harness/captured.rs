@@ -498,6 +498,7 @@ impl CapturedLogs {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "kv")] {
     /// let dir = tempfile::tempdir()?;
     /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
     /// let _route = collector.enter();
@@ -506,6 +507,7 @@ impl CapturedLogs {
     /// let logs = collector.captured()?;
     /// assert!(logs.contains_field("paid", "order", "42"));
     /// assert!(!logs.contains_field("paid", "order", "43"));
+    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn contains_field(&self, marker: &str, key: &str, value: &str) -> bool {
@@ -526,12 +528,14 @@ impl CapturedLogs {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "kv")] {
     /// let dir = tempfile::tempdir()?;
     /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
     /// let _route = collector.enter();
     /// logged_test::init_logger()?;
     /// log::warn!(attempt = 3, peer = "db"; "retrying");
     /// collector.captured()?.assert_field("retrying", "attempt", "3");
+    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[track_caller]

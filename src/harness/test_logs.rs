@@ -698,9 +698,11 @@ impl TestLogs {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "kv")] {
     /// let logs = logged_test::TestLogs::new("docs::contains_field")?;
     /// log::info!(user = "ada"; "signed in");
     /// assert!(logs.contains_field("signed in", "user", "ada"));
+    /// # }
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     pub fn contains_field(&self, marker: &str, key: &str, value: &str) -> bool {
@@ -718,9 +720,11 @@ impl TestLogs {
     /// # Examples
     ///
     /// ```
+    /// # #[cfg(feature = "kv")] {
     /// let logs = logged_test::TestLogs::new("docs::assert_field")?;
     /// log::info!(user = "ada"; "signed in");
     /// logs.assert_field("signed in", "user", "ada");
+    /// # }
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     #[track_caller]
