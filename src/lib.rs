@@ -36,12 +36,19 @@
 //!    ancestor has when it logs, if that route is the first the ancestor had
 //!    since the thread was created. The inherited route is weak: it never
 //!    keeps a collector alive;
-//! 4. otherwise, for a thread that never had a route, the only collector
-//!    alive in the process, if there is exactly one;
+//! 4. otherwise the only collector alive in the process, if there is
+//!    exactly one, for a thread with no history of another test: not a
+//!    thread libtest runs another test on nor one started from it (with the
+//!    hook below, threads remember which thread the main thread created
+//!    them under: under libtest, which test), not a thread whose test route
+//!    ended (logging after `drop(logs)`, a thread-local destructor at thread
+//!    exit), not an orphaned thread;
 //! 5. otherwise the record is *unattributed*: it goes to no collector, is
-//!    counted by [`unattributed_count`] and written to stderr (with
-//!    `eprint!`, on the thread that logged it, so libtest shows it under the
-//!    test whose output that thread inherited) with the prefix
+//!    counted by [`unattributed_count`], listed (the newest 20) in the
+//!    report of a test that fails while it ran, and, at `warn` and above
+//!    (`LOGGED_TEST_UNATTRIBUTED` changes the level), written to stderr
+//!    (with `eprint!`, on the thread that logged it, so libtest shows it
+//!    under the test whose output that thread inherited) with the prefix
 //!    `[logged-test: unattributed]`. It never goes to another test's log.
 //!
 //! A thread whose route came from a collector that is gone (a thread that
@@ -50,12 +57,18 @@
 //! rule 4 never hands them to a later test. Threads it creates are orphaned
 //! too. Inheritance happens when a thread is created, so a pool created
 //! lazily inside one test (a global runtime) belongs to that test; create
-//! such pools before any test is routed, or route their threads explicitly
+//! such pools inside [`detached`], which makes every thread created in it
+//! (and their threads) no test's: rule 4 serves them when one test runs at
+//! a time (`--test-threads=1`, nextest), and they are unattributed
+//! otherwise. Or route their threads explicitly
 //! ([`LogCollector::route_runtime`], [`LogCollector::bind`]).
 //!
 //! The hook is the crate's own `pthread_create`, which forwards to glibc's.
 //! `build.rs` leaves it out of sanitizer and `crt-static` builds; turn the
-//! feature off when another tool must own `pthread_create`.
+//! feature off when another tool must own `pthread_create`. If another
+//! definition is the one called, the crate notices once per process, turns
+//! inheritance off, and says so on stderr and in failure reports;
+//! [`inherits_routes`] tells whether threads inherit routes.
 //!
 //! Each collector filters by its own level ([`LogCollector::set_level`]).
 //! The route is cached per thread: the logging call takes no process-wide lock
@@ -73,8 +86,8 @@
 //! # Environment variables
 //!
 //! `LOGGED_TEST_DIR` (where per-test directories and the CI manifest go),
-//! `LOGGED_TEST_KEEP`, `LOGGED_TEST_LEVEL`, `LOGGED_TEST_LIVE` and
-//! `LOGGED_TEST_DEBUG` are read once per process; an invalid value is an
+//! `LOGGED_TEST_KEEP`, `LOGGED_TEST_LEVEL`, `LOGGED_TEST_LIVE`,
+//! `LOGGED_TEST_DEBUG` and `LOGGED_TEST_UNATTRIBUTED` are read once per process; an invalid value is an
 //! error naming the variable. The values each accepts and what it does are
 //! in the README's [Environment variables] table.
 //!
@@ -86,6 +99,7 @@
 //! | --- | --- | --- |
 //! | `inherit` | on | threads start with their creator's route (Linux with dynamic glibc; see the README, "Threads inherit their creator's route") |
 //! | `tracing` | off | `tracing` events are captured like `log` records ([`tracing::layer`] for custom subscribers) |
+//! | `kv` | off | `log` key-values (`log::info!(order = 42; "paid")`) captured as fields; it turns on `log`'s `kv` feature, which would otherwise reach your non-test builds |
 //! | `rstest` | off | the `test_logs` rstest fixture (it builds rstest's macros; `#[logged_test::test]` works with `#[rstest]` without it) |
 #![deny(missing_docs)]
 // Doctests are built without `--test`, so the `#[test]` fns that examples of
