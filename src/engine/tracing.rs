@@ -139,8 +139,8 @@ where
         None
     }
 
-    /// With `log-always`, a new span's line reaches `log` next: see
-    /// [`is_log_always_copy`].
+    /// With `log-always`, a new span's line reaches `log` next, and is
+    /// left out there (see `is_log_always_copy`).
     fn on_new_span(&self, attrs: &span::Attributes<'_>, _: &span::Id, _: Context<'_, S>) {
         drop(Seen(attrs.metadata()));
     }
