@@ -97,7 +97,8 @@ static ENDED: Barrier = Barrier::new(2);
 
 /// The first test's thread-local destructor says on this channel that it
 /// logged.
-static LATE: LazyLock<(Mutex<Sender<()>>, Mutex<Receiver<()>>)> = LazyLock::new(|| {
+type Channel = (Mutex<Sender<()>>, Mutex<Receiver<()>>);
+static LATE: LazyLock<Channel> = LazyLock::new(|| {
     let (tx, rx) = mpsc::channel();
     (Mutex::new(tx), Mutex::new(rx))
 });
