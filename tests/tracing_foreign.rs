@@ -36,15 +36,19 @@ fn a_subscriber_set_first_gives_the_documented_error_and_the_layer_fixes_it() {
     assert_explains_foreign_subscriber(&err);
 
     // `log` records are still captured; `tracing` events go to the other
-    // subscriber only.
+    // subscriber, and only with `tracing`'s `log-always` (on for this
+    // package's tests) also to `log`, which captures them once.
     {
         let _route = collector.enter();
         log::info!("log-still-captured");
         tracing::info!("tracing-not-captured");
     }
-    assert_eq!(
-        collector.captured().unwrap().messages(),
-        ["log-still-captured"]
+    let captured = collector.captured().unwrap();
+    let messages = captured.messages();
+    assert!(
+        messages == ["log-still-captured"]
+            || messages == ["log-still-captured", "tracing-not-captured"],
+        "{messages:?}"
     );
     drop(collector);
 
