@@ -49,6 +49,10 @@ pub(crate) fn install() -> Result<bool, LogError> {
     let state = INSTALLED.get_or_init(|| match log::set_logger(&DISPATCHER) {
         Ok(()) => {
             installed_now = true;
+            // Before any other caller returns: a collector registered by one
+            // must find `log`'s max level kept in step, or its first
+            // records would be filtered out by the level `log` starts with.
+            registry::logger_installed();
             Installed::Ours
         }
         Err(_) => Installed::Foreign,
@@ -56,7 +60,6 @@ pub(crate) fn install() -> Result<bool, LogError> {
     match state {
         Installed::Ours => {
             if installed_now {
-                registry::logger_installed();
                 // Find out once, early, whether threads inherit routes here
                 // (it says so on stderr if another `pthread_create` is in charge).
                 let _ = routing::inherits_routes();
