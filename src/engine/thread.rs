@@ -7,6 +7,7 @@ use crate::engine::routing;
 /// Spawns a thread like [`std::thread::spawn`], routed to the collector this
 /// thread is routed to (by `enter`/`scope`/`bind`, or by having created it),
 /// and named like this thread, so its records show which test they belong to.
+/// Inside [`detached`](crate::detached) it carries no route.
 ///
 /// # Panics
 ///
