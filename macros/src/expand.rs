@@ -687,18 +687,35 @@ fn render(
     if config.runtime.is_some() {
         sig.asyncness = None;
     }
-    let finish = match (should_panic.is_some(), catches) {
-        (true, _) => quote! {
+    // With an expectation on every case, test-case checks the value, of any type.
+    let checked = !cases.is_empty() && cases.iter().all(|case| case.checked);
+    let finish = match (should_panic.is_some(), catches, checked) {
+        (true, _, _) => quote! {
             ::logged_test::__private::finish_should_panic(
                 __logged_test_logs, &__logged_test_spec, __logged_test_result,
             )
         },
-        (false, true) => quote! {
+        (false, true, true) => quote! {
+            ::logged_test::__private::finish_unwound(
+                __logged_test_logs,
+                &__logged_test_spec,
+                ::core::result::Result::map(__logged_test_result, ::logged_test::__private::Checked),
+            ).0
+        },
+        (false, true, false) => quote! {
             ::logged_test::__private::finish_unwound(
                 __logged_test_logs, &__logged_test_spec, __logged_test_result,
             )
         },
-        (false, false) => quote! {{
+        (false, false, true) => quote! {
+            ::logged_test::__private::finish(
+                __logged_test_logs,
+                &__logged_test_spec,
+                ::logged_test::__private::Checked(__logged_test_result),
+                ::core::option::Option::None,
+            ).0
+        },
+        (false, false, false) => quote! {{
             let __logged_test_error = {
                 #[allow(unused_imports)]
                 use ::logged_test::__private::{DescribeAny as _, DescribeErr as _};

@@ -378,6 +378,21 @@ impl<T, E> TestOutcome for Result<T, E> {
     }
 }
 
+/// The value of a fn whose every `#[test_case]` has an expectation: any
+/// type, checked by test-case rather than by the fn's own outcome.
+#[derive(Debug)]
+pub struct Checked<R>(pub R);
+
+impl<R> TestOutcome for Checked<R> {
+    fn is_failure(&self) -> bool {
+        false
+    }
+
+    fn did_not_panic() -> Option<Self> {
+        None
+    }
+}
+
 /// The `Err` of a test's result, for the failure record: `Debug` when the
 /// error has it ([`DescribeErr`]), else nothing ([`DescribeAny`]); the
 /// generated code calls `(&Describe(&result)).describe_err()`.
