@@ -132,6 +132,8 @@ pub use harness::test_logs::TestLogs;
 /// | `keep` | `keep` | keep the directory even when the test passes |
 /// | `flavor` | `flavor = "multi_thread"` | runtime of an `async fn` test |
 /// | `worker_threads` | `worker_threads = 2` | workers of a `multi_thread` runtime |
+/// | `registered_by_other` | `registered_by_other` | another attribute makes the fn a test: add no `#[test]` |
+/// | `attempts` | `attempts = 3` | another attribute runs the body up to 3 times: one log per attempt |
 ///
 /// # Examples
 ///
@@ -149,6 +151,13 @@ pub use harness::test_logs::TestLogs;
 /// async fn tasks_are_captured(logs: &TestLogs) {
 ///     tokio::spawn(async { log::info!("from a worker") }).await.unwrap();
 ///     logs.assert_contains("from a worker");
+/// }
+///
+/// // `#[test]` above is expanded first, out of `#[logged_test]`'s sight.
+/// #[test]
+/// #[logged_test(registered_by_other, markers = ["registered once"])]
+/// fn registered_by_test_above() {
+///     log::info!("registered once");
 /// }
 /// ```
 pub use logged_test_macros::logged_test;
