@@ -152,13 +152,6 @@ pub use harness::test_logs::TestLogs;
 ///     tokio::spawn(async { log::info!("from a worker") }).await.unwrap();
 ///     logs.assert_contains("from a worker");
 /// }
-///
-/// // `#[test]` above is expanded first, out of `#[logged_test]`'s sight.
-/// #[test]
-/// #[logged_test(registered_by_other, markers = ["registered once"])]
-/// fn registered_by_test_above() {
-///     log::info!("registered once");
-/// }
 /// ```
 pub use logged_test_macros::logged_test;
 

@@ -624,9 +624,8 @@ fn render(
     registered_by: Option<String>,
 ) -> TokenStream {
     let registering = test_fn.registering_attr().or(registered_by).or_else(|| {
-        config
-            .registered_by_other
-            .then(|| OTHER_ATTRIBUTE.to_owned())
+        // Named "" in the spec: the option does not say which attribute it is.
+        config.registered_by_other.then(String::new)
     });
     let adds_test = registering.is_none();
     let attempts = config.attempts.or_else(|| {
@@ -1100,6 +1099,19 @@ mod should {
             (quote!(rstest::rstest), Some(Role::SuppliesArgs)),
             (quote!(test_case::test_case), Some(Role::SuppliesArgs)),
             (quote!(should_panic), Some(Role::ShouldPanic)),
+            (quote!(flaky_test), Some(Role::Retries)),
+            (quote!(flaky_test::flaky_test), Some(Role::Retries)),
+            (quote!(sqlx::test), Some(Role::RuntimeSuppliesArgs)),
+            (quote!(actix_rt::test), Some(Role::RuntimeTest)),
+            (quote!(async_std::test), Some(Role::RuntimeTest)),
+            (quote!(test_r::test), Some(Role::RuntimeTest)),
+            (quote!(wasm_bindgen_test), Some(Role::RuntimeTest)),
+            (
+                quote!(wasm_bindgen_test::wasm_bindgen_test),
+                Some(Role::RuntimeTest),
+            ),
+            (quote!(serial), None),
+            (quote!(serial_test::parallel), None),
             (quote!(ignore), None),
             (quote!(doc), None),
         ] {
@@ -1346,6 +1358,179 @@ mod should {
                 );
             }
         }
+    }
+
+    #[test]
+    fn expand_with_other_registering_attributes() {
+        let early_start = "::logged_test::__private::start(&__logged_test_spec)";
+        // (args, item, what the expansion contains, what it must not contain)
+        let cases: Vec<(TokenStream, TokenStream, Vec<&str>, Vec<&str>)> = vec![
+            (
+                quote!(),
+                quote!(
+                    #[flaky_test(times = 5)]
+                    fn retried() {}
+                ),
+                vec![
+                    "#[flaky_test(times=5)]fnretried()",
+                    "registered_by:::core::option::Option::Some(\"flaky_test\")",
+                    "attempts:::core::option::Option::Some(5u32)",
+                ],
+                vec![TEST_ATTR],
+            ),
+            (
+                quote!(),
+                quote!(
+                    #[flaky_test]
+                    fn retried_three_times() {}
+                ),
+                vec!["attempts:::core::option::Option::Some(3u32)"],
+                vec![TEST_ATTR],
+            ),
+            (
+                // `#[flaky_test]` above: the test fn is kept, the retried fn expanded.
+                quote!(),
+                quote!(
+                    fn retried() {
+                        #[logged_test]
+                        fn retried(logs: &TestLogs) {
+                            work();
+                        }
+                        for i in 0..4 {
+                            run(i);
+                        }
+                    }
+                ),
+                vec![
+                    "fnretried(){fnretried(){",
+                    "registered_by:::core::option::Option::Some(\"flaky_test\")",
+                    "attempts:::core::option::Option::Some(4u32)",
+                    "letlogs:&TestLogs=&__logged_test_logs;",
+                    "}foriin0..4{run(i);}}",
+                ],
+                vec![TEST_ATTR, "#[logged_test]"],
+            ),
+            (
+                quote!(registered_by_other, attempts = 2),
+                quote!(
+                    fn other(n: u32) {}
+                ),
+                vec![
+                    "fnother(n:u32)",
+                    "registered_by:::core::option::Option::Some(\"\")",
+                    "attempts:::core::option::Option::Some(2u32)",
+                ],
+                vec![TEST_ATTR],
+            ),
+            (
+                quote!(registered_by_other),
+                quote!(
+                    async fn other_runtime() {}
+                ),
+                vec!["asyncfnother_runtime()", "}.await"],
+                vec![TEST_ATTR, "__private::runtime("],
+            ),
+            (
+                quote!(),
+                quote!(
+                    #[should_panic(expected = "boom")]
+                    fn expected() {}
+                ),
+                vec!["panic_expected:::core::option::Option::Some(\"boom\")"],
+                vec![],
+            ),
+            (
+                quote!(),
+                quote!(
+                    #[test_case(1 => matches Err(_))]
+                    #[test_case(2 => panics "zero")]
+                    #[test_case(3 => ignore 3 ; "named")]
+                    fn cases(n: u32) -> u32 {
+                        n
+                    }
+                ),
+                vec![
+                    "cases:&[::logged_test::__private::Expect::Checked,::logged_test::__private::Expect::Panics(::core::option::Option::Some(\"zero\")),::logged_test::__private::Expect::Checked],cases_numbered:true",
+                    "::core::result::Result::map(__logged_test_result,::logged_test::__private::Checked),).0",
+                    "::std::panic::catch_unwind(",
+                ],
+                vec![],
+            ),
+            (
+                quote!(),
+                quote!(
+                    #[test_case(1)]
+                    #[test_matrix([1, 2] => 1)]
+                    fn matrix(n: u32) {}
+                ),
+                vec![
+                    "cases:&[::logged_test::__private::Expect::Returns,::logged_test::__private::Expect::Checked],cases_numbered:false",
+                    "describe_err()",
+                ],
+                vec!["__private::Checked"],
+            ),
+            (
+                // rstest's `#[case]` has no expectations.
+                quote!(),
+                quote!(
+                    #[rstest]
+                    #[case(1)]
+                    fn rstest_case(#[case] n: u32) {}
+                ),
+                vec!["cases:&[]", early_start],
+                vec![],
+            ),
+        ];
+        for (args, item, present, absent) in cases {
+            let expanded = expansion(args, item.clone());
+            for part in present {
+                assert!(
+                    expanded.contains(part),
+                    "`{part}` missing from the expansion of {item}:\n{expanded}"
+                );
+            }
+            for part in absent {
+                assert!(
+                    !expanded.contains(part),
+                    "`{part}` in the expansion of {item}:\n{expanded}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn recover_without_the_errors_of_other_attributes() {
+        // `#[tokio::test]` above: its `#[test]` is dropped, so libtest does
+        // not also reject the parameter.
+        let item = quote!(
+            #[::core::prelude::v1::test]
+            fn above(logs: &TestLogs) {
+                let body = async {};
+                run(body)
+            }
+        );
+        let kept = squash(&recovered(item).to_string());
+        assert!(
+            kept.starts_with("#[allow(dead_code)]fnabove(logs:&TestLogs)"),
+            "{kept}"
+        );
+        // `#[test_case]` above: the case fn no longer calls the fn whose parameters it lacks.
+        let item = quote!(
+            #[::core::prelude::v1::test]
+            fn test_case_1() {
+                let _result = super::f(1);
+                _result
+            }
+        );
+        assert_eq!(
+            squash(&recovered(item).to_string()),
+            "#[allow(dead_code)]fntest_case_1(){}"
+        );
+        // Anything else: unchanged.
+        let item = quote!(
+            fn plain() {}
+        );
+        assert_eq!(recovered(item.clone()).to_string(), item.to_string());
     }
 
     #[test]

@@ -44,7 +44,8 @@ pub struct TestSpec {
     /// The `expected` message of `#[should_panic(expected = "...")]`.
     pub panic_expected: Option<&'static str>,
     /// The attribute that registers the test, as written (`rstest`,
-    /// `flaky_test`), or `None` when `#[logged_test]` added `#[test]`.
+    /// `flaky_test`; `""` for `registered_by_other`), or `None` when
+    /// `#[logged_test]` added `#[test]`.
     pub registered_by: Option<&'static str>,
     /// How many times another attribute runs the body (`#[flaky_test]`,
     /// `attempts = N`): each start is one attempt, with its own log.
@@ -169,12 +170,18 @@ fn second_start_message(name: &str, spec: &TestSpec) -> String {
              attributes (and drop `#[test]`, which `#[logged_test]` adds), or, when the other \
              attribute registers the test, write `#[logged_test(registered_by_other)]`; {fix}"
         ),
-        Some(attr) => format!(
-            "#[logged_test] `{name}` started a second time in this process: `#[{attr}]` \
-             registers it, so it is either registered twice (by an attribute above \
-             `#[logged_test]` too: remove it or write `#[logged_test]` above it) or `#[{attr}]` \
-             ran the body again; {fix}"
-        ),
+        Some(attr) => {
+            let attr = match attr {
+                "" => "the attribute that `registered_by_other` stands for".to_owned(),
+                attr => format!("`#[{attr}]`"),
+            };
+            format!(
+                "#[logged_test] `{name}` started a second time in this process: {attr} \
+                 registers it, so it is either registered twice (by an attribute above \
+                 `#[logged_test]` too: remove it or write `#[logged_test]` above it) or {attr} \
+                 ran the body again; {fix}"
+            )
+        }
     }
 }
 
@@ -634,5 +641,84 @@ pub fn runtime(logs: &TestLogs, flavor: Flavor) -> tokio::runtime::Runtime {
     match builder.build() {
         Ok(runtime) => runtime,
         Err(e) => panic!("#[logged_test] could not build the tokio runtime: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod should {
+    use super::*;
+
+    fn spec(registered_by: Option<&'static str>, cases: &'static [Expect]) -> TestSpec {
+        TestSpec {
+            fn_name: "f",
+            module_path: "krate::m",
+            level: None,
+            markers: &[],
+            session: None,
+            keep: false,
+            should_panic: false,
+            panic_expected: None,
+            registered_by,
+            attempts: None,
+            cases,
+            cases_numbered: true,
+        }
+    }
+
+    #[test]
+    fn name_the_attribute_that_registered_a_test_started_twice() {
+        let ours = second_start_message("m::f", &spec(None, &[]));
+        assert!(ours.contains("`#[logged_test]` added `#[test]`"), "{ours}");
+        assert!(
+            ours.contains("`#[logged_test(registered_by_other)]`"),
+            "{ours}"
+        );
+        assert!(ours.contains("`#[logged_test(attempts = N)]`"), "{ours}");
+        let theirs = second_start_message("m::f", &spec(Some("rstest"), &[]));
+        assert!(theirs.contains("`#[rstest]` registers it"), "{theirs}");
+        assert!(
+            theirs.contains("`#[rstest]` ran the body again"),
+            "{theirs}"
+        );
+        assert!(!theirs.contains("added `#[test]`"), "{theirs}");
+        let unnamed = second_start_message("m::f", &spec(Some(""), &[]));
+        assert!(
+            unnamed.contains("the attribute that `registered_by_other` stands for registers it"),
+            "{unnamed}"
+        );
+    }
+
+    #[test]
+    fn read_the_case_number_test_case_gives_its_tests() {
+        assert_eq!(case_number("m::f::test_case_12_expects_err"), Some(12));
+        assert_eq!(case_number("test_case_3"), Some(3));
+        assert_eq!(case_number("m::f::case_1"), None);
+        assert_eq!(case_number("m::f::test_case_x"), None);
+    }
+
+    #[test]
+    fn decide_a_panic_as_libtest_does() {
+        let text: Box<dyn Any + Send> = Box::new("the wanted message");
+        let string: Box<dyn Any + Send> = Box::new(String::from("other"));
+        let number: Box<dyn Any + Send> = Box::new(7_u8);
+        assert!(meets_expected(None, &*number));
+        assert!(meets_expected(Some("wanted"), &*text));
+        assert!(!meets_expected(Some("wanted"), &*string));
+        assert!(!meets_expected(Some("wanted"), &*number));
+    }
+
+    #[test]
+    fn take_the_expectation_of_the_running_case() {
+        const SAME: &[Expect] = &[Expect::Checked, Expect::Checked];
+        assert_eq!(spec(None, SAME).expectation(), Expect::Checked);
+        assert_eq!(spec(None, &[]).expectation(), Expect::Returns);
+        let mut should_panic = spec(None, SAME);
+        should_panic.should_panic = true;
+        should_panic.panic_expected = Some("x");
+        assert_eq!(should_panic.expectation(), Expect::Panics(Some("x")));
+        // Mixed cases are told apart by the running test's name; this
+        // thread's name is no test-case name.
+        const MIXED: &[Expect] = &[Expect::Panics(None), Expect::Checked];
+        assert_eq!(spec(None, MIXED).expectation(), Expect::Returns);
     }
 }
