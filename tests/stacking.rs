@@ -226,6 +226,19 @@ async fn logged_test_above_async_flaky_test(logs: &TestLogs) {
     logs.assert_count("stack-flaky-async", 1);
 }
 
+static FLAKY_ASYNC_ABOVE: AtomicU32 = AtomicU32::new(0);
+
+#[flaky_test(tokio, times = 2)]
+#[logged_test]
+async fn async_flaky_test_above_logged_test(logs: &TestLogs) {
+    let attempt = FLAKY_ASYNC_ABOVE.fetch_add(1, Ordering::SeqCst) + 1;
+    tokio::task::yield_now().await;
+    log::info!("stack-flaky-async-above {attempt}");
+    logs.assert_count("stack-flaky-async-above", 1);
+    logs.assert_contains(&format!("attempt {attempt} of 2"));
+    assert!(attempt >= 2, "the first attempt fails on purpose");
+}
+
 // ---- registered_by_other: any attribute that registers the test ----
 
 // `#[test]` above is expanded first, so `#[logged_test]` cannot see it (and

@@ -745,7 +745,7 @@ fn render(
     sig.inputs = early_param.into_iter().chain(case_params).collect();
     let early_item = early_fixture.as_ref().map(|fixture| {
         quote! {
-            #[allow(non_camel_case_types)]
+            #[allow(non_camel_case_types, dead_code)]
             #[doc(hidden)]
             // Braced, so that the parameter of the same name is a binding.
             struct #fixture {}
