@@ -224,6 +224,24 @@ fn a_panic_is_a_record_where_it_happened() {
 }
 
 #[test]
+fn a_failed_test_case_check_is_a_record_in_the_log() {
+    let logs_dir = tempfile::tempdir().unwrap();
+    let output = common::rerun("child_verdict_expected_errors::test_case_3_fails_ok")
+        .env("LOGGED_TEST_DIR", logs_dir.path())
+        .output()
+        .unwrap();
+    let out = common::text(&output);
+    assert!(!output.status.success(), "{out}");
+    // test-case's check panics after the fn returned: the tail ends with it.
+    assert!(out.contains("> 2 | "), "{out}");
+    assert!(
+        out.contains("logged_test: panicked at tests/verdict.rs:"),
+        "{out}"
+    );
+    assert!(out.contains("verdict-expected-errors 3"), "{out}");
+}
+
+#[test]
 fn an_err_with_a_missing_marker_reports_the_marker() {
     let logs_dir = tempfile::tempdir().unwrap();
     let output = common::rerun("child_returns_err_and_misses_a_marker")

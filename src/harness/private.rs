@@ -237,6 +237,13 @@ fn install_panic_hook() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            // A test waiting for test-case's check fails, and the panic
+            // (that check) is recorded in its log.
+            let pending = take_pending();
+            let route = pending
+                .as_ref()
+                .and_then(|pending| pending.0.as_ref())
+                .map(|logs| logs.collector().enter());
             let message = panic_message(info.payload());
             let mut lines = message.lines();
             let first = lines.next().unwrap_or_default();
@@ -257,8 +264,11 @@ fn install_panic_hook() {
                     None,
                 ),
             }
+            drop(route);
             previous(info);
-            fail_pending();
+            if let Some(pending) = pending {
+                fail(pending);
+            }
         }));
     });
 }
@@ -306,18 +316,20 @@ fn settle_pending() {
     drop(pending);
 }
 
-/// Fails a pending test: a panic after it returned is test-case's check failing.
-fn fail_pending() {
-    let pending = PENDING
+/// The test on this thread waiting for its verdict, if any.
+fn take_pending() -> Option<Pending> {
+    PENDING
         .try_with(|pending| pending.borrow_mut().take())
         .ok()
-        .flatten();
-    if let Some(mut pending) = pending {
-        if let Some(logs) = &pending.0 {
-            logs.mark_failed();
-        }
-        drop(pending.0.take());
+        .flatten()
+}
+
+/// Fails a pending test: a panic after it returned is test-case's check failing.
+fn fail(mut pending: Pending) {
+    if let Some(logs) = &pending.0 {
+        logs.mark_failed();
     }
+    drop(pending.0.take());
 }
 
 /// The compile-time message for a bad `level = "..."`.
