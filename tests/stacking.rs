@@ -174,6 +174,19 @@ fn logged_test_above_rstest_cases_capture_fixture_setup(
     assert_eq!(logging_fixture + n, 7 + n);
 }
 
+#[logged_test]
+#[rstest]
+#[case(5)]
+async fn logged_test_above_async_rstest_captures_fixture_setup(
+    #[case] n: u32,
+    logging_fixture: u32,
+    logs: &TestLogs,
+) {
+    tokio::task::yield_now().await;
+    logs.assert_count("stack-fixture-setup", 1);
+    assert_eq!(logging_fixture + n, 12);
+}
+
 #[cfg(feature = "rstest")]
 #[rstest]
 fn the_test_logs_fixture_captures_the_fixtures_after_it(test_logs: TestLogs, logging_fixture: u32) {
