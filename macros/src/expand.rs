@@ -822,13 +822,28 @@ struct CaseExpectation {
     matrix: bool,
 }
 
-/// The expectations of the test-case attributes, in the order test-case numbers them.
+/// The expectations of the test-case attributes, in the order test-case
+/// numbers them; none when only rstest's `#[case]`s (which have none) are there.
 fn test_case_expectations(attrs: &[Attribute]) -> Vec<CaseExpectation> {
+    let last_segment = |attr: &Attribute| {
+        attr.path()
+            .segments
+            .last()
+            .map(|segment| segment.ident.to_string())
+    };
+    let test_case_family = attrs.iter().any(|attr| {
+        matches!(
+            last_segment(attr).as_deref(),
+            Some("test_case" | "test_matrix")
+        )
+    });
+    if !test_case_family {
+        return Vec::new();
+    }
     attrs
         .iter()
         .filter_map(|attr| {
-            let last = attr.path().segments.last()?.ident.to_string();
-            let matrix = match last.as_str() {
+            let matrix = match last_segment(attr)?.as_str() {
                 "test_case" | "case" => false,
                 "test_matrix" => true,
                 _ => return None,
@@ -837,15 +852,6 @@ fn test_case_expectations(attrs: &[Attribute]) -> Vec<CaseExpectation> {
                 return None;
             };
             Some(case_expectation(list.tokens.clone(), matrix))
-        })
-        .filter(|_| {
-            // rstest's `#[case]` has no expectations; only test-case's attributes count.
-            attrs.iter().any(|attr| {
-                attr.path()
-                    .segments
-                    .last()
-                    .is_some_and(|s| s.ident == "test_case" || s.ident == "test_matrix")
-            })
         })
         .collect()
 }
