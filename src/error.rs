@@ -76,8 +76,11 @@ impl fmt::Display for LogError {
             ),
             LogError::ForeignLogger => f.write_str(
                 "another logger already owns the `log` slot, so logged-test cannot capture \
-                 any record; remove the other logger's init call (env_logger::init, \
-                 test_log, ...) from this test binary",
+                 any record; remove the other logger's init call from this test binary \
+                 (usually `tracing_subscriber`'s `init()` or `try_init()`, whose `tracing-log` \
+                 bridge takes the `log` slot, else `env_logger::init` or `test_log`); to keep a \
+                 `tracing` subscriber, install it with `tracing::subscriber::set_global_default` \
+                 (which leaves the `log` slot alone) instead of `init()`",
             ),
             LogError::ForeignSubscriber => f.write_str(
                 "another `tracing` subscriber is already the global default, so logged-test \

@@ -146,6 +146,8 @@ pub use harness::test_logs::TestLogs;
 /// | `keep` | `keep` | keep the directory even when the test passes |
 /// | `flavor` | `flavor = "multi_thread"` | runtime of an `async fn` test |
 /// | `worker_threads` | `worker_threads = 2` | workers of a `multi_thread` runtime |
+/// | `registered_by_other` | `registered_by_other` | another attribute makes the fn a test: add no `#[test]` |
+/// | `attempts` | `attempts = 3` | another attribute runs the body up to 3 times: one log per attempt |
 ///
 /// # Examples
 ///

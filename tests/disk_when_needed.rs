@@ -137,7 +137,10 @@ fn a_failing_test_keeps_every_record_on_disk() {
     let files = log_files_under(logs_dir.path());
     assert_eq!(files.len(), 1, "{files:?}");
     let text = std::fs::read_to_string(&files[0]).unwrap();
-    let records: Vec<&str> = text.lines().collect();
+    let mut records: Vec<&str> = text.lines().collect();
+    // The last record is the panic, where it happened.
+    let panic = records.pop().unwrap_or_default();
+    assert!(panic.contains("logged_test: panicked at"), "{panic}");
     assert_eq!(records.len(), FAILING_RECORDS, "{text}");
     for (i, line) in records.iter().enumerate() {
         assert!(line.ends_with(&format!("child-record-{i:04}")), "{line}");
@@ -182,7 +185,8 @@ fn a_rerun_replaces_the_kept_log_of_the_same_test() {
         assert_eq!(files.len(), 1, "after run {run}: {files:?}");
         let text = std::fs::read_to_string(&files[0]).unwrap();
         assert!(text.contains(&format!("child-run-{run}")), "{text}");
-        assert_eq!(text.lines().count(), 1, "{text}");
+        // The record, then the panic.
+        assert_eq!(text.lines().count(), 2, "{text}");
     }
     let dirs: Vec<_> = files_under(logs_dir.path())
         .iter()

@@ -90,23 +90,31 @@ fn a_panicking_test_prints_its_log_tail_and_keeps_its_directory() {
         out.contains("---- captured log of `child_panics_after_logging` (logged-test) ----"),
         "{out}"
     );
+    // The panic is a record where it happened, and the tail ends at it.
     assert!(
-        out.contains("(last 30 of 40; 10 earlier records omitted)"),
+        out.contains("captured records around the failure (#41 of 41, marked `>`; 11 earlier records omitted):"),
         "{out}"
     );
     assert!(out.contains("child-tail-line-40"), "{out}");
-    assert!(!out.contains("child-tail-line-10\n"), "{out}");
+    assert!(!out.contains("child-tail-line-11\n"), "{out}");
+    assert!(
+        out.contains(
+            "logged_test: panicked at tests/failure_output.rs:24:5: child body failed on purpose"
+        ),
+        "{out}"
+    );
     let dir = kept_dir(out);
     assert!(dir.starts_with(logs_dir.path()), "{}", dir.display());
     let log = std::fs::read_to_string(dir.join("child_panics_after_logging.log")).unwrap();
     assert_eq!(log.matches("child-tail-line-").count(), 40);
+    assert!(log.contains("ERROR"), "{log}");
     let manifest = manifest(logs_dir.path());
     assert!(
         manifest.contains("\"test\":\"child_panics_after_logging\""),
         "{manifest}"
     );
     assert!(
-        manifest.contains("\"outcome\":\"failed\",\"records\":40"),
+        manifest.contains("\"outcome\":\"failed\",\"records\":41"),
         "{manifest}"
     );
     assert!(manifest.contains("\"info\":40"), "{manifest}");

@@ -40,6 +40,7 @@ fn assert_explains_foreign_logger(message: &str) {
         "another logger already owns the `log` slot",
         "cannot capture",
         "remove the other logger's init call",
+        "`tracing_subscriber`'s `init()` or `try_init()`",
     ] {
         assert!(message.contains(part), "{part:?} missing from: {message}");
     }

@@ -3,8 +3,12 @@
 //! (The orders that do not work are compile errors, pinned in `tests/ui`, or
 //! fail at run time, checked in `tests/failure_output.rs`.)
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use flaky_test::flaky_test;
 use logged_test::{TestLogs, logged_test};
 use rstest::{fixture, rstest};
+use serial_test::{parallel, serial};
 use test_case::test_case;
 
 #[cfg(feature = "rstest")]
@@ -139,4 +143,148 @@ fn logged_test_above_test_case(n: u32, logs: &TestLogs) {
 fn logged_test_above_test(logs: &TestLogs) {
     log::info!("stack-test");
     logs.assert_count("stack-test", 1);
+}
+
+// ---- rstest fixtures are built after the test is routed ----
+
+#[fixture]
+fn logging_fixture() -> u32 {
+    log::info!("stack-fixture-setup");
+    7
+}
+
+#[logged_test]
+#[rstest]
+fn logged_test_above_rstest_captures_fixture_setup(logging_fixture: u32, logs: &TestLogs) {
+    // Several tests build this fixture at once: each log has its own record.
+    logs.assert_count("stack-fixture-setup", 1);
+    assert_eq!(logging_fixture, 7);
+}
+
+#[logged_test]
+#[rstest]
+#[case(1)]
+#[case(2)]
+fn logged_test_above_rstest_cases_capture_fixture_setup(
+    #[case] n: u32,
+    logging_fixture: u32,
+    logs: &TestLogs,
+) {
+    logs.assert_count("stack-fixture-setup", 1);
+    assert_eq!(logging_fixture + n, 7 + n);
+}
+
+#[logged_test]
+#[rstest]
+#[case(5)]
+async fn logged_test_above_async_rstest_captures_fixture_setup(
+    #[case] n: u32,
+    logging_fixture: u32,
+    logs: &TestLogs,
+) {
+    tokio::task::yield_now().await;
+    logs.assert_count("stack-fixture-setup", 1);
+    assert_eq!(logging_fixture + n, 12);
+}
+
+#[cfg(feature = "rstest")]
+#[rstest]
+fn the_test_logs_fixture_captures_the_fixtures_after_it(test_logs: TestLogs, logging_fixture: u32) {
+    test_logs.assert_count("stack-fixture-setup", 1);
+    assert_eq!(logging_fixture, 7);
+}
+
+// ---- #[flaky_test]: one log per attempt ----
+
+static FLAKY_BELOW: AtomicU32 = AtomicU32::new(0);
+static FLAKY_ABOVE: AtomicU32 = AtomicU32::new(0);
+static FLAKY_OPTION: AtomicU32 = AtomicU32::new(0);
+
+#[logged_test]
+#[flaky_test]
+fn logged_test_above_flaky_test(logs: &TestLogs) {
+    let attempt = FLAKY_BELOW.fetch_add(1, Ordering::SeqCst) + 1;
+    log::info!("stack-flaky-below {attempt}");
+    // Each attempt has a log of its own, which says which attempt it is.
+    logs.assert_count("stack-flaky-below", 1);
+    logs.assert_contains(&format!("attempt {attempt} of 3"));
+    assert!(attempt >= 2, "the first attempt fails on purpose");
+}
+
+#[flaky_test(times = 4)]
+#[logged_test]
+fn flaky_test_above_logged_test(logs: &TestLogs) {
+    let attempt = FLAKY_ABOVE.fetch_add(1, Ordering::SeqCst) + 1;
+    log::info!("stack-flaky-above {attempt}");
+    logs.assert_count("stack-flaky-above", 1);
+    logs.assert_contains(&format!("attempt {attempt} of 4"));
+    assert!(attempt >= 3, "the first two attempts fail on purpose");
+}
+
+#[logged_test(attempts = 2)]
+#[flaky_test(times = 2)]
+fn the_attempts_option_under_flaky_test(logs: &TestLogs) {
+    let attempt = FLAKY_OPTION.fetch_add(1, Ordering::SeqCst) + 1;
+    log::info!("stack-flaky-option {attempt}");
+    logs.assert_count("stack-flaky-option", 1);
+    logs.assert_contains(&format!("attempt {attempt} of 2"));
+    assert!(attempt >= 2, "the first attempt fails on purpose");
+}
+
+#[logged_test]
+#[flaky_test(tokio)]
+async fn logged_test_above_async_flaky_test(logs: &TestLogs) {
+    tokio::task::yield_now().await;
+    log::info!("stack-flaky-async");
+    logs.assert_count("stack-flaky-async", 1);
+}
+
+static FLAKY_ASYNC_ABOVE: AtomicU32 = AtomicU32::new(0);
+
+#[flaky_test(tokio, times = 2)]
+#[logged_test]
+async fn async_flaky_test_above_logged_test(logs: &TestLogs) {
+    let attempt = FLAKY_ASYNC_ABOVE.fetch_add(1, Ordering::SeqCst) + 1;
+    tokio::task::yield_now().await;
+    log::info!("stack-flaky-async-above {attempt}");
+    logs.assert_count("stack-flaky-async-above", 1);
+    logs.assert_contains(&format!("attempt {attempt} of 2"));
+    assert!(attempt >= 2, "the first attempt fails on purpose");
+}
+
+// ---- registered_by_other: any attribute that registers the test ----
+
+// `#[test]` above is expanded first, so `#[logged_test]` cannot see it (and
+// libtest's `#[test]` allows no `&TestLogs` parameter); without the option
+// the test would be registered twice and fail on its second start.
+#[test]
+#[logged_test(registered_by_other, markers = ["stack-registered-by-other"])]
+fn test_above_logged_test_with_the_option() {
+    log::info!("stack-registered-by-other");
+}
+
+// ---- serial_test: wraps the body, registers nothing ----
+
+#[logged_test(markers = ["stack-serial-below"])]
+#[serial]
+fn logged_test_above_serial() {
+    log::info!("stack-serial-below");
+}
+
+#[serial]
+#[logged_test(markers = ["stack-serial-above"])]
+fn serial_above_logged_test() {
+    log::info!("stack-serial-above");
+}
+
+#[logged_test(markers = ["stack-parallel-below"])]
+#[parallel]
+fn logged_test_above_parallel() {
+    log::info!("stack-parallel-below");
+}
+
+#[parallel]
+#[logged_test(markers = ["stack-parallel-above"])]
+fn parallel_above_logged_test() {
+    log::info!("stack-parallel-above");
 }

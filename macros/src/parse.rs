@@ -21,13 +21,15 @@ type ParseValue = fn(&Meta) -> syn::Result<Value>;
 
 /// Every option: its key and the parser of its value, in the order the
 /// "unknown option" message lists them.
-const KEYS: [(&str, ParseValue); 6] = [
+const KEYS: [(&str, ParseValue); 8] = [
     ("level", level),
     ("markers", markers),
     ("session", session),
     ("keep", keep),
     ("flavor", flavor),
     ("worker_threads", worker_threads),
+    ("registered_by_other", registered_by_other),
+    ("attempts", attempts),
 ];
 
 /// The runtime `#[logged_test]` builds for an `async fn`.
@@ -63,6 +65,10 @@ pub(crate) struct Config {
     pub(crate) keep: bool,
     /// The runtime to build; `None` for a sync fn and for a foreign runtime.
     pub(crate) runtime: Option<Runtime>,
+    /// `registered_by_other`: another attribute makes the fn a test.
+    pub(crate) registered_by_other: bool,
+    /// `attempts = N`: another attribute runs the body up to N times.
+    pub(crate) attempts: Option<u32>,
 }
 
 /// A parsed option value.
@@ -73,6 +79,8 @@ enum Value {
     Keep(bool),
     Flavor(Runtime),
     WorkerThreads(usize),
+    RegisteredByOther(bool),
+    Attempts(u32),
 }
 
 /// Options as written, each checked on its own; [`Options::build`] checks them together.
@@ -84,6 +92,14 @@ pub(crate) struct Options {
 }
 
 impl Options {
+    /// Whether `registered_by_other` was given (true), before [`Options::build`]:
+    /// it decides who runs an `async fn`, which `build` needs to know.
+    pub(crate) fn registered_by_other(&self) -> bool {
+        self.given
+            .iter()
+            .any(|(_, value, _)| matches!(value, Value::RegisteredByOther(true)))
+    }
+
     /// Parses the attribute's arguments, reporting every malformed option at once.
     pub(crate) fn parse(args: TokenStream) -> syn::Result<Self> {
         let metas = Punctuated::<Meta, Token![,]>::parse_terminated
@@ -139,6 +155,8 @@ impl Options {
                 Value::Keep(keep) => config.keep = keep,
                 Value::Flavor(runtime) => flavor = Some(runtime),
                 Value::WorkerThreads(threads) => worker_threads = Some((threads, option.clone())),
+                Value::RegisteredByOther(other) => config.registered_by_other = other,
+                Value::Attempts(attempts) => config.attempts = Some(attempts),
             }
             if matches!(key, "flavor" | "worker_threads") {
                 runtime_options.push((key, option));
@@ -233,15 +251,39 @@ fn markers(option: &Meta) -> syn::Result<Value> {
 
 fn keep(option: &Meta) -> syn::Result<Value> {
     const USAGE: &str = "`keep` takes no value or a bool, like `keep` or `keep = true`";
+    flag(option, USAGE).map(Value::Keep)
+}
+
+/// A flag: `key` (true) or `key = <bool>`.
+fn flag(option: &Meta, usage: &str) -> syn::Result<bool> {
     match (option, value(option)) {
-        (Meta::Path(_), _) => Ok(Value::Keep(true)),
+        (Meta::Path(_), _) => Ok(true),
         (
             _,
             Some(Expr::Lit(ExprLit {
                 lit: Lit::Bool(lit),
                 ..
             })),
-        ) => Ok(Value::Keep(lit.value)),
+        ) => Ok(lit.value),
+        _ => Err(value_error(option, usage)),
+    }
+}
+
+fn registered_by_other(option: &Meta) -> syn::Result<Value> {
+    const USAGE: &str =
+        "`registered_by_other` takes no value or a bool, like `registered_by_other`";
+    flag(option, USAGE).map(Value::RegisteredByOther)
+}
+
+fn attempts(option: &Meta) -> syn::Result<Value> {
+    const USAGE: &str = "`attempts` takes a positive integer literal, like `attempts = 3`";
+    match value(option) {
+        Some(Expr::Lit(ExprLit {
+            lit: Lit::Int(lit), ..
+        })) => match lit.base10_parse::<u32>() {
+            Ok(attempts) if attempts > 0 => Ok(Value::Attempts(attempts)),
+            _ => Err(syn::Error::new_spanned(lit, USAGE)),
+        },
         _ => Err(value_error(option, USAGE)),
     }
 }
@@ -435,8 +477,7 @@ mod should {
     #[test]
     fn reject_bad_options_with_the_fix() {
         use FnKind::{Async, ForeignRuntime, Sync};
-        let keys =
-            "expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`";
+        let keys = "expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`, `registered_by_other`, `attempts`";
         let level = "`level` takes a string literal, like `level = \"debug\"`";
         let markers =
             "`markers` takes an array of string literals, like `markers = [\"ready\", \"done\"]`";
@@ -510,6 +551,41 @@ mod should {
         ] {
             assert_eq!(outcome(args.clone(), kind), Err(expected), "for {args}");
         }
+    }
+
+    #[test]
+    fn parse_the_options_of_other_registering_attributes() {
+        let built = |args: TokenStream| {
+            Options::parse(args)
+                .and_then(|options| options.build(FnKind::Sync))
+                .map(|c| (c.registered_by_other, c.attempts))
+                .map_err(|errors| {
+                    errors
+                        .into_iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                })
+        };
+        assert_eq!(built(quote!()), Ok((false, None)));
+        assert_eq!(built(quote!(registered_by_other)), Ok((true, None)));
+        assert_eq!(
+            built(quote!(registered_by_other = false, attempts = 3)),
+            Ok((false, Some(3)))
+        );
+        let attempts = "`attempts` takes a positive integer literal, like `attempts = 3`";
+        assert_eq!(built(quote!(attempts = 0)), Err(vec![attempts.to_owned()]));
+        assert_eq!(built(quote!(attempts)), Err(vec![attempts.to_owned()]));
+        assert_eq!(
+            built(quote!(registered_by_other = "yes")),
+            Err(vec![
+                "`registered_by_other` takes no value or a bool, like `registered_by_other`"
+                    .to_owned()
+            ])
+        );
+        assert_eq!(
+            built(quote!(registered_by_others)),
+            Err(vec!["unknown option `registered_by_others`; did you mean `registered_by_other`? expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`, `registered_by_other`, `attempts`".to_owned()])
+        );
     }
 
     #[test]

@@ -11,6 +11,11 @@ use crate::harness::test_logs::TestLogs;
 /// `logged-test = { version = "0.1", features = ["rstest"] }`. Use it with
 /// `#[rstest]` alone; with `#[logged_test]` take `logs: &TestLogs` instead.
 ///
+/// rstest builds fixtures in parameter order and the test is routed once
+/// this one is built: put `test_logs` first, and what the fixtures after it
+/// log while they are built is in its log (with `#[logged_test]` above
+/// `#[rstest]`, every fixture's setup is).
+///
 /// # Panics
 ///
 /// If the logs cannot be set up (see [`TestLogs::new`]).
@@ -21,9 +26,16 @@ use crate::harness::test_logs::TestLogs;
 /// use logged_test::{test_logs, TestLogs};
 /// use rstest::rstest;
 ///
+/// #[rstest::fixture]
+/// fn config() -> u32 {
+///     log::info!("config loaded");
+///     7
+/// }
+///
 /// #[rstest]
-/// fn parses(test_logs: TestLogs, #[values(1, 2)] n: u32) {
-///     log::info!("parsing {n}");
+/// fn parses(test_logs: TestLogs, config: u32, #[values(1, 2)] n: u32) {
+///     log::info!("parsing {n} with {config}");
+///     test_logs.assert_contains("config loaded");
 ///     test_logs.assert_contains(&format!("parsing {n}"));
 /// }
 /// ```

@@ -6,11 +6,13 @@
 )]
 
 use std::any::Any;
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt::Debug;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::pin::Pin;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, Once, PoisonError};
 use std::task::{Context, Poll};
 
 use crate::harness::test_logs::{Options, TestLogs};
@@ -49,6 +51,67 @@ pub struct TestSpec {
     pub keep: bool,
     /// The fn has `#[should_panic]`.
     pub should_panic: bool,
+    /// The `expected` message of `#[should_panic(expected = "...")]`.
+    pub panic_expected: Option<&'static str>,
+    /// The attribute that registers the test, as written (`rstest`,
+    /// `flaky_test`; `""` for `registered_by_other`), or `None` when
+    /// `#[logged_test]` added `#[test]`.
+    pub registered_by: Option<&'static str>,
+    /// How many times another attribute runs the body (`#[flaky_test]`,
+    /// `attempts = N`): each start is one attempt, with its own log.
+    pub attempts: Option<u32>,
+    /// What each `#[test_case]` expects, in test-case's numbering.
+    pub cases: &'static [Expect],
+    /// Whether `cases` is one entry per case (no `#[test_matrix]`).
+    pub cases_numbered: bool,
+}
+
+/// What decides whether a run of the fn passed, as libtest will report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// The fn's own outcome: a panic or an `Err` fails.
+    Returns,
+    /// test-case checks the returned value (`=> matches Err(_)`): the test
+    /// fails when that check panics after the fn returned.
+    Checked,
+    /// The fn must panic, with a message containing the text if given
+    /// (`#[should_panic(expected = ..)]`, `=> panics "..."`).
+    Panics(Option<&'static str>),
+}
+
+impl TestSpec {
+    /// What decides this run's verdict; for a `#[test_case]` fn, the
+    /// expectation of the running case (test-case names it `test_case_<N>_..`).
+    fn expectation(&self) -> Expect {
+        if self.should_panic {
+            return Expect::Panics(self.panic_expected);
+        }
+        let Some(first) = self.cases.first() else {
+            return Expect::Returns;
+        };
+        if self.cases.iter().all(|case| case == first) {
+            return *first;
+        }
+        let number = std::thread::current().name().and_then(case_number);
+        match number {
+            Some(n) if self.cases_numbered => self
+                .cases
+                .get(n.wrapping_sub(1))
+                .copied()
+                .unwrap_or(Expect::Returns),
+            _ => Expect::Returns,
+        }
+    }
+}
+
+/// `N` of a test named `path::test_case_N_...`.
+fn case_number(test_name: &str) -> Option<usize> {
+    let last = test_name.rsplit("::").next()?;
+    let digits = last.strip_prefix("test_case_")?;
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    digits.get(..end)?.parse().ok()
 }
 
 impl TestSpec {
@@ -77,40 +140,206 @@ impl TestSpec {
 /// started in this process (it is registered twice).
 #[track_caller]
 pub fn start(spec: &TestSpec) -> TestLogs {
+    settle_pending();
     let name = spec.test_name();
-    if !first_start(&name, spec) {
-        panic!(
-            "#[logged_test] `{name}` started a second time in this process: it is registered as a \
-             test twice, which happens when `#[test]` or `#[test_case]` is written above \
-             `#[logged_test]`; write `#[logged_test]` above the other test attributes (and drop \
-             `#[test]`, which `#[logged_test]` adds)"
-        );
-    }
+    let Some(attempt) = count_start(&name, spec) else {
+        panic!("{}", second_start_message(&name, spec));
+    };
+    install_panic_hook();
     let options = Options {
         level: spec.level.and_then(crate::env::parse_level),
         session: spec.session,
         keep: spec.keep,
-        expect_panic: spec.should_panic,
+        expect_panic: matches!(spec.expectation(), Expect::Panics(_)),
+        attempt: spec.attempts.map_or(0, |_| attempt),
     };
-    match TestLogs::with_options(&name, &options) {
+    let logs = match TestLogs::with_options(&name, &options) {
         Ok(logs) => logs,
         Err(e) => panic!("#[logged_test] could not set up logging for `{name}`: {e}"),
+    };
+    if let Some(attempts) = spec.attempts {
+        log_here(
+            log::Level::Info,
+            format_args!("attempt {attempt} of {attempts}"),
+            None,
+        );
+    }
+    logs
+}
+
+/// Why a test started twice, naming the attribute that registers it.
+fn second_start_message(name: &str, spec: &TestSpec) -> String {
+    let fix = "if an attribute runs the body more than once (a retry), declare it with \
+               `#[logged_test(attempts = N)]`";
+    match spec.registered_by {
+        None => format!(
+            "#[logged_test] `{name}` started a second time in this process: it is registered \
+             as a test twice. `#[logged_test]` added `#[test]`, and an attribute written above \
+             `#[logged_test]` (expanded first, so `#[logged_test]` cannot see it: `#[test]`, \
+             `#[test_case]`, ...) registered it too; write `#[logged_test]` above the other test \
+             attributes (and drop `#[test]`, which `#[logged_test]` adds), or, when the other \
+             attribute registers the test, write `#[logged_test(registered_by_other)]`; {fix}"
+        ),
+        Some(attr) => {
+            let attr = match attr {
+                "" => "the attribute that `registered_by_other` stands for".to_owned(),
+                attr => format!("`#[{attr}]`"),
+            };
+            format!(
+                "#[logged_test] `{name}` started a second time in this process: {attr} \
+                 registers it, so it is either registered twice (by an attribute above \
+                 `#[logged_test]` too: remove it or write `#[logged_test]` above it) or {attr} \
+                 ran the body again; {fix}"
+            )
+        }
     }
 }
 
-/// Records that the test `name` (the fn of `spec`) starts; `false` if it
-/// already started in this process. The fn is part of the key, so that a
+/// Counts a start of the test `name` (the fn of `spec`): the attempt number
+/// (1 for the first start), or `None` for a second start of a test that
+/// declares no retries. The fn is part of the key, so that a
 /// `#[logged_test]` fn called directly from another test is not a second start.
-fn first_start(name: &str, spec: &TestSpec) -> bool {
+fn count_start(name: &str, spec: &TestSpec) -> Option<u32> {
     /// The test's name, its module and its fn.
     type Started = (String, &'static str, &'static str);
-    static STARTED: Mutex<Option<HashSet<Started>>> = Mutex::new(None);
+    static STARTED: Mutex<Option<HashMap<Started, u32>>> = Mutex::new(None);
     let key = (name.to_owned(), spec.module_path, spec.fn_name);
-    STARTED
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get_or_insert_with(HashSet::new)
-        .insert(key)
+    let mut started = STARTED.lock().unwrap_or_else(PoisonError::into_inner);
+    let count = started
+        .get_or_insert_with(HashMap::new)
+        .entry(key)
+        .or_insert(0);
+    if *count > 0 && spec.attempts.is_none() {
+        return None;
+    }
+    *count = count.saturating_add(1);
+    Some(*count)
+}
+
+/// Logs `args` at `level` with target `logged_test` into the log of the
+/// test this thread is routed to, if any.
+fn log_here(level: log::Level, args: std::fmt::Arguments<'_>, at: Option<&Location<'_>>) {
+    if crate::engine::routing::current_route().is_none() {
+        return;
+    }
+    log::logger().log(
+        &log::Record::builder()
+            .level(level)
+            .target("logged_test")
+            .module_path_static(Some("logged_test"))
+            .file(at.map(Location::file))
+            .line(at.map(Location::line))
+            .args(args)
+            .build(),
+    );
+}
+
+/// Installs, once, the panic hook that records a panic in the log of the
+/// test its thread is routed to (the moment of failure, among the records
+/// around it) and settles a test whose verdict was waiting for a panic.
+/// It chains to the hook it replaces.
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    if std::thread::panicking() {
+        // `take_hook` panics on a panicking thread.
+        return;
+    }
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            // A test waiting for test-case's check fails, and the panic
+            // (that check) is recorded in its log.
+            let pending = take_pending();
+            let route = pending
+                .as_ref()
+                .and_then(|pending| pending.0.as_ref())
+                .map(|logs| logs.collector().enter());
+            let message = panic_message(info.payload());
+            let mut lines = message.lines();
+            let first = lines.next().unwrap_or_default();
+            let more = match lines.count() {
+                0 => String::new(),
+                n => format!(" (+{n} more lines in the panic message)"),
+            };
+            let at = info.location();
+            match at {
+                Some(at) => log_here(
+                    log::Level::Error,
+                    format_args!("panicked at {at}: {first}{more}"),
+                    Some(at),
+                ),
+                None => log_here(
+                    log::Level::Error,
+                    format_args!("panicked: {first}{more}"),
+                    None,
+                ),
+            }
+            drop(route);
+            previous(info);
+            if let Some(pending) = pending {
+                fail(pending);
+            }
+        }));
+    });
+}
+
+/// The text of a panic payload (`&str` or `String`), as libtest prints it.
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    match (
+        payload.downcast_ref::<&str>(),
+        payload.downcast_ref::<String>(),
+    ) {
+        (Some(text), _) => text,
+        (_, Some(text)) => text,
+        _ => "Box<dyn Any>",
+    }
+}
+
+thread_local! {
+    /// A finished test whose verdict is not yet known: test-case checks its
+    /// value after it returned. A panic on this thread fails it; the end of
+    /// the thread (libtest runs each test on its own) or the next start passes it.
+    static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+}
+
+/// A test waiting for its verdict; passes when dropped.
+struct Pending(Option<TestLogs>);
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        // Runs in a thread-local destructor: nothing may unwind out of it.
+        let logs = self.0.take();
+        let _ = catch_unwind(AssertUnwindSafe(move || drop(logs)));
+    }
+}
+
+/// Leaves the verdict of `logs` to what happens next on this thread.
+fn defer(mut logs: TestLogs) {
+    logs.leave_thread();
+    let previous = PENDING.try_with(|pending| pending.borrow_mut().replace(Pending(Some(logs))));
+    drop(previous);
+}
+
+/// Passes a pending test (another test starts on this thread).
+fn settle_pending() {
+    let pending = PENDING.try_with(|pending| pending.borrow_mut().take());
+    drop(pending);
+}
+
+/// The test on this thread waiting for its verdict, if any.
+fn take_pending() -> Option<Pending> {
+    PENDING
+        .try_with(|pending| pending.borrow_mut().take())
+        .ok()
+        .flatten()
+}
+
+/// Fails a pending test: a panic after it returned is test-case's check failing.
+fn fail(mut pending: Pending) {
+    if let Some(logs) = &pending.0 {
+        logs.mark_failed();
+    }
+    drop(pending.0.take());
 }
 
 /// The compile-time message for a bad `level = "..."`.
@@ -150,11 +379,21 @@ pub const fn check_session(name: &str) {
 pub trait TestOutcome {
     /// Whether the value means the test failed.
     fn is_failure(&self) -> bool;
+
+    /// The value to return when a test that had to panic is made to fail
+    /// by returning instead (libtest: "did not panic"), if the type has one.
+    fn did_not_panic() -> Option<Self>
+    where
+        Self: Sized;
 }
 
 impl TestOutcome for () {
     fn is_failure(&self) -> bool {
         false
+    }
+
+    fn did_not_panic() -> Option<Self> {
+        Some(())
     }
 }
 
@@ -162,59 +401,192 @@ impl<T, E> TestOutcome for Result<T, E> {
     fn is_failure(&self) -> bool {
         self.is_err()
     }
+
+    fn did_not_panic() -> Option<Self> {
+        None
+    }
+}
+
+/// The value of a fn whose every `#[test_case]` has an expectation: any
+/// type, checked by test-case rather than by the fn's own outcome.
+#[derive(Debug)]
+pub struct Checked<R>(pub R);
+
+impl<R> TestOutcome for Checked<R> {
+    fn is_failure(&self) -> bool {
+        false
+    }
+
+    fn did_not_panic() -> Option<Self> {
+        None
+    }
+}
+
+/// The `Err` of a test's result, for the failure record: `Debug` when the
+/// error has it ([`DescribeErr`]), else nothing ([`DescribeAny`]); the
+/// generated code calls `(&Describe(&result)).describe_err()`.
+#[derive(Debug)]
+pub struct Describe<'a, T>(pub &'a T);
+
+/// [`Describe`] for a `Result` whose error is `Debug`.
+pub trait DescribeErr {
+    /// The error, formatted with `{:?}`, if the result is one.
+    fn describe_err(&self) -> Option<String>;
+}
+
+impl<T, E: Debug> DescribeErr for Describe<'_, Result<T, E>> {
+    fn describe_err(&self) -> Option<String> {
+        self.0.as_ref().err().map(|e| format!("{e:?}"))
+    }
+}
+
+/// [`Describe`] for any other value.
+pub trait DescribeAny {
+    /// Nothing to describe.
+    fn describe_err(&self) -> Option<String>;
+}
+
+impl<T> DescribeAny for &Describe<'_, T> {
+    fn describe_err(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Ends the test: on success checks the markers (from memory), on
-/// `Err` keeps the directory and prints the log tail. Returns `result`.
+/// `Err` records it, keeps the directory and prints the marker report (when
+/// a marker is missing) or the log tail. When test-case checks the value
+/// instead (`=> matches Err(_)`), the verdict waits for that check. Returns
+/// `result`.
 ///
 /// # Panics
 ///
 /// When a marker is missing, with the report the assertion helpers print.
 #[track_caller]
-pub fn finish<R: TestOutcome>(logs: TestLogs, spec: &TestSpec, result: R) -> R {
-    if result.is_failure() {
+pub fn finish<R: TestOutcome>(
+    logs: TestLogs,
+    spec: &TestSpec,
+    result: R,
+    error: Option<String>,
+) -> R {
+    let checked = spec.expectation() == Expect::Checked;
+    if result.is_failure() && !checked {
+        let at = Location::caller();
+        match error {
+            Some(error) => log_here(
+                log::Level::Error,
+                format_args!("returned Err: {error}"),
+                Some(at),
+            ),
+            None => log_here(log::Level::Error, format_args!("returned Err"), Some(at)),
+        }
         logs.mark_failed();
+        // libtest prints the `Err`; the markers are part of the verdict too.
+        if let Some(report) = missing_markers(&logs, spec) {
+            logs.mark_report_shown();
+            let text = format!("{report}\n(the test also returned `Err`)\n");
+            // `eprint!` panics if stderr is closed; that must not hide the `Err`.
+            let _ = catch_unwind(|| eprint!("{text}"));
+        }
         return result;
     }
     if let Some(report) = missing_markers(&logs, spec) {
         logs.mark_report_shown();
         panic!("{report}");
     }
+    if checked {
+        defer(logs);
+    }
     result
 }
 
-/// Ends a `#[should_panic]` test whose body ran under [`catch_unwind`] (or
-/// [`CatchUnwind`]): when the body panicked and every marker is in the log,
-/// the panic is resumed, so libtest sees it (and checks `expected`). When a
-/// marker is missing, the report is printed and the fn returns, so libtest
-/// fails the test ("did not panic as expected") instead of passing it.
+/// Whether a panic's payload satisfies `expected`, as libtest decides:
+/// any panic without it, else a string payload that contains it.
+fn meets_expected(expected: Option<&str>, payload: &(dyn Any + Send)) -> bool {
+    let Some(expected) = expected else {
+        return true;
+    };
+    match (
+        payload.downcast_ref::<&str>(),
+        payload.downcast_ref::<String>(),
+    ) {
+        (Some(text), _) => text.contains(expected),
+        (_, Some(text)) => text.contains(expected),
+        _ => false,
+    }
+}
+
+/// Ends a test whose body ran under [`catch_unwind`] (or [`CatchUnwind`])
+/// because it may have to panic (`#[should_panic]`, `=> panics`). The verdict
+/// is libtest's: a panic that meets `expected` passes, one that does not
+/// fails, as does returning. When the body panicked as expected but a marker
+/// is missing, the report is printed and the fn returns, so libtest fails
+/// the test ("did not panic as expected") instead of passing it.
 ///
 /// # Panics
 ///
 /// Resumes the body's panic.
+#[track_caller]
+pub fn finish_unwound<R: TestOutcome>(
+    logs: TestLogs,
+    spec: &TestSpec,
+    result: Result<R, Box<dyn Any + Send>>,
+) -> R {
+    let payload = match (spec.expectation(), result) {
+        (Expect::Panics(_), Ok(value)) => {
+            // libtest reports "did not panic"; keep the log.
+            log_here(
+                log::Level::Error,
+                format_args!("returned, but the test had to panic"),
+                Some(Location::caller()),
+            );
+            logs.mark_failed();
+            return value;
+        }
+        (Expect::Panics(expected), Err(payload)) => {
+            if !meets_expected(expected, &*payload) {
+                // libtest: "panic did not contain expected string".
+                logs.mark_failed();
+            } else if let Some(report) = missing_markers(&logs, spec) {
+                logs.mark_failed();
+                logs.mark_report_shown();
+                let attr = match spec.should_panic {
+                    true => "`#[should_panic]`",
+                    false => "`=> panics`",
+                };
+                let text = format!(
+                    "{report}\n(the body panicked as {attr} expects, but a marker is missing, so \
+                     the test is made to fail)\n"
+                );
+                // `eprint!` panics if stderr is closed; that must not pass the test.
+                let _ = catch_unwind(|| eprint!("{text}"));
+                if let Some(value) = R::did_not_panic() {
+                    return value;
+                }
+            }
+            payload
+        }
+        (_, Err(payload)) => {
+            logs.mark_failed();
+            payload
+        }
+        (_, Ok(value)) => return finish(logs, spec, value, None),
+    };
+    drop(logs);
+    std::panic::resume_unwind(payload)
+}
+
+/// [`finish_unwound`] for a `#[should_panic]` fn, which returns `()`.
+///
+/// # Panics
+///
+/// Resumes the body's panic.
+#[track_caller]
 pub fn finish_should_panic(
     logs: TestLogs,
     spec: &TestSpec,
     result: Result<(), Box<dyn Any + Send>>,
 ) {
-    let Err(payload) = result else {
-        // libtest reports "did not panic"; keep the log.
-        logs.mark_failed();
-        return;
-    };
-    if let Some(report) = missing_markers(&logs, spec) {
-        logs.mark_failed();
-        logs.mark_report_shown();
-        let text = format!(
-            "{report}\n(the body panicked as `#[should_panic]` expects, but a marker is missing, \
-             so the test is made to fail)\n"
-        );
-        // `eprint!` panics if stderr is closed; that must not pass the test.
-        let _ = catch_unwind(|| eprint!("{text}"));
-        return;
-    }
-    drop(logs);
-    std::panic::resume_unwind(payload)
+    finish_unwound(logs, spec, result);
 }
 
 /// A future that catches a panic of `F`'s `poll`, for a `#[should_panic]`
@@ -291,5 +663,84 @@ pub fn runtime(logs: &TestLogs, flavor: Flavor) -> tokio::runtime::Runtime {
     match builder.build() {
         Ok(runtime) => runtime,
         Err(e) => panic!("#[logged_test] could not build the tokio runtime: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod should {
+    use super::*;
+
+    fn spec(registered_by: Option<&'static str>, cases: &'static [Expect]) -> TestSpec {
+        TestSpec {
+            fn_name: "f",
+            module_path: "krate::m",
+            level: None,
+            markers: &[],
+            session: None,
+            keep: false,
+            should_panic: false,
+            panic_expected: None,
+            registered_by,
+            attempts: None,
+            cases,
+            cases_numbered: true,
+        }
+    }
+
+    #[test]
+    fn name_the_attribute_that_registered_a_test_started_twice() {
+        let ours = second_start_message("m::f", &spec(None, &[]));
+        assert!(ours.contains("`#[logged_test]` added `#[test]`"), "{ours}");
+        assert!(
+            ours.contains("`#[logged_test(registered_by_other)]`"),
+            "{ours}"
+        );
+        assert!(ours.contains("`#[logged_test(attempts = N)]`"), "{ours}");
+        let theirs = second_start_message("m::f", &spec(Some("rstest"), &[]));
+        assert!(theirs.contains("`#[rstest]` registers it"), "{theirs}");
+        assert!(
+            theirs.contains("`#[rstest]` ran the body again"),
+            "{theirs}"
+        );
+        assert!(!theirs.contains("added `#[test]`"), "{theirs}");
+        let unnamed = second_start_message("m::f", &spec(Some(""), &[]));
+        assert!(
+            unnamed.contains("the attribute that `registered_by_other` stands for registers it"),
+            "{unnamed}"
+        );
+    }
+
+    #[test]
+    fn read_the_case_number_test_case_gives_its_tests() {
+        assert_eq!(case_number("m::f::test_case_12_expects_err"), Some(12));
+        assert_eq!(case_number("test_case_3"), Some(3));
+        assert_eq!(case_number("m::f::case_1"), None);
+        assert_eq!(case_number("m::f::test_case_x"), None);
+    }
+
+    #[test]
+    fn decide_a_panic_as_libtest_does() {
+        let text: Box<dyn Any + Send> = Box::new("the wanted message");
+        let string: Box<dyn Any + Send> = Box::new(String::from("other"));
+        let number: Box<dyn Any + Send> = Box::new(7_u8);
+        assert!(meets_expected(None, &*number));
+        assert!(meets_expected(Some("wanted"), &*text));
+        assert!(!meets_expected(Some("wanted"), &*string));
+        assert!(!meets_expected(Some("wanted"), &*number));
+    }
+
+    #[test]
+    fn take_the_expectation_of_the_running_case() {
+        const SAME: &[Expect] = &[Expect::Checked, Expect::Checked];
+        assert_eq!(spec(None, SAME).expectation(), Expect::Checked);
+        assert_eq!(spec(None, &[]).expectation(), Expect::Returns);
+        let mut should_panic = spec(None, SAME);
+        should_panic.should_panic = true;
+        should_panic.panic_expected = Some("x");
+        assert_eq!(should_panic.expectation(), Expect::Panics(Some("x")));
+        // Mixed cases are told apart by the running test's name; this
+        // thread's name is no test-case name.
+        const MIXED: &[Expect] = &[Expect::Panics(None), Expect::Checked];
+        assert_eq!(spec(None, MIXED).expectation(), Expect::Returns);
     }
 }

@@ -107,6 +107,65 @@ pub(crate) fn render_records(out: &mut String, records: &[CapturedRecord], limit
     }
 }
 
+/// Whether `record` is the one `#[logged_test]` writes where the test
+/// failed: the panic, or the `Err` the test returned.
+pub(crate) fn is_failure_record(record: &CapturedRecord) -> bool {
+    record.level == log::Level::Error
+        && record.target == "logged_test"
+        && (record.message.starts_with("panicked")
+            || record.message.starts_with("returned Err")
+            || record
+                .message
+                .starts_with("returned, but the test had to panic"))
+}
+
+/// The failure tail: up to `limit` records around the last failure record
+/// (the panic or the returned `Err`), marked with `>`: the records before it
+/// and, after it, what teardown logged (at most a third of `limit`). Without
+/// a failure record, the last `limit` records.
+pub(crate) fn render_failure_tail(out: &mut String, records: &[CapturedRecord], limit: usize) {
+    let Some(failure) = records.iter().rposition(is_failure_record) else {
+        render_records(out, records, limit);
+        return;
+    };
+    let limit = limit.max(1);
+    let later = records.len() - failure - 1;
+    let after = later.min(limit / 3);
+    let before = failure.min(limit - 1 - after);
+    let first = failure - before;
+    let last = failure + after;
+    let _ = write!(
+        out,
+        "captured records around the failure (#{} of {}, marked `>`",
+        failure + 1,
+        records.len()
+    );
+    match (first, records.len() - 1 - last) {
+        (0, 0) => {}
+        (earlier, 0) => {
+            let _ = write!(out, "; {earlier} earlier records omitted");
+        }
+        (0, later) => {
+            let _ = write!(out, "; {later} later records omitted");
+        }
+        (earlier, later) => {
+            let _ = write!(out, "; {earlier} earlier and {later} later records omitted");
+        }
+    }
+    out.push_str("):\n");
+    let width = records.len().to_string().len();
+    let window = records.get(first..=last).unwrap_or_default();
+    for (n, record) in (first + 1..).zip(window) {
+        let mark = if n == failure + 1 { '>' } else { ' ' };
+        let text = shown(record);
+        let mut lines = text.split('\n');
+        let _ = writeln!(out, "{mark} {n:>width$} | {}", lines.next().unwrap_or(""));
+        for more in lines {
+            let _ = writeln!(out, "  {:>width$} | {more}", "");
+        }
+    }
+}
+
 /// A record as the report shows it: its line, cut after `SHOWN_CHARS`
 /// characters. A huge message is cut before it is formatted, so showing a
 /// 100 MB record costs no 100 MB copy.

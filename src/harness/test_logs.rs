@@ -87,6 +87,9 @@ pub(crate) struct Options<'a> {
     pub(crate) session: Option<&'a str>,
     pub(crate) keep: bool,
     pub(crate) expect_panic: bool,
+    /// Which run of a retried test this is (1-based); 0 when the test
+    /// declares no retries. A later attempt gets a directory of its own.
+    pub(crate) attempt: u32,
 }
 
 impl TestLogs {
@@ -121,7 +124,10 @@ impl TestLogs {
     ) -> Result<TestLogs, LogError> {
         let settings = env::settings()?;
         logger::install()?;
-        let stem = file_stem(test_name);
+        let stem = match options.attempt {
+            0 | 1 => file_stem(test_name),
+            n => file_stem(&format!("{test_name}.attempt-{n}")),
+        };
         let session_name = match options.session {
             Some(name) => name.to_owned(),
             None => format!("{stem}.log"),
@@ -657,6 +663,12 @@ impl TestLogs {
         panic!("{report}");
     }
 
+    /// Stops routing this thread to the test (its verdict is settled later,
+    /// perhaps from a thread-local destructor).
+    pub(crate) fn leave_thread(&mut self) {
+        drop(self.guard.take());
+    }
+
     /// Marks the test failed (its directory is kept and its tail printed).
     pub(crate) fn mark_failed(&self) {
         self.failed.store(true, Ordering::Relaxed);
@@ -675,7 +687,7 @@ impl TestLogs {
                     "\n---- captured log of `{}` (logged-test) ----\n",
                     self.test_name
                 ));
-                report::render_records(&mut out, logs.records(), TAIL_RECORDS);
+                report::render_failure_tail(&mut out, logs.records(), TAIL_RECORDS);
             }
         }
         match on_disk {
