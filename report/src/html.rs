@@ -24,7 +24,7 @@ const JS: &str = include_str!("report.js");
 #[derive(Debug)]
 pub(crate) struct Context<'a> {
     pub(crate) dirs: &'a [PathBuf],
-    pub(crate) junit: Option<&'a Path>,
+    pub(crate) junit: &'a [PathBuf],
     /// Problems with the input, shown at the top.
     pub(crate) problems: &'a [String],
     /// The folder `report.html` is written to, for relative links.
@@ -47,7 +47,7 @@ pub(crate) fn render(run: &Run, cx: &Context<'_>) -> String {
         .collect();
     let data = json!({
         "dirs": cx.dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>(),
-        "junit": cx.junit.map(|j| j.display().to_string()),
+        "junit": cx.junit.iter().map(|j| j.display().to_string()).collect::<Vec<_>>(),
         "problems": cx.problems,
         "total": {
             "passed": run.total.passed,

@@ -48,9 +48,23 @@ impl Case {
         self.failure.is_none() && self.retries.iter().any(|r| r.element == "flakyFailure")
     }
 
-    /// The final failure came from a signal or an abort, not a panic.
+    /// The last attempt's failure. nextest follows Maven Surefire: a failed
+    /// test's `<failure>` (with the test case's output) is its first attempt
+    /// and each `<rerunFailure>` a later one.
+    pub(crate) fn last_failure(&self) -> Option<&Failure> {
+        let first = self.failure.as_ref()?;
+        Some(
+            self.retries
+                .iter()
+                .rev()
+                .find(|r| r.element.starts_with("rerun"))
+                .unwrap_or(first),
+        )
+    }
+
+    /// The last attempt died from a signal or an abort, not a panic.
     pub(crate) fn is_crash(&self) -> bool {
-        self.failure.as_ref().is_some_and(looks_like_crash)
+        self.last_failure().is_some_and(looks_like_crash)
     }
 
     /// How many attempts nextest made.
@@ -388,7 +402,7 @@ mod should {
             <system-err><![CDATA[err <raw>]]></system-err>
         </testcase>
         <testcase name="flaky" classname="demo::flow" timestamp="t" time="0.03"><flakyFailure message="m" type="test failure"><stackTrace>st</stackTrace><system-err>e1</system-err></flakyFailure></testcase>
-        <testcase name="crash" classname="demo::flow" timestamp="t" time="0.03"><failure message="test aborted with signal 6 (SIGABRT)" type="test abort"/></testcase>
+        <testcase name="crash" classname="demo::flow" timestamp="t" time="0.03"><failure message="thread panicked" type="test failure"/><rerunFailure message="process aborted with signal 6 (SIGABRT)" type="test abort"/></testcase>
         <testcase name="bare" classname="demo::flow"/>
     </testsuite>
 </testsuites>
@@ -412,7 +426,11 @@ mod should {
         assert!(cases[2].is_flaky());
         assert_eq!(cases[2].retries[0].text, "st");
         assert_eq!(cases[2].retries[0].stderr, "e1");
-        assert!(cases[3].is_crash());
+        assert!(cases[3].is_crash(), "the last attempt decides");
+        assert_eq!(
+            cases[3].last_failure().unwrap().message,
+            "process aborted with signal 6 (SIGABRT)"
+        );
     }
 
     #[test]

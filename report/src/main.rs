@@ -29,12 +29,14 @@ each shard of a run) into one self-contained HTML report.
 
 options:
   -o, --out FILE      where to write the report (default: report.html)
-      --junit FILE    nextest's JUnit file (target/nextest/<profile>/junit.xml):
-                      adds the runner's verdict, retries and captured output,
-                      and writes an enriched copy whose test cases carry
-                      their log's path, record counts and attempt
+      --junit FILE    nextest's JUnit file (target/nextest/<profile>/junit.xml;
+                      give one per shard): adds the runner's verdict, retries
+                      and captured output, and writes an enriched copy whose
+                      test cases carry their log's path, record counts and
+                      attempt
       --junit-out FILE  where the enriched copy goes (default: junit.xml
-                      beside the report)
+                      beside the report; with several --junit files,
+                      junit-1.xml, junit-2.xml, ... beside the report)
   -h, --help          print this help";
 
 /// The parsed command line.
@@ -42,7 +44,7 @@ options:
 struct Args {
     dirs: Vec<PathBuf>,
     out: Option<PathBuf>,
-    junit: Option<PathBuf>,
+    junit: Vec<PathBuf>,
     junit_out: Option<PathBuf>,
     help: bool,
 }
@@ -75,7 +77,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         };
         match arg.as_str() {
             "-o" | "--out" => parsed.out = Some(value(&arg)?),
-            "--junit" => parsed.junit = Some(value(&arg)?),
+            "--junit" => parsed.junit.push(value(&arg)?),
             "--junit-out" => parsed.junit_out = Some(value(&arg)?),
             "-h" | "--help" => parsed.help = true,
             "--" => parsed.dirs.extend(args.by_ref().map(PathBuf::from)),
@@ -86,6 +88,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             _ => parsed.dirs.push(PathBuf::from(arg)),
         }
+    }
+    if parsed.junit.len() > 1 && parsed.junit_out.is_some() {
+        return Err("`--junit-out` names one file, but several `--junit` files were given; \
+                    leave it out and the copies go beside the report as junit-1.xml, junit-2.xml, ..."
+            .to_owned());
     }
     if parsed.dirs.is_empty() && !parsed.help {
         return Err(
@@ -137,18 +144,18 @@ fn run(args: &Args) -> Result<Summary, String> {
     let read = manifest::read_dirs(&args.dirs);
     let mut problems = read.errors.clone();
     let mut incomplete = !read.errors.is_empty();
-    let mut junit_text = None;
+    let mut junit_texts = Vec::new();
     let mut cases = Vec::new();
-    if let Some(path) = &args.junit {
+    for path in &args.junit {
         match fs::read_to_string(path) {
             Ok(text) => match junit::parse(&text) {
                 Ok(c) => {
-                    cases = c;
-                    junit_text = Some(text);
+                    cases.extend(c);
+                    junit_texts.push((path, text));
                 }
                 Err(e) => {
                     problems.push(format!(
-                        "`{}` is not valid XML {e}; JUnit ignored",
+                        "`{}` is not valid XML {e}; this JUnit file is ignored",
                         path.display()
                     ));
                     incomplete = true;
@@ -157,7 +164,7 @@ fn run(args: &Args) -> Result<Summary, String> {
             Err(e) => {
                 problems.push(format!(
                     "cannot read `{}`: {e}; nextest writes it when the profile has \
-                     `[profile.<name>.junit] path = \"junit.xml\"` (JUnit ignored)",
+                     `[profile.<name>.junit] path = \"junit.xml\"` (this JUnit file is ignored)",
                     path.display()
                 ));
                 incomplete = true;
@@ -185,7 +192,7 @@ fn run(args: &Args) -> Result<Summary, String> {
         &run,
         &html::Context {
             dirs: &args.dirs,
-            junit: args.junit.as_deref(),
+            junit: &args.junit,
             problems: &problems,
             out_dir: &out_dir,
         },
@@ -201,24 +208,33 @@ fn run(args: &Args) -> Result<Summary, String> {
         run.total.crashed,
         run.total.flaky
     );
-    if let (Some(text), Some(junit_in)) = (junit_text, &args.junit) {
-        let junit_out = args
-            .junit_out
-            .clone()
-            .unwrap_or_else(|| out_dir.join("junit.xml"));
+    let enrich = enrichments(&run);
+    let several = args.junit.len() > 1;
+    for (i, (junit_in, text)) in junit_texts.iter().enumerate() {
+        let junit_out = match (&args.junit_out, several) {
+            (Some(path), false) => path.clone(),
+            (_, false) => out_dir.join("junit.xml"),
+            (_, true) => out_dir.join(format!("junit-{}.xml", i + 1)),
+        };
         if same_file(junit_in, &junit_out) {
             return Err(format!(
-                "`--junit-out` would overwrite the JUnit file read, `{}`; name another file",
+                "the enriched copy would overwrite the JUnit file read, `{}`; name another \
+                 file with `--junit-out` or write the report elsewhere with `--out`",
                 junit_in.display()
             ));
         }
-        let (xml, count) = junit::enrich(&text, &enrichments(&run))?;
+        let (xml, count) = junit::enrich(text, &enrich)
+            .map_err(|e| format!("`{}` is not valid XML {e}", junit_in.display()))?;
         fs::write(&junit_out, xml)
             .map_err(|e| format!("cannot write `{}`: {e}", junit_out.display()))?;
         message.push_str(&format!(
-            "\nwrote {} ({count} test cases point at their logs; {} of the JUnit's test cases \
-             matched a manifest line)",
-            junit_out.display(),
+            "\nwrote {} ({count} test cases point at their logs)",
+            junit_out.display()
+        ));
+    }
+    if !args.junit.is_empty() {
+        message.push_str(&format!(
+            "\n{} JUnit test cases matched a manifest line",
             run.matched
         ));
     }
@@ -306,7 +322,7 @@ mod should {
         .unwrap();
         assert_eq!(direct, cargo);
         assert_eq!(direct.dirs, [PathBuf::from("a"), PathBuf::from("b")]);
-        assert_eq!(direct.junit, Some(PathBuf::from("j.xml")));
+        assert_eq!(direct.junit, [PathBuf::from("j.xml")]);
         assert_eq!(direct.out, Some(PathBuf::from("r.html")));
     }
 
@@ -329,6 +345,17 @@ mod should {
                 .contains("`--junit` needs a file")
         );
         assert!(args(&[]).unwrap().help);
+        let two = [
+            "report",
+            "--junit",
+            "a.xml",
+            "--junit",
+            "b.xml",
+            "--junit-out",
+            "c.xml",
+            "d",
+        ];
+        assert!(args(&two).unwrap_err().contains("several `--junit`"));
     }
 
     #[test]

@@ -177,17 +177,23 @@
     body.appendChild(el('h3', { text: 'Failure report' }));
     var j = t.j;
     if (j && (j.failure || j.retries || j.out || j.err)) {
-      (j.retries || []).forEach(function (f, i) {
-        body.appendChild(el('h4', { text: 'attempt ' + (i + 1) + ' (' + f.el + ')' }));
-        body.appendChild(pre('report', failureText(f)));
+      // nextest (like Maven Surefire): <failure> and the test case's output
+      // are the first attempt, each <rerunFailure> a later one; a flaky
+      // test's <flakyFailure>s are its failed attempts and the test case
+      // its last, passing one.
+      var own = j.failure ? failureText(j.failure) : '';
+      if (j.out) own += '\n\n--- stdout ---\n' + j.out;
+      if (j.err) own += '\n\n--- stderr ---\n' + j.err;
+      var parts = [];
+      if (j.failure) parts.push(['attempt 1 (' + j.failure.el + ')', own]);
+      (j.retries || []).forEach(function (f) {
+        parts.push(['attempt ' + (parts.length + 1) + ' (' + f.el + ')', failureText(f)]);
       });
-      var last = j.failure ? failureText(j.failure) : '';
-      if (j.out) last += '\n\n--- stdout ---\n' + j.out;
-      if (j.err) last += '\n\n--- stderr ---\n' + j.err;
-      if (last.trim()) {
-        body.appendChild(el('h4', { text: 'last attempt' + (j.failure ? ' (' + j.failure.el + ')' : '') }));
-        body.appendChild(pre('report', last.trim()));
-      }
+      if (!j.failure && own.trim()) parts.push(['attempt ' + (parts.length + 1) + ' (passed)', own]);
+      parts.forEach(function (p) {
+        body.appendChild(el('h4', { text: p[0] }));
+        body.appendChild(pre('report', p[1].trim()));
+      });
     } else {
       body.appendChild(el('p', { text: 'The failure report (the assertion\u2019s message, the test\u2019s last records and where its log is) ' +
         'is what the test printed; it is not stored on disk with the log. Find it in the CI job\u2019s output under the test\u2019s name, ' +
@@ -300,7 +306,7 @@
   function main() {
     var params = readHash();
     var app = document.getElementById('app');
-    app.appendChild(el('p', { class: 'status', text: 'From ' + data.dirs.join(', ') + (data.junit ? ' and ' + data.junit : '') }));
+    app.appendChild(el('p', { class: 'status', text: 'From ' + data.dirs.join(', ') + (data.junit.length ? ' and ' + data.junit.join(', ') : '') }));
     if (data.problems.length) {
       var ul = el('ul');
       data.problems.forEach(function (p) { ul.appendChild(el('li', { text: p })); });
