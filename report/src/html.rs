@@ -7,6 +7,7 @@
 //! and of a long log only the lines on screen. So a run of 10,000 tests with
 //! logs of 100,000 lines opens at once.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
@@ -34,12 +35,13 @@ pub(crate) struct Context<'a> {
 /// Renders the page. Logs of failing, crashed and flaky tests are read and
 /// embedded; a log that cannot be read is named with the reason.
 pub(crate) fn render(run: &Run, cx: &Context<'_>) -> String {
-    let mut logs: Vec<String> = Vec::new();
+    let mut logs = Logs::default();
     let tests: Vec<Value> = run
         .tests
         .iter()
         .map(|t| test_json(t, cx, &mut logs))
         .collect();
+    let logs = logs.texts;
     let binaries: Vec<Value> = run
         .per_binary
         .iter()
@@ -101,7 +103,29 @@ fn push_json_script(page: &mut String, id: &str, json: &str) {
     page.push_str("</script>\n");
 }
 
-fn test_json(test: &Test, cx: &Context<'_>, logs: &mut Vec<String>) -> Value {
+/// The embedded logs, each file once (a retried test's attempts may name
+/// the same file).
+#[derive(Debug, Default)]
+struct Logs {
+    texts: Vec<String>,
+    index: HashMap<PathBuf, usize>,
+}
+
+impl Logs {
+    fn embed(&mut self, path: &Path) -> std::io::Result<usize> {
+        if let Some(&i) = self.index.get(path) {
+            return Ok(i);
+        }
+        let bytes = fs::read(path)?;
+        self.texts
+            .push(String::from_utf8_lossy(&bytes).into_owned());
+        let i = self.texts.len() - 1;
+        self.index.insert(path.to_path_buf(), i);
+        Ok(i)
+    }
+}
+
+fn test_json(test: &Test, cx: &Context<'_>, logs: &mut Logs) -> Value {
     let mut obj = Map::new();
     obj.insert("b".into(), test.binary.clone().into());
     obj.insert("n".into(), test.name.clone().into());
@@ -138,7 +162,7 @@ fn test_json(test: &Test, cx: &Context<'_>, logs: &mut Vec<String>) -> Value {
     Value::Object(obj)
 }
 
-fn attempt_json(a: &Attempt, cx: &Context<'_>, embed: bool, logs: &mut Vec<String>) -> Value {
+fn attempt_json(a: &Attempt, cx: &Context<'_>, embed: bool, logs: &mut Logs) -> Value {
     let mut obj = Map::new();
     obj.insert("n".into(), a.number.into());
     obj.insert("o".into(), a.outcome.as_str().into());
@@ -159,10 +183,9 @@ fn attempt_json(a: &Attempt, cx: &Context<'_>, embed: bool, logs: &mut Vec<Strin
         obj.insert("path".into(), log.display().to_string().into());
         obj.insert("href".into(), href(cx.out_dir, log).into());
         if embed || a.outcome != Outcome::Passed {
-            match fs::read(log) {
-                Ok(bytes) => {
-                    obj.insert("L".into(), logs.len().into());
-                    logs.push(String::from_utf8_lossy(&bytes).into_owned());
+            match logs.embed(log) {
+                Ok(i) => {
+                    obj.insert("L".into(), i.into());
                 }
                 Err(e) => {
                     obj.insert("note".into(), format!("cannot read the log: {e}").into());

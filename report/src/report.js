@@ -138,7 +138,8 @@
     if (f.msg) parts.push(f.msg);
     if (f.type) parts.push('(' + f.type + ')');
     var text = parts.join(' ');
-    if (f.text) text += '\n\n' + f.text;
+    // nextest's text usually starts with the message: say it once.
+    if (f.text) text = f.msg && f.text.indexOf(f.msg) === 0 ? f.text + (f.type ? '\n(' + f.type + ')' : '') : text + '\n\n' + f.text;
     if (f.out) text += '\n\n--- stdout ---\n' + f.out;
     if (f.err) text += '\n\n--- stderr ---\n' + f.err;
     return text;
@@ -147,7 +148,7 @@
   function attemptsTable(t) {
     var table = el('table', { class: 'attempts' },
       el('tr', null, el('th', { text: 'attempt' }), el('th', { text: 'outcome' }), el('th', { text: 'records' }),
-        el('th', { text: 'error / warn / info / debug / trace' }), el('th', { text: 'log' }), el('th', { text: 'from' })));
+        el('th', { text: 'E / W / I / D / T', title: 'records per level: error / warn / info / debug / trace' }), el('th', { text: 'log' }), el('th', { text: 'from' })));
     (t.a || []).forEach(function (a) {
       var link = a.href ? el('a', { href: a.href, text: a.path }) : el('span', { class: 'note', text: a.note || 'no log kept' });
       table.appendChild(el('tr', null,
@@ -190,9 +191,11 @@
         parts.push(['attempt ' + (parts.length + 1) + ' (' + f.el + ')', failureText(f)]);
       });
       if (!j.failure && own.trim()) parts.push(['attempt ' + (parts.length + 1) + ' (passed)', own]);
-      parts.forEach(function (p) {
-        body.appendChild(el('h4', { text: p[0] }));
-        body.appendChild(pre('report', p[1].trim()));
+      // The last attempt open, earlier ones a click away.
+      parts.forEach(function (p, i) {
+        var d = el('details', { class: 'attempt-report' }, el('summary', { text: p[0] }), pre('report', p[1].trim()));
+        d.open = i === parts.length - 1;
+        body.appendChild(d);
       });
     } else {
       body.appendChild(el('p', { text: 'The failure report (the assertion\u2019s message, the test\u2019s last records and where its log is) ' +
