@@ -76,7 +76,9 @@
 
   // A virtualised log view, refreshed when the level or the search changes.
   function Viewer(index) {
+    var loadStart = performance.now();
     var log = getLog(index);
+    var loadMs = Math.round(performance.now() - loadStart);
     var status = el('div', { class: 'status' });
     var box = el('div', { class: 'log', tabindex: '0' });
     var spacer = el('div');
@@ -85,6 +87,7 @@
     var painted = [];
     var pending = false;
     function filter() {
+      var t0 = performance.now();
       var max = state.level === 'all' ? 5 : LEVELS.indexOf(state.level);
       var q = state.q.toLowerCase();
       rows = [];
@@ -101,6 +104,8 @@
       status.textContent = (what.length ? rows.length + ' of ' + log.lines.length + ' lines, ' + what.join(', ') : log.lines.length + ' lines');
       status.setAttribute('data-shown', rows.length);
       status.setAttribute('data-total', log.lines.length);
+      status.setAttribute('data-ms', String(Math.round(performance.now() - t0)));
+      status.setAttribute('data-load-ms', String(loadMs));
       paint();
     }
     function paint() {
@@ -338,4 +343,6 @@
   }
 
   main();
+  // For measuring: milliseconds from navigation to the page's first render.
+  document.body.setAttribute('data-ready-ms', String(Math.round(performance.now())));
 })();
