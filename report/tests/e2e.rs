@@ -448,3 +448,91 @@ fn a_sharded_run_with_retries_and_a_crash_reads_in_the_browser() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// The fields the library is gaining (`binary`, `attempt`, `attempts`,
+/// `run_id`, `"outcome":"crashed"`, a log per attempt), written by hand, as
+/// the page shows them.
+#[test]
+fn manifest_with_attempts_and_crashes_reads_in_the_browser() {
+    if chromium().is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the report's browser test cannot run under CI: Chromium is not installed"
+        );
+        eprintln!("skipped: Chromium is not installed (apt-get install -y chromium)");
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    let shard = root.join("shard-a");
+    let log = |rel: &str, lines: &[&str]| {
+        let path = shard.join(rel);
+        write(&path, &(lines.join("\n") + "\n"));
+        path.display().to_string()
+    };
+    let first = log(
+        "suite/net__retry/attempt-1/net__retry.log",
+        &["2026-12-02T10:00:00.000001Z ERROR [net::retry] suite: hw-marker connection reset"],
+    );
+    let crash = log(
+        "suite/net__dies/net__dies.log",
+        &[
+            "2026-12-02T10:00:00.000001Z INFO  [net::dies] suite: hw-marker starting",
+            "2026-12-02T10:00:00.000002Z WARN  [net::dies] suite: hw-marker two lines",
+            "\tthe second line of the message",
+        ],
+    );
+    let lines = [
+        format!(r#"{{"test":"net::retry","binary":"suite","log":{first:?},"outcome":"failed","records":1,"levels":{{"error":1,"warn":0,"info":0,"debug":0,"trace":0}},"attempt":1,"attempts":3,"run_id":"run-7"}}"#),
+        r#"{"test":"net::retry","binary":"suite","log":null,"log_note":"not kept: the test passed","outcome":"passed","records":1,"attempt":2,"attempts":3,"run_id":"run-7"}"#.to_owned(),
+        format!(r#"{{"test":"net::dies","binary":"suite","log":{crash:?},"outcome":"crashed","records":2,"attempt":1,"attempts":1,"run_id":"run-7","a_field_from_the_future":true}}"#),
+        r#"{"test":"net::fine","binary":"suite","log":null,"outcome":"passed","attempt":1,"attempts":1}"#.to_owned(),
+    ];
+    write(&shard.join("manifest.jsonl"), &(lines.join("\n") + "\n"));
+    let report = Command::new(env!("CARGO_BIN_EXE_cargo-logged-test"))
+        .current_dir(root)
+        .args(["report", "shard-a", "-o", "report.html"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&report.stdout);
+    assert!(
+        report.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    assert!(
+        stdout.contains("3 tests: 1 passed, 0 failed, 1 crashed, 1 flaky"),
+        "{stdout}"
+    );
+
+    let page = root.join("report.html");
+    let all = dom(root, &page, "open=all");
+    assert!(all.contains("data-test=\"net::retry\" data-status=\"flaky\""));
+    assert!(all.contains("data-test=\"net::dies\" data-status=\"crashed\""));
+    assert!(
+        all.contains("1 of 3 (run run-7)"),
+        "the attempt, the total and the run id"
+    );
+    assert!(
+        all.contains("not kept: the test passed"),
+        "the passing attempt says why it has no log"
+    );
+    assert!(
+        all.contains("attempt 1 (failed)"),
+        "the failed attempt's log tab"
+    );
+    assert!(
+        all.contains("hw-marker connection reset"),
+        "the failed attempt's log"
+    );
+    assert!(
+        all.contains("is not stored on disk"),
+        "without JUnit the page says where the report is"
+    );
+    let crash_rows = dom(root, &page, "test=net::dies&level=warn");
+    // The continuation line has its record's level.
+    assert_eq!(
+        rows(&crash_rows),
+        [(2, "warn".to_owned()), (3, "warn".to_owned())]
+    );
+}
