@@ -315,6 +315,15 @@ pub(crate) fn enrich(
                     continue;
                 }
             }
+            Event::Empty(e) if e.name().as_ref() == b"system-out" => {
+                if let Some((found, at, done)) = open.as_mut() {
+                    if *at == depth && !*done {
+                        write_system_out(&mut writer, found).map_err(io)?;
+                        *done = true;
+                        continue;
+                    }
+                }
+            }
             Event::Start(_) => depth += 1,
             Event::End(e) => {
                 if let Some((found, at, done)) = open.as_mut() {
@@ -404,6 +413,7 @@ mod should {
         <testcase name="flaky" classname="demo::flow" timestamp="t" time="0.03"><flakyFailure message="m" type="test failure"><stackTrace>st</stackTrace><system-err>e1</system-err></flakyFailure></testcase>
         <testcase name="crash" classname="demo::flow" timestamp="t" time="0.03"><failure message="thread panicked" type="test failure"/><rerunFailure message="process aborted with signal 6 (SIGABRT)" type="test abort"/></testcase>
         <testcase name="bare" classname="demo::flow"/>
+        <testcase name="empty-out" classname="demo::flow"><system-out/><system-err/></testcase>
     </testsuite>
 </testsuites>
 "#;
@@ -411,7 +421,7 @@ mod should {
     #[test]
     fn read_outcomes_retries_and_output() {
         let cases = parse(NEXTEST).unwrap();
-        assert_eq!(cases.len(), 5);
+        assert_eq!(cases.len(), 6);
         assert!(cases[0].failure.is_none() && cases[0].retries.is_empty());
         let bad = &cases[1];
         let failure = bad.failure.as_ref().unwrap();
@@ -447,11 +457,20 @@ mod should {
             properties: vec![("logged-test.log".into(), "/l/a&b.log".into())],
             attachments: vec!["/l/a&b.log".into()],
         };
-        for name in ["bad", "flaky", "bare"] {
+        for name in ["bad", "flaky", "bare", "empty-out"] {
             map.insert(("demo::flow".to_owned(), name.to_owned()), e.clone());
         }
         let (out, count) = enrich(NEXTEST, &map).unwrap();
-        assert_eq!(count, 3);
+        assert_eq!(count, 4);
+        assert_eq!(
+            out.matches("<system-out").count(),
+            NEXTEST.matches("<system-out").count() + 2,
+            "an empty <system-out/> is filled, not doubled: {out}"
+        );
+        assert_eq!(
+            parse(&out).unwrap()[5].stdout,
+            "[[ATTACHMENT|/l/a&b.log]]\n"
+        );
         let cases = parse(&out).unwrap();
         let original = parse(NEXTEST).unwrap();
         assert_eq!(cases[0], original[0], "an unnamed case is unchanged");
@@ -464,7 +483,7 @@ mod should {
         assert_eq!(
             out.matches("<property name=\"logged-test.log\" value=\"/l/a&amp;b.log\"/>")
                 .count(),
-            3
+            4
         );
     }
 

@@ -281,7 +281,8 @@
           var t = tests[i];
           frag.appendChild(el('li', null, el('span', { class: 'bin', text: t.b + ' ' }),
             t.href ? el('a', { href: t.href, text: t.n }) : el('code', { text: t.n }),
-            t.notes ? el('span', { class: 'note', text: ' ' + t.notes.join('; ') }) : null));
+            t.notes ? el('span', { class: 'note', text: ' ' + t.notes.join('; ') }) : null,
+            t.dup ? el('span', { class: 'dup', text: ' duplicate: ' + t.dup }) : null));
         }
         list.appendChild(frag);
         if (i < tests.length) setTimeout(chunk, 0);
@@ -319,6 +320,13 @@
       var ul = el('ul');
       data.problems.forEach(function (p) { ul.appendChild(el('li', { text: p })); });
       app.appendChild(el('div', { class: 'problems', id: 'problems' }, el('strong', { text: 'Problems with the input' }), ul));
+    }
+    var dups = data.tests.filter(function (t) { return t.dup; });
+    if (dups.length) {
+      var dl = el('ul');
+      dups.forEach(function (t) { dl.appendChild(el('li', null, el('code', { text: t.b + ' ' + t.n }), ': ' + t.dup)); });
+      app.appendChild(el('div', { class: 'problems', id: 'duplicates' },
+        el('strong', { text: dups.length + (dups.length === 1 ? ' test' : ' tests') + ' ran more than once (a shard overlap, or two runs in one directory)' }), dl));
     }
     app.appendChild(el('h2', { text: 'Per binary' }));
     app.appendChild(summaryTable());
