@@ -130,6 +130,9 @@ fn test_json(test: &Test, cx: &Context<'_>, logs: &mut Logs) -> Value {
     obj.insert("b".into(), test.binary.clone().into());
     obj.insert("n".into(), test.name.clone().into());
     obj.insert("s".into(), test.status.as_str().into());
+    if test.outside_junit {
+        obj.insert("u".into(), 1.into());
+    }
     if test.status == Status::Passed && test.attempts.len() <= 1 && test.notes.is_empty() {
         // The common case stays small: 10,000 of these are about 0.6 MB.
         if let Some(a) = test.attempts.first().and_then(|a| a.log.as_deref()) {

@@ -237,6 +237,15 @@ fn run(args: &Args) -> Result<Summary, String> {
             "\n{} JUnit test cases matched a manifest line",
             run.matched
         ));
+        let outside = run.outside_junit;
+        if outside.total() > 0 {
+            message.push_str(&format!(
+                "; {} manifest entries ({} failed) are in no JUnit test case: sessions a test \
+                 named itself, or a shard whose JUnit file was not given (listed apart, not counted)",
+                outside.total(),
+                outside.failed + outside.crashed
+            ));
+        }
     }
     Ok(Summary {
         message,

@@ -62,6 +62,11 @@ pub(crate) struct Test {
     pub(crate) junit: Option<Case>,
     /// Things the reader should know (disagreements, a missing line).
     pub(crate) notes: Vec<String>,
+    /// JUnit files were given and none has this test: a `TestLogs` or
+    /// collector a test named itself (several per test, or inside a test
+    /// that expects a panic), or a shard whose JUnit file is missing. Not
+    /// counted in the summary, which then follows nextest's test cases.
+    pub(crate) outside_junit: bool,
 }
 
 impl Test {
@@ -108,6 +113,8 @@ pub(crate) struct Run {
     pub(crate) per_binary: BTreeMap<String, Counts>,
     /// JUnit cases matched to manifest tests.
     pub(crate) matched: usize,
+    /// Manifest tests that no JUnit case has (see [`Test::outside_junit`]).
+    pub(crate) outside_junit: Counts,
 }
 
 /// The binary a manifest line belongs to: its `binary` field, else the
@@ -188,6 +195,7 @@ pub(crate) fn merge(lines: Vec<Line>, cases: Vec<Case>, dirs: &[PathBuf]) -> Run
     }
 
     // JUnit: the runner's verdict, retries and output.
+    let have_junit = !cases.is_empty();
     let mut matched = 0;
     for case in cases {
         let binary = junit::target_of(&case.classname);
@@ -225,7 +233,13 @@ pub(crate) fn merge(lines: Vec<Line>, cases: Vec<Case>, dirs: &[PathBuf]) -> Run
         matched,
         ..Run::default()
     };
-    for test in tests.into_values() {
+    for mut test in tests.into_values() {
+        if have_junit && test.junit.is_none() {
+            test.outside_junit = true;
+            run.outside_junit.add(test.status);
+            run.tests.push(test);
+            continue;
+        }
         run.total.add(test.status);
         run.per_binary
             .entry(test.binary.clone())
@@ -249,6 +263,7 @@ fn empty(binary: &str, name: &str) -> Test {
         duplicate: None,
         junit: None,
         notes: Vec::new(),
+        outside_junit: false,
     }
 }
 
@@ -545,6 +560,33 @@ mod should {
         assert_eq!(flaky.attempts_allowed, Some(2));
         assert_eq!(find(&run, "plain").status, Status::Passed);
         assert_eq!(run.matched, 1);
+    }
+
+    #[test]
+    fn follow_junit_counts_and_set_apart_logs_no_test_case_has() {
+        let xml = r#"<testsuites><testsuite name="x">
+<testcase name="expects_a_panic" classname="demo::suite"/>
+</testsuite></testsuites>"#;
+        let run = merge(
+            lines(
+                "s1",
+                &[
+                    r#"{"test":"expects_a_panic","binary":"suite","outcome":"passed"}"#,
+                    r#"{"test":"inner session","binary":"suite","outcome":"failed"}"#,
+                ],
+            ),
+            junit::parse(xml).unwrap(),
+            &[],
+        );
+        assert_eq!(
+            run.total.total(),
+            1,
+            "the summary counts nextest's test cases"
+        );
+        assert_eq!(run.total.passed, 1);
+        assert_eq!(run.outside_junit.failed, 1);
+        let inner = find(&run, "inner session");
+        assert!(inner.outside_junit && inner.status == Status::Failed);
     }
 
     #[test]

@@ -260,8 +260,8 @@
         el('th', { text: 'crashed' }), el('th', { text: 'flaky' })));
     data.binaries.forEach(function (b) {
       table.appendChild(el('tr', { 'data-binary': b[0] }, el('td', { text: b[0] }),
-        el('td', { class: 'passed', text: String(b[1]) }), el('td', { class: 'failed', text: String(b[2]) }),
-        el('td', { class: 'crashed', text: String(b[3]) }), el('td', { class: 'flaky', text: String(b[4]) })));
+        el('td', { class: 'passed', text: String(b[1]) }), el('td', { class: 'failed' + (b[2] ? '' : ' zero'), text: String(b[2]) }),
+        el('td', { class: 'crashed' + (b[3] ? '' : ' zero'), text: String(b[3]) }), el('td', { class: 'flaky' + (b[4] ? '' : ' zero'), text: String(b[4]) })));
     });
     return table;
   }
@@ -331,8 +331,9 @@
     app.appendChild(el('h2', { text: 'Per binary' }));
     app.appendChild(summaryTable());
     app.appendChild(controls());
-    var bad = data.tests.filter(function (t) { return t.s !== 'passed'; });
-    var good = data.tests.filter(function (t) { return t.s === 'passed'; });
+    var outside = data.tests.filter(function (t) { return t.u; });
+    var bad = data.tests.filter(function (t) { return !t.u && t.s !== 'passed'; });
+    var good = data.tests.filter(function (t) { return !t.u && t.s === 'passed'; });
     app.appendChild(el('h2', { text: 'Failed, crashed and flaky (' + bad.length + ')' }));
     var section = el('section', { id: 'failing' });
     var want = params.get('test');
@@ -347,7 +348,19 @@
     app.appendChild(section);
     app.appendChild(el('h2', { text: 'Passed' }));
     app.appendChild(passedList(good));
+    if (outside.length) {
+      var other = el('details', { id: 'outside' }, el('summary', { text: 'Logs that no JUnit test case has (' + outside.length +
+        '): sessions a test named itself (TestLogs::new, several per test, or inside a test that expects a panic), ' +
+        'or tests of a shard whose JUnit file was not given; not counted above' }));
+      outside.forEach(function (t) {
+        var d = testDetails(t);
+        other.appendChild(d);
+        if (want && t.n === want) { other.open = true; d.open = true; target = target || d; }
+      });
+      app.appendChild(other);
+    }
     if (target) target.scrollIntoView();
+
   }
 
   main();

@@ -291,8 +291,8 @@ fn a_sharded_run_with_retries_and_a_crash_reads_in_the_browser() {
             "expected {n} {status} in the summary"
         );
     }
-    assert!(home.contains("<tr data-binary=\"orders\"><td>orders</td><td class=\"passed\">1</td><td class=\"failed\">1</td><td class=\"crashed\">0</td><td class=\"flaky\">1</td></tr>"), "orders row");
-    assert!(home.contains("<tr data-binary=\"workers\"><td>workers</td><td class=\"passed\">2</td><td class=\"failed\">0</td><td class=\"crashed\">1</td><td class=\"flaky\">0</td></tr>"), "workers row");
+    assert!(home.contains("<tr data-binary=\"orders\"><td>orders</td><td class=\"passed\">1</td><td class=\"failed\">1</td><td class=\"crashed zero\">0</td><td class=\"flaky\">1</td></tr>"), "orders row");
+    assert!(home.contains("<tr data-binary=\"workers\"><td>workers</td><td class=\"passed\">2</td><td class=\"failed zero\">0</td><td class=\"crashed\">1</td><td class=\"flaky zero\">0</td></tr>"), "workers row");
     for (test, status) in [
         ("pays_an_order", "failed"),
         ("aborts", "crashed"),
