@@ -179,21 +179,6 @@ pub(crate) fn merge(lines: Vec<Line>, cases: Vec<Case>, dirs: &[PathBuf]) -> Run
         })
         .collect();
 
-    // Log files no line names: a process that died before its test ended.
-    let named: BTreeSet<PathBuf> = tests
-        .values()
-        .flat_map(|t| t.attempts.iter().filter_map(|a| a.log.clone()))
-        .filter_map(|p| p.canonicalize().ok())
-        .collect();
-    for dir in dirs {
-        for log in manifest::log_files(dir) {
-            if log.canonicalize().is_ok_and(|c| named.contains(&c)) {
-                continue;
-            }
-            adopt_orphan(&mut tests, dir, log);
-        }
-    }
-
     // JUnit: the runner's verdict, retries and output.
     let have_junit = !cases.is_empty();
     let mut matched = 0;
@@ -226,6 +211,22 @@ pub(crate) fn merge(lines: Vec<Line>, cases: Vec<Case>, dirs: &[PathBuf]) -> Run
         };
         if let Some(test) = test {
             apply_case(test, case);
+        }
+    }
+
+    // Log files no line names: a process that died before its test ended
+    // (after JUnit, so such a log joins the test case nextest reported).
+    let named: BTreeSet<PathBuf> = tests
+        .values()
+        .flat_map(|t| t.attempts.iter().filter_map(|a| a.log.clone()))
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    for dir in dirs {
+        for log in manifest::log_files(dir) {
+            if log.canonicalize().is_ok_and(|c| named.contains(&c)) {
+                continue;
+            }
+            adopt_orphan(&mut tests, dir, log);
         }
     }
 
@@ -388,10 +389,23 @@ fn adopt_orphan(tests: &mut BTreeMap<(String, String), Test>, dir: &Path, log: P
         levels: None,
         run_id: None,
     });
-    test.status = status_of(&test.attempts);
+    // nextest's verdict stands; without it, the log says the test died.
+    if test.junit.is_none() {
+        test.status = status_of(&test.attempts);
+    }
 }
 
 fn apply_case(test: &mut Test, case: Case) {
+    if let Some(earlier) = &test.junit {
+        let note = format!(
+            "nextest ran it more than once: it is in two JUnit files (as `{}`)",
+            earlier.classname
+        );
+        test.duplicate = Some(match test.duplicate.take() {
+            Some(d) => format!("{d}; {note}"),
+            None => note,
+        });
+    }
     let from_manifest = test.status;
     let verdict = if case.is_crash() {
         Status::Crashed
@@ -587,6 +601,30 @@ mod should {
         assert_eq!(run.outside_junit.failed, 1);
         let inner = find(&run, "inner session");
         assert!(inner.outside_junit && inner.status == Status::Failed);
+    }
+
+    #[test]
+    fn join_a_crashed_tests_log_to_its_junit_case() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("suite/net__dies/net__dies.log");
+        std::fs::create_dir_all(log.parent().unwrap()).unwrap();
+        std::fs::write(&log, "x\n").unwrap();
+        let xml = r#"<testsuites><testsuite name="x">
+<testcase name="net::dies" classname="demo::suite"><failure message="process aborted with signal 6 (SIGABRT)" type="test abort"/></testcase>
+</testsuite></testsuites>"#;
+        let twice = [junit::parse(xml).unwrap(), junit::parse(xml).unwrap()].concat();
+        let run = merge(Vec::new(), twice, &[dir.path().to_path_buf()]);
+        assert_eq!(run.tests.len(), 1, "{:?}", run.tests);
+        let test = &run.tests[0];
+        assert_eq!(test.status, Status::Crashed);
+        assert_eq!(test.attempts[0].log.as_deref(), Some(log.as_path()));
+        assert!(
+            test.duplicate
+                .as_deref()
+                .unwrap()
+                .contains("two JUnit files")
+        );
+        assert_eq!(run.total.crashed, 1);
     }
 
     #[test]
