@@ -111,14 +111,35 @@ struct Logs {
     index: HashMap<PathBuf, usize>,
 }
 
+/// The most of one log embedded in the page: its last 32 MiB (about
+/// 300,000 lines), from a line start; the file has the rest.
+const MAX_EMBEDDED_LOG: usize = 32 << 20;
+
+/// `bytes` as embedded: whole, or the tail after a line saying what is left out.
+fn embedded_text(bytes: &[u8], max: usize) -> String {
+    if bytes.len() <= max {
+        return String::from_utf8_lossy(bytes).into_owned();
+    }
+    let from = bytes.len() - max;
+    let start = bytes
+        .iter()
+        .skip(from)
+        .position(|&b| b == b'\n')
+        .map_or(from, |p| from + p + 1);
+    let tail = bytes.get(start..).unwrap_or_default();
+    format!(
+        "[logged-test report: the first {start} bytes of this log are not embedded; open the file for them]\n{}",
+        String::from_utf8_lossy(tail)
+    )
+}
+
 impl Logs {
     fn embed(&mut self, path: &Path) -> std::io::Result<usize> {
         if let Some(&i) = self.index.get(path) {
             return Ok(i);
         }
         let bytes = fs::read(path)?;
-        self.texts
-            .push(String::from_utf8_lossy(&bytes).into_owned());
+        self.texts.push(embedded_text(&bytes, MAX_EMBEDDED_LOG));
         let i = self.texts.len() - 1;
         self.index.insert(path.to_path_buf(), i);
         Ok(i)
@@ -299,6 +320,16 @@ mod should {
         fs::create_dir_all(log.parent().unwrap()).unwrap();
         fs::write(&log, "x").unwrap();
         assert_eq!(href(&out, &log), "../shard%201/bin/t%231/t.log");
+    }
+
+    #[test]
+    fn embed_the_tail_of_a_huge_log_from_a_line_start() {
+        assert_eq!(embedded_text(b"a\nb\n", 10), "a\nb\n");
+        let text = embedded_text(b"first line\nsecond\nthird\n", 10);
+        assert_eq!(
+            text,
+            "[logged-test report: the first 18 bytes of this log are not embedded; open the file for them]\nthird\n"
+        );
     }
 
     #[test]
