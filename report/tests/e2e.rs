@@ -500,10 +500,18 @@ fn manifest_with_attempts_and_crashes_reads_in_the_browser() {
         format!(r#"{{"test":"net::dies","binary":"suite","log":{crash:?},"outcome":"crashed","records":2,"attempt":1,"attempts":1,"run_id":"run-7","a_field_from_the_future":true}}"#),
         r#"{"test":"net::fine","binary":"suite","log":null,"outcome":"passed","attempt":1,"attempts":1}"#.to_owned(),
     ];
-    write(&shard.join("manifest.jsonl"), &(lines.join("\n") + "\n"));
+    // A line cut short, and a second shard that ran `net::fine` again.
+    write(
+        &shard.join("manifest.jsonl"),
+        &(lines.join("\n") + "\n{\"test\":\"net::cut\",\"outc\n"),
+    );
+    write(
+        &root.join("shard-b/manifest.jsonl"),
+        "{\"test\":\"net::fine\",\"binary\":\"suite\",\"outcome\":\"passed\"}\n",
+    );
     let report = Command::new(env!("CARGO_BIN_EXE_cargo-logged-test"))
         .current_dir(root)
-        .args(["report", "shard-a", "-o", "report.html"])
+        .args(["report", "shard-a", "shard-b", "-o", "report.html"])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&report.stdout);
@@ -517,8 +525,22 @@ fn manifest_with_attempts_and_crashes_reads_in_the_browser() {
         "{stdout}"
     );
 
+    let stderr = String::from_utf8_lossy(&report.stderr);
+    assert!(
+        stderr.contains("shard-a/manifest.jsonl:5: not JSON"),
+        "the bad line is named by file and line: {stderr}"
+    );
+
     let page = root.join("report.html");
     let all = dom(root, &page, "open=all");
+    assert!(
+        all.contains("shard-a/manifest.jsonl:5: not JSON"),
+        "the page lists the bad line"
+    );
+    assert!(
+        all.contains("id=\"duplicates\"") && all.contains("ran in 2 shards"),
+        "the test that ran in both shards is reported"
+    );
     assert!(all.contains("data-test=\"net::retry\" data-status=\"flaky\""));
     assert!(all.contains("data-test=\"net::dies\" data-status=\"crashed\""));
     assert!(
