@@ -239,6 +239,36 @@
     return body;
   }
 
+  // With a search, each listed test says how many of its log lines match
+  // (at the chosen level), and a test with none, whose name does not
+  // match either, is dimmed.
+  var listed = [];
+  function countMatches() {
+    var q = state.q.toLowerCase();
+    var max = state.level === 'all' ? 5 : LEVELS.indexOf(state.level);
+    listed.forEach(function (item) {
+      var t = item.t;
+      if (!q) {
+        item.count.textContent = '';
+        item.d.removeAttribute('data-matches');
+        item.d.classList.remove('nomatch');
+        return;
+      }
+      var seen = {}, n = 0;
+      (t.a || []).forEach(function (a) {
+        if (a.L == null || seen[a.L]) return;
+        seen[a.L] = true;
+        var log = getLog(a.L);
+        for (var k = 0; k < log.lines.length; k++) {
+          if (log.lv[k] <= max && log.lines[k].toLowerCase().indexOf(q) >= 0) n++;
+        }
+      });
+      item.count.textContent = ' \u00b7 ' + n + (n === 1 ? ' matching line' : ' matching lines');
+      item.d.setAttribute('data-matches', String(n));
+      item.d.classList.toggle('nomatch', n === 0 && t.n.toLowerCase().indexOf(q) < 0);
+    });
+  }
+
   function testDetails(t) {
     var summary = el('summary', null,
       el('span', { class: 'badge ' + t.s, text: t.s }), ' ',
@@ -246,7 +276,10 @@
       el('code', { text: t.n }),
       t.a && t.a.length > 1 ? ' \u00b7 ' + t.a.length + ' attempts' : null,
       t.dup ? el('span', { class: 'dup', text: ' \u00b7 duplicate' }) : null);
+    var count = el('span', { class: 'matches' });
+    summary.appendChild(count);
     var d = el('details', { class: 'test', 'data-test': t.n, 'data-status': t.s }, summary);
+    listed.push({ t: t, d: d, count: count });
     var built = false;
     d.addEventListener('toggle', function () {
       if (d.open && !built) { built = true; d.appendChild(testBody(t)); }
@@ -297,9 +330,9 @@
       level.appendChild(el('option', { value: l, text: l === 'all' ? 'all levels' : l + (l === 'error' ? '' : ' and above') }));
     });
     level.value = state.level;
-    var search = el('input', { type: 'search', id: 'q', placeholder: 'search the open logs', value: state.q });
+    var search = el('input', { type: 'search', id: 'q', placeholder: 'search the logs', value: state.q });
     var timer = null;
-    function apply() { writeHash(); viewers.forEach(function (v) { v.refresh(); }); }
+    function apply() { writeHash(); viewers.forEach(function (v) { v.refresh(); }); countMatches(); }
     level.addEventListener('change', function () { state.level = level.value; apply(); });
     search.addEventListener('input', function () {
       clearTimeout(timer);
@@ -308,6 +341,7 @@
     window.addEventListener('hashchange', function () {
       readHash(); level.value = state.level; search.value = state.q;
       viewers.forEach(function (v) { v.refresh(); });
+      countMatches();
     });
     return el('div', { class: 'controls' }, el('label', null, 'Level ', level), el('label', null, 'Search ', search));
   }
@@ -359,6 +393,7 @@
       });
       app.appendChild(other);
     }
+    countMatches();
     if (target) target.scrollIntoView();
 
   }

@@ -238,6 +238,16 @@ fn rows(dom: &str) -> Vec<(u32, String)> {
         .collect()
 }
 
+/// The opening `<details ...>` tag of a listed test.
+fn details_tag<'a>(dom: &'a str, test: &str) -> &'a str {
+    let at = dom
+        .find(&format!("data-test=\"{test}\""))
+        .unwrap_or_else(|| panic!("{test} is not listed"));
+    let start = dom[..at].rfind('<').unwrap();
+    let end = at + dom[at..].find('>').unwrap();
+    &dom[start..=end]
+}
+
 fn attr<'a>(dom: &'a str, name: &str) -> Vec<&'a str> {
     dom.split(&format!("{name}=\""))
         .skip(1)
@@ -351,6 +361,18 @@ fn a_sharded_run_with_retries_and_a_crash_reads_in_the_browser() {
     assert!(
         search.contains("<mark>gateway</mark>"),
         "the match is marked"
+    );
+    // Each listed test counts its matching lines (the attempts share one
+    // file today; once each attempt keeps its own, each has the line).
+    let header = details_tag(&search, "pays_an_order");
+    assert!(
+        header.contains("data-matches=\"1\"") || header.contains("data-matches=\"3\""),
+        "{header}"
+    );
+    let other = details_tag(&search, "retries_once");
+    assert!(
+        other.contains("nomatch") && other.contains("data-matches=\"0\""),
+        "a test whose logs do not match is dimmed: {other}"
     );
 
     // The crash and the flaky test.
