@@ -171,16 +171,33 @@ mod sys {
         owned(unsafe { libc::openat(dir, name.as_ptr(), flags, 0o666 as libc::c_uint) })
     }
 
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(super) fn mkdirat(dir: RawFd, name: &CStr, mode: libc::mode_t) -> io::Result<()> {
         // SAFETY: as in `openat`.
         check(unsafe { libc::mkdirat(dir, name.as_ptr(), mode) })
     }
 
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(super) fn unlinkat(dir: RawFd, name: &CStr, flags: libc::c_int) -> io::Result<()> {
         // SAFETY: as in `openat`.
         check(unsafe { libc::unlinkat(dir, name.as_ptr(), flags) })
+    }
+
+    pub(super) fn renameat(from: RawFd, name: &CStr, to: RawFd, new_name: &CStr) -> io::Result<()> {
+        // SAFETY: both names are NUL-terminated strings that outlive the call.
+        check(unsafe { libc::renameat(from, name.as_ptr(), to, new_name.as_ptr()) })
+    }
+
+    /// Makes the directory open as `dir` readable, writable and searchable
+    /// by its owner.
+    pub(super) fn fchmod_private(dir: RawFd) -> io::Result<()> {
+        // SAFETY: `fchmod` only reads its arguments.
+        check(unsafe { libc::fchmod(dir, 0o700) })
+    }
+
+    /// `fchmodat(dir, name, 0700)` without following `name` if it is a
+    /// symlink (refused with an error instead).
+    pub(super) fn chmod_private_at(dir: RawFd, name: &CStr) -> io::Result<()> {
+        // SAFETY: as in `openat`.
+        check(unsafe { libc::fchmodat(dir, name.as_ptr(), 0o700, libc::AT_SYMLINK_NOFOLLOW) })
     }
 
     /// `(device, inode)` of `name` in `dir`, not following a symlink.
@@ -195,7 +212,6 @@ mod sys {
 
     /// The names in the directory `dir` (without `.` and `..`), read through
     /// a handle of its own so `dir`'s offset is not shared.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(super) fn entries(dir: &File) -> io::Result<Vec<CString>> {
         let own = openat(dir.as_raw_fd(), c".", DIR_FLAGS)?;
         // SAFETY: `fdopendir` takes ownership of the descriptor on success.
@@ -225,7 +241,6 @@ mod sys {
 
 /// How deep `remove_all` descends before giving up (a hostile tree).
 #[cfg(unix)]
-#[cfg_attr(not(test), allow(dead_code))]
 const MAX_REMOVE_DEPTH: usize = 64;
 
 #[cfg(unix)]
@@ -435,8 +450,10 @@ fn explain_walk_error(error: io::Error, resolved: &Path) -> io::Error {
     }
 }
 
+/// Removes everything in `dir`, following no symlink. What vanishes
+/// meanwhile (another process cleaning the same leftovers) is not an error,
+/// and a part the test made read-only is made writable first: it is ours.
 #[cfg(unix)]
-#[cfg_attr(not(test), allow(dead_code))]
 fn remove_contents(dir: &File, depth: usize) -> io::Result<()> {
     use std::os::fd::AsRawFd as _;
     if depth > MAX_REMOVE_DEPTH {
@@ -444,20 +461,56 @@ fn remove_contents(dir: &File, depth: usize) -> io::Result<()> {
             "the log directory is nested too deep to remove",
         ));
     }
+    let mut made_writable = false;
     for name in sys::entries(dir)? {
-        match sys::unlinkat(dir.as_raw_fd(), &name, 0) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            // A directory: Linux says EISDIR, macOS EPERM.
-            Err(e) if matches!(e.raw_os_error(), Some(libc::EISDIR | libc::EPERM)) => {
-                let child = sys::openat(dir.as_raw_fd(), &name, sys::DIR_FLAGS)?;
-                remove_contents(&child, depth + 1)?;
-                sys::unlinkat(dir.as_raw_fd(), &name, libc::AT_REMOVEDIR)?;
+        loop {
+            match remove_entry(dir, &name, depth) {
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied && !made_writable => {
+                    // The directory itself was made read-only.
+                    made_writable = true;
+                    sys::fchmod_private(dir.as_raw_fd())?;
+                }
+                other => {
+                    other?;
+                    break;
+                }
             }
-            Err(e) => return Err(e),
         }
     }
     Ok(())
+}
+
+/// Removes the entry `name` of `dir` (a file, a symlink, or a directory and
+/// everything in it), following no symlink; a missing entry is not an error.
+#[cfg(unix)]
+fn remove_entry(dir: &File, name: &std::ffi::CStr, depth: usize) -> io::Result<()> {
+    use std::os::fd::AsRawFd as _;
+    let fd = dir.as_raw_fd();
+    match sys::unlinkat(fd, name, 0) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        // A directory: Linux says EISDIR, macOS EPERM.
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EISDIR | libc::EPERM)) => {
+            let child = match sys::openat(fd, name, sys::DIR_FLAGS) {
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                    // Unreadable (mode 0 or 0100): ours, so make it readable.
+                    sys::chmod_private_at(fd, name)?;
+                    sys::openat(fd, name, sys::DIR_FLAGS)
+                }
+                other => other,
+            };
+            match child {
+                Ok(child) => remove_contents(&child, depth + 1)?,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(e),
+            }
+            match sys::unlinkat(fd, name, libc::AT_REMOVEDIR) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                other => other,
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(not(unix))]
@@ -505,6 +558,441 @@ impl LogDir {
 
     pub(crate) fn remove_all(self) -> io::Result<()> {
         std::fs::remove_dir_all(&self.path)
+    }
+}
+
+/// Where every test directory of this process lives, set once by the harness.
+#[derive(Debug)]
+pub(crate) struct TestRoot {
+    /// `LOGGED_TEST_DIR`, or `tmp/logged-test` in the target directory.
+    pub(crate) path: PathBuf,
+    /// The root is in the shared temp dir: it must be this user's, 0700.
+    pub(crate) private: bool,
+}
+
+static TEST_ROOT: std::sync::OnceLock<TestRoot> = std::sync::OnceLock::new();
+
+/// Sets the root test directories are made under (the first call wins:
+/// the settings it comes from are read once per process).
+pub(crate) fn set_test_root(root: TestRoot) -> &'static TestRoot {
+    TEST_ROOT.get_or_init(|| root)
+}
+
+/// The name a test directory of attempt `n` gets inside the test's own.
+pub(crate) fn attempt_dir_name(n: u32) -> String {
+    format!("attempt-{n}")
+}
+
+/// Tries to make a test directory before giving up on a directory that
+/// vanished meanwhile (another test removing an empty binary directory).
+const CREATE_TRIES: usize = 8;
+
+/// Makes the test directory `dir` afresh (0700): an older one of the same
+/// name (an earlier run's kept log) is moved aside and removed on the
+/// background remover thread, so that a big one delays no one.
+///
+/// Under the [`TestRoot`], which may be reached through symlinks (the
+/// user's choice), every component is created or opened without following
+/// a symlink: one planted at the binary's directory or the test's is an
+/// error, never a way out. For `.../<test>/attempt-1`, the test's directory
+/// itself is made afresh (the attempts of an earlier run go); for a later
+/// attempt only its own. The first time a binary's directory is used in
+/// this process, the leftovers (`.old-*`) of earlier runs in it are queued
+/// for removal too.
+pub(crate) fn create_test_dir(dir: &Path) -> io::Result<LogDir> {
+    let Some(root) = TEST_ROOT.get().filter(|root| dir.starts_with(&root.path)) else {
+        // Not under the root (cannot happen for the harness): plain create.
+        let (Some(parent), Some(name)) = (dir.parent(), dir.file_name().and_then(|n| n.to_str()))
+        else {
+            return Err(io::Error::other(
+                "a test directory needs a parent and a UTF-8 name",
+            ));
+        };
+        std::fs::create_dir_all(parent)?;
+        return LogDir::create_private(&LogDir::open(parent)?, name);
+    };
+    let parts = relative_parts(&root.path, dir)?;
+    let mut last = None;
+    for _ in 0..CREATE_TRIES {
+        match try_create(root, &parts) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => last = Some(e),
+            other => return other,
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::from(io::ErrorKind::NotFound)))
+}
+
+/// The plain names of `dir` below `root`.
+fn relative_parts<'a>(root: &Path, dir: &'a Path) -> io::Result<Vec<&'a str>> {
+    use std::path::Component;
+    let rest = dir
+        .strip_prefix(root)
+        .map_err(|_| io::Error::other("the test directory is not under the log root"))?;
+    let mut parts = Vec::new();
+    for component in rest.components() {
+        match component {
+            Component::Normal(name) => parts.push(name.to_str().ok_or_else(|| {
+                io::Error::other("a test directory's name is not UTF-8")
+            })?),
+            _ => return Err(io::Error::other("a test directory's path is not plain")),
+        }
+    }
+    if parts.is_empty() {
+        return Err(io::Error::other("a test directory cannot be the log root"));
+    }
+    Ok(parts)
+}
+
+fn try_create(root: &TestRoot, parts: &[&str]) -> io::Result<LogDir> {
+    std::fs::create_dir_all(&root.path)?;
+    let top = LogDir::open(&root.path)?;
+    if root.private {
+        top.make_private()?;
+    }
+    let n = parts.len();
+    // `attempt-1` starts the test's directory afresh, a later attempt only its own.
+    let fresh_from = match parts.last() {
+        Some(last) if n >= 2 && *last == attempt_dir_name(1) => n - 2,
+        _ => n - 1,
+    };
+    let mut chain = vec![top];
+    for (i, name) in parts.iter().enumerate() {
+        let (Some(parent), trash) = (chain.last(), chain.get(1).or(chain.first())) else {
+            break;
+        };
+        let next = if i >= fresh_from {
+            let Some(trash) = trash else { break };
+            parent.create_fresh(name, trash)?
+        } else {
+            parent.open_or_create(name)?
+        };
+        if i == 0 {
+            clean_leftovers_once(&next);
+        }
+        chain.push(next);
+    }
+    match (chain.len() > 1, chain.pop()) {
+        (true, Some(dir)) => Ok(dir),
+        _ => Err(io::Error::other("no test directory was made")),
+    }
+}
+
+/// Whether `name` is a leftover of an earlier run: `.old-<pid>-<n>`, or the
+/// `<test>.old-<pid>` of versions before 0.3.
+fn is_leftover(name: &[u8]) -> bool {
+    if name.starts_with(b".old-") {
+        return true;
+    }
+    let text = String::from_utf8_lossy(name);
+    text.rsplit_once(".old-")
+        .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A directory (or file) to remove on the remover thread.
+enum Removal {
+    Entry {
+        parent: File,
+        name: std::ffi::CString,
+    },
+    /// Answered once everything queued before it is done.
+    Done(crossbeam_channel::Sender<()>),
+}
+
+fn remover() -> Option<&'static crossbeam_channel::Sender<Removal>> {
+    static REMOVER: std::sync::OnceLock<Option<crossbeam_channel::Sender<Removal>>> =
+        std::sync::OnceLock::new();
+    REMOVER
+        .get_or_init(|| {
+            let (tx, rx) = crossbeam_channel::unbounded::<Removal>();
+            std::thread::Builder::new()
+                .name("logged-test-remover".into())
+                .spawn(move || {
+                    for removal in rx {
+                        match removal {
+                            Removal::Entry { parent, name } => {
+                                // A leftover: if it cannot go now, the next
+                                // run tries again.
+                                let _ = remove_named(&parent, &name);
+                            }
+                            Removal::Done(ack) => {
+                                let _ = ack.send(());
+                            }
+                        }
+                    }
+                })
+                .ok()
+                .map(|_| tx)
+        })
+        .as_ref()
+}
+
+#[cfg(unix)]
+fn remove_named(parent: &File, name: &std::ffi::CStr) -> io::Result<()> {
+    remove_entry(parent, name, 0)
+}
+
+#[cfg(not(unix))]
+fn remove_named(parent: &File, name: &std::ffi::CStr) -> io::Result<()> {
+    let _ = (parent, name);
+    Ok(())
+}
+
+/// Removes `name` of `parent` on the remover thread (here if it cannot start).
+fn remove_later(parent: &LogDir, name: std::ffi::CString) {
+    let Ok(parent) = parent.handle_clone() else {
+        return;
+    };
+    let removal = Removal::Entry { parent, name };
+    match remover() {
+        Some(tx) => {
+            if let Err(crossbeam_channel::SendError(Removal::Entry { parent, name })) =
+                tx.send(removal)
+            {
+                let _ = remove_named(&parent, &name);
+            }
+        }
+        None => {
+            if let Removal::Entry { parent, name } = removal {
+                let _ = remove_named(&parent, &name);
+            }
+        }
+    }
+}
+
+/// Waits until every removal queued on the remover thread so far is done.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn wait_for_removals() {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    if let Some(remover) = remover() {
+        if remover.send(Removal::Done(tx)).is_ok() {
+            let _ = rx.recv();
+        }
+    }
+}
+
+/// Queues the leftovers of earlier runs in the binary directory `dir` for
+/// removal, the first time this process uses it.
+fn clean_leftovers_once(dir: &LogDir) {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, PoisonError};
+    static CLEANED: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+    if !CLEANED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get_or_insert_with(HashSet::new)
+        .insert(dir.path.clone())
+    {
+        return;
+    }
+    for name in dir.entry_names() {
+        if is_leftover(name.as_bytes()) {
+            remove_later(dir, name);
+        }
+    }
+}
+
+/// Removes the test directory `dir` (under the [`TestRoot`]), following no
+/// symlink on the way from the root, on the calling thread: a test's own
+/// directory is removed by the thread that drops it, so that no other test
+/// waits for it, and the removal is done when its process exits. Then its
+/// parents up to the root go if they are empty (the test's directory of
+/// attempts, the binary's directory). A missing `dir` is not an error.
+///
+/// # Errors
+///
+/// What stopped the removal: a component that is a symlink, or an entry the
+/// user cannot remove.
+pub(crate) fn remove_test_dir(dir: &Path) -> io::Result<()> {
+    let Some(root) = TEST_ROOT.get().filter(|root| dir.starts_with(&root.path)) else {
+        return match std::fs::remove_dir_all(dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        };
+    };
+    let parts = relative_parts(&root.path, dir)?;
+    let top = match LogDir::open(&root.path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        other => other?,
+    };
+    let mut chain = vec![top];
+    let Some((last, above)) = parts.split_last() else {
+        return Ok(());
+    };
+    for name in above {
+        let Some(parent) = chain.last() else { break };
+        match parent.open_child(name) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            other => {
+                let child = other?;
+                chain.push(child);
+            }
+        }
+    }
+    let Some(parent) = chain.last() else {
+        return Ok(());
+    };
+    parent.remove_child(last)?;
+    // Empty parents go, nearest first; the first one in use stops it.
+    for name in above.iter().rev() {
+        chain.pop();
+        let Some(parent) = chain.last() else { break };
+        if !parent.remove_if_empty(name) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+impl LogDir {
+    /// Makes this directory (the shared temp dir's root) this user's only.
+    fn make_private(&self) -> io::Result<()> {
+        use std::os::unix::fs::MetadataExt as _;
+        let meta = self.handle.metadata()?;
+        // SAFETY: `geteuid` has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} belongs to another user; set LOGGED_TEST_DIR to a directory of yours",
+                    self.path.display()
+                ),
+            ));
+        }
+        if meta.mode() & 0o077 != 0 {
+            sys::fchmod_private(self.fd())?;
+        }
+        Ok(())
+    }
+
+    fn handle_clone(&self) -> io::Result<File> {
+        self.handle.try_clone()
+    }
+
+    fn child(&self, name: &str, handle: File) -> LogDir {
+        LogDir {
+            path: self.path.join(name),
+            handle,
+            resolved: self.resolved.join(name),
+        }
+    }
+
+    /// Opens the directory `name` in this one, following no symlink.
+    fn open_child(&self, name: &str) -> io::Result<LogDir> {
+        check_entry_name(name)?;
+        let handle = sys::openat(self.fd(), &sys::cstring(name.as_ref())?, sys::DIR_FLAGS)
+            .map_err(|e| self.explain_child_error(name, e))?;
+        Ok(self.child(name, handle))
+    }
+
+    /// Opens the directory `name` in this one, making it (0700) if missing.
+    fn open_or_create(&self, name: &str) -> io::Result<LogDir> {
+        check_entry_name(name)?;
+        match sys::mkdirat(self.fd(), &sys::cstring(name.as_ref())?, 0o700) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+            _ => {}
+        }
+        self.open_child(name)
+    }
+
+    /// Makes `name` a new private directory, moving whatever had that name
+    /// into `trash` under a leftover's name, to be removed in the background.
+    fn create_fresh(&self, name: &str, trash: &LogDir) -> io::Result<LogDir> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static MOVED: AtomicU64 = AtomicU64::new(0);
+        match LogDir::create_private(self, name) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let n = MOVED.fetch_add(1, Ordering::Relaxed);
+                let aside = sys::cstring(format!(".old-{}-{n}", std::process::id()).as_ref())?;
+                sys::renameat(self.fd(), &sys::cstring(name.as_ref())?, trash.fd(), &aside)?;
+                remove_later(trash, aside);
+                LogDir::create_private(self, name)
+            }
+            other => other,
+        }
+    }
+
+    /// Removes the entry `name` (a whole directory) following no symlink.
+    fn remove_child(&self, name: &str) -> io::Result<()> {
+        check_entry_name(name)?;
+        let c_name = sys::cstring(name.as_ref())?;
+        match remove_entry(&self.handle, &c_name, 0) {
+            // The test made this very directory (its parent) read-only.
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                sys::fchmod_private(self.fd())?;
+                remove_entry(&self.handle, &c_name, 0)
+            }
+            other => other,
+        }
+    }
+
+    /// Removes the directory `name` if it is empty; whether it is gone.
+    fn remove_if_empty(&self, name: &str) -> bool {
+        sys::cstring(name.as_ref())
+            .and_then(|name| sys::unlinkat(self.fd(), &name, libc::AT_REMOVEDIR))
+            .is_ok()
+    }
+
+    /// The names in this directory (none if it cannot be read).
+    fn entry_names(&self) -> Vec<std::ffi::CString> {
+        sys::entries(&self.handle).unwrap_or_default()
+    }
+
+    fn explain_child_error(&self, name: &str, error: io::Error) -> io::Error {
+        match error.raw_os_error() {
+            Some(libc::ELOOP | libc::ENOTDIR) => io::Error::other(format!(
+                "{} is not a directory (a symlink or a file was put there), which logged-test never follows; remove it",
+                self.path.join(name).display()
+            )),
+            _ => error,
+        }
+    }
+}
+
+#[cfg(not(unix))]
+impl LogDir {
+    fn make_private(&self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn handle_clone(&self) -> io::Result<File> {
+        Err(io::Error::other("no directory handles on this platform"))
+    }
+
+    fn open_child(&self, name: &str) -> io::Result<LogDir> {
+        check_entry_name(name)?;
+        LogDir::open(&self.path.join(name))
+    }
+
+    fn open_or_create(&self, name: &str) -> io::Result<LogDir> {
+        check_entry_name(name)?;
+        let _ = std::fs::create_dir(self.path.join(name));
+        self.open_child(name)
+    }
+
+    fn create_fresh(&self, name: &str, trash: &LogDir) -> io::Result<LogDir> {
+        let _ = trash;
+        match std::fs::remove_dir_all(self.path.join(name)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        LogDir::create_private(self, name)
+    }
+
+    fn remove_child(&self, name: &str) -> io::Result<()> {
+        match std::fs::remove_dir_all(self.path.join(name)) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    }
+
+    fn remove_if_empty(&self, name: &str) -> bool {
+        std::fs::remove_dir(self.path.join(name)).is_ok()
+    }
+
+    fn entry_names(&self) -> Vec<std::ffi::CString> {
+        Vec::new()
     }
 }
 

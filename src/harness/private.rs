@@ -81,6 +81,7 @@ pub fn start(spec: &TestSpec) -> TestLogs {
         session: spec.session,
         keep: spec.keep,
         expect_panic: spec.should_panic,
+        ..Options::default()
     };
     match TestLogs::with_options(&name, &options) {
         Ok(logs) => logs,
