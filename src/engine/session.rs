@@ -462,7 +462,11 @@ fn remove_contents(dir: &File, depth: usize) -> io::Result<()> {
         ));
     }
     let mut made_writable = false;
-    for name in sys::entries(dir)? {
+    for (_i, name) in sys::entries(dir)?.into_iter().enumerate() {
+        #[cfg(test)]
+        if depth == 0 && _i == PAUSE_AFTER {
+            pause_here();
+        }
         loop {
             match remove_entry(dir, &name, depth) {
                 Err(e) if e.kind() == io::ErrorKind::PermissionDenied && !made_writable => {
@@ -478,6 +482,31 @@ fn remove_contents(dir: &File, depth: usize) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A test's hook: entries removed before [`pause_here`] runs.
+#[cfg(test)]
+const PAUSE_AFTER: usize = 1000;
+
+#[cfg(test)]
+thread_local! {
+    /// Run (once) by a removal on this thread once it removed [`PAUSE_AFTER`]
+    /// entries of a directory: a test holds a removal there.
+    static PAUSE: std::cell::RefCell<Option<Box<dyn FnOnce()>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+#[cfg(test)]
+fn pause_here() {
+    if let Some(pause) = PAUSE.with(|p| p.borrow_mut().take()) {
+        pause();
+    }
+}
+
+/// Sets the hook [`pause_here`] runs on this thread.
+#[cfg(test)]
+pub(crate) fn pause_removals_on_this_thread(pause: impl FnOnce() + 'static) {
+    PAUSE.with(|p| *p.borrow_mut() = Some(Box::new(pause)));
 }
 
 /// Removes the entry `name` of `dir` (a file, a symlink, or a directory and
@@ -600,7 +629,11 @@ const CREATE_TRIES: usize = 8;
 /// this process, the leftovers (`.old-*`) of earlier runs in it are queued
 /// for removal too.
 pub(crate) fn create_test_dir(dir: &Path) -> io::Result<LogDir> {
-    let Some(root) = TEST_ROOT.get().filter(|root| dir.starts_with(&root.path)) else {
+    create_test_dir_under(TEST_ROOT.get(), dir)
+}
+
+fn create_test_dir_under(root: Option<&TestRoot>, dir: &Path) -> io::Result<LogDir> {
+    let Some(root) = root.filter(|root| dir.starts_with(&root.path)) else {
         // Not under the root (cannot happen for the harness): plain create.
         let (Some(parent), Some(name)) = (dir.parent(), dir.file_name().and_then(|n| n.to_str()))
         else {
@@ -803,7 +836,11 @@ fn clean_leftovers_once(dir: &LogDir) {
 /// What stopped the removal: a component that is a symlink, or an entry the
 /// user cannot remove.
 pub(crate) fn remove_test_dir(dir: &Path) -> io::Result<()> {
-    let Some(root) = TEST_ROOT.get().filter(|root| dir.starts_with(&root.path)) else {
+    remove_test_dir_under(TEST_ROOT.get(), dir)
+}
+
+fn remove_test_dir_under(root: Option<&TestRoot>, dir: &Path) -> io::Result<()> {
+    let Some(root) = root.filter(|root| dir.starts_with(&root.path)) else {
         return match std::fs::remove_dir_all(dir) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             other => other,
@@ -1213,4 +1250,144 @@ mod should {
             assert_eq!(names_in(&root.path().join("test")), ["other"]);
         }
     }
+
+    #[cfg(unix)]
+    mod test_dirs {
+        use std::os::unix::fs::{PermissionsExt as _, symlink};
+        use std::path::Path;
+
+        use super::super::{
+            TestRoot, create_test_dir_under, remove_test_dir_under, wait_for_removals,
+        };
+
+        fn names_in(dir: &Path) -> Vec<String> {
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .map(|d| {
+                    d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            names.sort();
+            names
+        }
+
+        fn root(dir: &Path) -> TestRoot {
+            TestRoot {
+                path: dir.join("logs"),
+                private: false,
+            }
+        }
+
+        #[test]
+        fn refuse_a_symlink_planted_at_the_binary_directory() {
+            let tmp = tempfile::tempdir().unwrap();
+            let outside = tempfile::tempdir().unwrap();
+            let root = root(tmp.path());
+            std::fs::create_dir_all(&root.path).unwrap();
+            symlink(outside.path(), root.path.join("bin-0123")).unwrap();
+            let err = create_test_dir_under(Some(&root), &root.path.join("bin-0123/t.one"))
+                .unwrap_err();
+            assert!(err.to_string().contains("never follows"), "{err}");
+            let err = remove_test_dir_under(Some(&root), &root.path.join("bin-0123/t.one"))
+                .unwrap_err();
+            assert!(err.to_string().contains("never follows"), "{err}");
+            assert!(names_in(outside.path()).is_empty(), "created through the symlink");
+        }
+
+        #[test]
+        fn move_a_symlink_at_the_test_directory_aside_without_following_it() {
+            let tmp = tempfile::tempdir().unwrap();
+            let outside = tempfile::tempdir().unwrap();
+            std::fs::write(outside.path().join("precious"), "keep").unwrap();
+            let root = root(tmp.path());
+            std::fs::create_dir_all(root.path.join("bin")).unwrap();
+            symlink(outside.path(), root.path.join("bin/t.one")).unwrap();
+            let dir = create_test_dir_under(Some(&root), &root.path.join("bin/t.one")).unwrap();
+            drop(dir.open_append("t.log").unwrap());
+            wait_for_removals();
+            assert_eq!(names_in(&root.path.join("bin")), ["t.one"]);
+            assert_eq!(names_in(&root.path.join("bin/t.one")), ["t.log"]);
+            assert_eq!(names_in(outside.path()), ["precious"]);
+        }
+
+        #[test]
+        fn remove_read_only_parts_then_the_empty_binary_directory() {
+            let tmp = tempfile::tempdir().unwrap();
+            let root = root(tmp.path());
+            let test = root.path.join("bin/t.one");
+            let dir = create_test_dir_under(Some(&root), &test).unwrap();
+            drop(dir.open_append("t.log").unwrap());
+            for (sub, mode) in [("ro", 0o500), ("none", 0o000), ("search", 0o100)] {
+                std::fs::create_dir_all(test.join(sub).join("deeper")).unwrap();
+                std::fs::write(test.join(sub).join("file"), "x").unwrap();
+                std::fs::set_permissions(test.join(sub), std::fs::Permissions::from_mode(mode))
+                    .unwrap();
+            }
+            std::fs::set_permissions(&test, std::fs::Permissions::from_mode(0o500)).unwrap();
+            remove_test_dir_under(Some(&root), &test).unwrap();
+            assert!(!test.exists(), "the passing test's directory is left");
+            assert!(!root.path.join("bin").exists(), "the empty binary directory is left");
+            assert!(root.path.exists(), "the root is not ours to remove");
+            // A binary directory still in use stays.
+            drop(create_test_dir_under(Some(&root), &root.path.join("bin/t.two")).unwrap());
+            drop(create_test_dir_under(Some(&root), &test).unwrap());
+            remove_test_dir_under(Some(&root), &test).unwrap();
+            assert_eq!(names_in(&root.path.join("bin")), ["t.two"]);
+            // Already gone: not an error.
+            remove_test_dir_under(Some(&root), &test).unwrap();
+        }
+
+        #[test]
+        fn clean_the_leftovers_of_earlier_runs() {
+            let tmp = tempfile::tempdir().unwrap();
+            let root = root(tmp.path());
+            let bin = root.path.join("bin");
+            for leftover in [".old-77-0/sub", "t.one.old-4242/sub", "keep.me/sub"] {
+                std::fs::create_dir_all(bin.join(leftover)).unwrap();
+                std::fs::write(bin.join(leftover).join("f"), "x").unwrap();
+            }
+            // An earlier run's kept log at the test's own path: moved aside.
+            std::fs::create_dir_all(bin.join("t.one")).unwrap();
+            std::fs::write(bin.join("t.one/t.log"), "yesterday").unwrap();
+            drop(create_test_dir_under(Some(&root), &bin.join("t.one")).unwrap());
+            wait_for_removals();
+            assert_eq!(names_in(&bin), ["keep.me", "t.one"]);
+            assert!(names_in(&bin.join("t.one")).is_empty());
+        }
+
+        #[test]
+        fn keep_earlier_attempts_but_not_an_earlier_run_s() {
+            let tmp = tempfile::tempdir().unwrap();
+            let root = root(tmp.path());
+            let test = root.path.join("bin/t.one");
+            // An earlier run's three failing attempts.
+            for n in 1..=3 {
+                std::fs::create_dir_all(test.join(format!("attempt-{n}"))).unwrap();
+            }
+            drop(create_test_dir_under(Some(&root), &test.join("attempt-1")).unwrap());
+            wait_for_removals();
+            assert_eq!(names_in(&test), ["attempt-1"]);
+            drop(create_test_dir_under(Some(&root), &test.join("attempt-2")).unwrap());
+            assert_eq!(names_in(&test), ["attempt-1", "attempt-2"]);
+            // Attempt 3 passes: only its own directory goes.
+            drop(create_test_dir_under(Some(&root), &test.join("attempt-3")).unwrap());
+            remove_test_dir_under(Some(&root), &test.join("attempt-3")).unwrap();
+            assert_eq!(names_in(&test), ["attempt-1", "attempt-2"]);
+        }
+
+        #[test]
+        fn make_the_shared_temp_root_private() {
+            let tmp = tempfile::tempdir().unwrap();
+            let root = TestRoot {
+                path: tmp.path().join("logged-test-me"),
+                private: true,
+            };
+            std::fs::create_dir(&root.path).unwrap();
+            std::fs::set_permissions(&root.path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            drop(create_test_dir_under(Some(&root), &root.path.join("b/t")).unwrap());
+            let mode = std::fs::metadata(&root.path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+    }
+
 }

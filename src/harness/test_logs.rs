@@ -1187,7 +1187,7 @@ pub(crate) fn file_stem(test_name: &str) -> String {
 
 #[cfg(test)]
 mod should {
-    use super::file_stem;
+    use super::{binary_names, dir_stem, file_stem};
 
     #[test]
     fn make_safe_file_stems() {
@@ -1195,5 +1195,60 @@ mod should {
         assert_eq!(file_stem(".."), "test..");
         assert_eq!(file_stem(""), "test");
         assert_eq!(file_stem(&"x".repeat(300)).len(), 200);
+    }
+
+    #[test]
+    fn give_distinct_names_distinct_directories() {
+        assert_eq!(dir_stem("tests::common"), "tests.common");
+        assert_eq!(dir_stem("it_works"), "it_works");
+        let names = [
+            "uni测试",
+            "uni检查",
+            "a::b",
+            "a__b",
+            "a_::b",
+            "a::_b",
+            "a.b",
+            "a~b",
+            "a-b",
+            "a b",
+            "",
+            ".",
+            "..",
+            "::",
+            "a::",
+            "::a",
+            "a:b",
+            ".old-1",
+            "x.old-12",
+            "attempt-1",
+            "tests.common",
+            &"x".repeat(300),
+            &format!("{}y", "x".repeat(300)),
+        ];
+        let stems: Vec<String> = names.iter().map(|name| dir_stem(name)).collect();
+        for (i, a) in stems.iter().enumerate() {
+            assert!(!a.is_empty() && a.len() <= 200, "{:?} -> {a:?}", names[i]);
+            assert!(!a.starts_with('.'), "{:?} -> {a:?} would be hidden", names[i]);
+            assert!(!a.contains(['-', '/', '\\', ':']), "{:?} -> {a:?}", names[i]);
+            for (j, b) in stems.iter().enumerate().skip(i + 1) {
+                assert_ne!(a, b, "{:?} and {:?} share a directory", names[i], names[j]);
+            }
+        }
+        // Stable across builds: FNV-1a (checked with an independent implementation).
+        assert_eq!(dir_stem("uni测试"), "uni__~1f4f9ac6da0933f3");
+    }
+
+    #[test]
+    fn name_binaries_after_cargo_s_file_names() {
+        let lib = binary_names("probe-9949de8168e972d0", None);
+        let bin = binary_names("probe-3ae72af9125bc351", None);
+        assert_eq!((lib.name.as_str(), lib.dir.as_str()), ("probe", "probe-9949de8168e972d0"));
+        assert_eq!(bin.name, "probe");
+        assert_ne!(lib.dir, bin.dir, "a lib's and a bin's unit tests share a directory");
+        let doctests = binary_names("rust_out", Some("probe"));
+        assert_eq!((doctests.name.as_str(), doctests.dir.as_str()), ("probe-doctests", "probe-doctests"));
+        let odd = binary_names(".hidden tests", None);
+        assert!(odd.dir.starts_with("_hidden_tests~"), "{}", odd.dir);
     }
 }
