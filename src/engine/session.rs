@@ -464,7 +464,7 @@ fn remove_contents(dir: &File, depth: usize) -> io::Result<()> {
     let mut made_writable = false;
     for (_i, name) in sys::entries(dir)?.into_iter().enumerate() {
         #[cfg(test)]
-        if depth == 0 && _i == PAUSE_AFTER {
+        if _i == PAUSE_AFTER {
             pause_here();
         }
         loop {

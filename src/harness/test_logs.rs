@@ -1239,6 +1239,45 @@ mod should {
         assert_eq!(dir_stem("uni测试"), "uni__~1f4f9ac6da0933f3");
     }
 
+    /// Issue 17, item 9: a big removal held midway, on the thread that
+    /// drops the test's logs, does not hold up another test's flush.
+    #[test]
+    fn remove_a_big_directory_without_holding_up_another_flush() {
+        use crate::TestLogs;
+        let big = TestLogs::new("test_logs::big_removal").unwrap();
+        let dir = big.dir().to_path_buf();
+        let files = dir.join("files");
+        std::fs::create_dir(&files).unwrap();
+        for i in 0..20_000 {
+            std::fs::File::create(files.join(i.to_string())).unwrap();
+        }
+        let (paused_tx, paused_rx) = std::sync::mpsc::channel();
+        let (resume_tx, resume_rx) = std::sync::mpsc::channel::<()>();
+        let dropper = std::thread::spawn(move || {
+            crate::engine::session::pause_removals_on_this_thread(move || {
+                paused_tx.send(()).unwrap();
+                resume_rx.recv().unwrap();
+            });
+            drop(big);
+        });
+        paused_rx.recv().unwrap();
+        // The removal is under way (1,000 of 20,000 files gone) and held.
+        let left = std::fs::read_dir(&files).unwrap().count();
+        assert!((1..20_000).contains(&left), "{left} files left");
+
+        let other = TestLogs::new("test_logs::flush_during_removal").unwrap();
+        log::info!("flushed while another directory is removed");
+        other.flush();
+        let text = std::fs::read_to_string(other.session_path()).unwrap();
+        assert!(text.contains("flushed while another directory is removed"));
+        // The flush is done, and the removal is not.
+        assert!(files.exists());
+
+        resume_tx.send(()).unwrap();
+        dropper.join().unwrap();
+        assert!(!dir.exists(), "the passing test's directory is left");
+    }
+
     #[test]
     fn name_binaries_after_cargo_s_file_names() {
         let lib = binary_names("probe-9949de8168e972d0", None);
