@@ -202,7 +202,9 @@ pub(crate) fn exe_target_dir() -> Option<PathBuf> {
     // With `--target <triple>` there is one more level; the target directory
     // is the one cargo marks with `CACHEDIR.TAG`.
     match target.parent() {
-        Some(above) if !target.join("CACHEDIR.TAG").exists() && above.join("CACHEDIR.TAG").exists() => {
+        Some(above)
+            if !target.join("CACHEDIR.TAG").exists() && above.join("CACHEDIR.TAG").exists() =>
+        {
             Some(above.to_path_buf())
         }
         _ => Some(target.to_path_buf()),

@@ -664,9 +664,10 @@ fn relative_parts<'a>(root: &Path, dir: &'a Path) -> io::Result<Vec<&'a str>> {
     let mut parts = Vec::new();
     for component in rest.components() {
         match component {
-            Component::Normal(name) => parts.push(name.to_str().ok_or_else(|| {
-                io::Error::other("a test directory's name is not UTF-8")
-            })?),
+            Component::Normal(name) => parts.push(
+                name.to_str()
+                    .ok_or_else(|| io::Error::other("a test directory's name is not UTF-8"))?,
+            ),
             _ => return Err(io::Error::other("a test directory's path is not plain")),
         }
     }
@@ -1285,13 +1286,16 @@ mod should {
             let root = root(tmp.path());
             std::fs::create_dir_all(&root.path).unwrap();
             symlink(outside.path(), root.path.join("bin-0123")).unwrap();
-            let err = create_test_dir_under(Some(&root), &root.path.join("bin-0123/t.one"))
-                .unwrap_err();
+            let err =
+                create_test_dir_under(Some(&root), &root.path.join("bin-0123/t.one")).unwrap_err();
             assert!(err.to_string().contains("never follows"), "{err}");
-            let err = remove_test_dir_under(Some(&root), &root.path.join("bin-0123/t.one"))
-                .unwrap_err();
+            let err =
+                remove_test_dir_under(Some(&root), &root.path.join("bin-0123/t.one")).unwrap_err();
             assert!(err.to_string().contains("never follows"), "{err}");
-            assert!(names_in(outside.path()).is_empty(), "created through the symlink");
+            assert!(
+                names_in(outside.path()).is_empty(),
+                "created through the symlink"
+            );
         }
 
         #[test]
@@ -1326,7 +1330,10 @@ mod should {
             std::fs::set_permissions(&test, std::fs::Permissions::from_mode(0o500)).unwrap();
             remove_test_dir_under(Some(&root), &test).unwrap();
             assert!(!test.exists(), "the passing test's directory is left");
-            assert!(!root.path.join("bin").exists(), "the empty binary directory is left");
+            assert!(
+                !root.path.join("bin").exists(),
+                "the empty binary directory is left"
+            );
             assert!(root.path.exists(), "the root is not ours to remove");
             // A binary directory still in use stays.
             drop(create_test_dir_under(Some(&root), &root.path.join("bin/t.two")).unwrap());
@@ -1389,5 +1396,4 @@ mod should {
             assert_eq!(mode & 0o777, 0o700);
         }
     }
-
 }

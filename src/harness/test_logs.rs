@@ -723,7 +723,9 @@ impl TestLogs {
                 self.session_path.display(),
                 self.dir_path.display()
             )),
-            Err(LogError::Io { ref source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Err(LogError::Io { ref source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
                 out.push_str(&format!(
                     "---- the full log is not on disk: {source} ({}) ----\n",
                     self.dir_path.display()
@@ -876,11 +878,7 @@ impl Drop for TestLogs {
         // files; the directory is removed here, on the test's own thread, so
         // that no other test waits for it.
         self.collector.shutdown();
-        let removed = if keep {
-            Ok(())
-        } else {
-            self.remove_own_dir()
-        };
+        let removed = if keep { Ok(()) } else { self.remove_own_dir() };
         if let Err(e) = &removed {
             print_to_real_stderr(&format!(
                 "logged-test: the directory of the passing test `{}` could not be removed: {} ({e}); remove it by hand\n",
@@ -903,7 +901,10 @@ impl Drop for TestLogs {
                 note: note.as_deref(),
                 failed,
                 logs: logs.as_ref(),
-                attempt: self.attempt.map(|a| a.number).or(settings.and_then(|s| s.attempt)),
+                attempt: self
+                    .attempt
+                    .map(|a| a.number)
+                    .or(settings.and_then(|s| s.attempt)),
                 attempts: self
                     .attempt
                     .and_then(|a| a.total)
@@ -1113,7 +1114,13 @@ fn stable_hash(text: &str) -> u64 {
 fn hashed_name(name: &str) -> String {
     let mut stem: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let mut cut = (MAX_STEM_BYTES - 17).min(stem.len());
     while !stem.is_char_boundary(cut) {
@@ -1229,8 +1236,16 @@ mod should {
         let stems: Vec<String> = names.iter().map(|name| dir_stem(name)).collect();
         for (i, a) in stems.iter().enumerate() {
             assert!(!a.is_empty() && a.len() <= 200, "{:?} -> {a:?}", names[i]);
-            assert!(!a.starts_with('.'), "{:?} -> {a:?} would be hidden", names[i]);
-            assert!(!a.contains(['-', '/', '\\', ':']), "{:?} -> {a:?}", names[i]);
+            assert!(
+                !a.starts_with('.'),
+                "{:?} -> {a:?} would be hidden",
+                names[i]
+            );
+            assert!(
+                !a.contains(['-', '/', '\\', ':']),
+                "{:?} -> {a:?}",
+                names[i]
+            );
             for (j, b) in stems.iter().enumerate().skip(i + 1) {
                 assert_ne!(a, b, "{:?} and {:?} share a directory", names[i], names[j]);
             }
@@ -1282,11 +1297,20 @@ mod should {
     fn name_binaries_after_cargo_s_file_names() {
         let lib = binary_names("probe-9949de8168e972d0", None);
         let bin = binary_names("probe-3ae72af9125bc351", None);
-        assert_eq!((lib.name.as_str(), lib.dir.as_str()), ("probe", "probe-9949de8168e972d0"));
+        assert_eq!(
+            (lib.name.as_str(), lib.dir.as_str()),
+            ("probe", "probe-9949de8168e972d0")
+        );
         assert_eq!(bin.name, "probe");
-        assert_ne!(lib.dir, bin.dir, "a lib's and a bin's unit tests share a directory");
+        assert_ne!(
+            lib.dir, bin.dir,
+            "a lib's and a bin's unit tests share a directory"
+        );
         let doctests = binary_names("rust_out", Some("probe"));
-        assert_eq!((doctests.name.as_str(), doctests.dir.as_str()), ("probe-doctests", "probe-doctests"));
+        assert_eq!(
+            (doctests.name.as_str(), doctests.dir.as_str()),
+            ("probe-doctests", "probe-doctests")
+        );
         let odd = binary_names(".hidden tests", None);
         assert!(odd.dir.starts_with("_hidden_tests~"), "{}", odd.dir);
     }
