@@ -79,10 +79,17 @@ fn workspace() -> &'static Path {
             };
             write(&format!("{member}/tests/integration.rs"), &integration);
         }
+        let doctest = format!(
+            "/// ```\n/// let logs = logged_test::TestLogs::new(\"doc::{}\").unwrap();\n\
+             /// log::info!(\"doctest marker\");\n/// logs.assert_contains(\"doctest marker\");\n\
+             /// assert!(std::env::var_os(\"LTDIRS_FAIL\").is_none(), \"failing on purpose\");\n\
+             /// ```\npub fn documented() {{}}\n",
+            doctest_name(root)
+        );
         write(
             "ltdirs_a/src/lib.rs",
             &format!(
-                "#[cfg(test)]\nmod tests {{\n    const WHERE: &str = \"ltdirs_a lib\";\n{COMMON}}}\n"
+                "{doctest}#[cfg(test)]\nmod tests {{\n    const WHERE: &str = \"ltdirs_a lib\";\n{COMMON}}}\n"
             ),
         );
         write(
@@ -95,6 +102,17 @@ fn workspace() -> &'static Path {
         dir
     })
     .path()
+}
+
+/// The name the doctest's `TestLogs` gets: unique to this run's workspace.
+fn doctest_name(workspace: &Path) -> String {
+    workspace
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect()
 }
 
 /// This crate's target directory (`target/debug/deps/<this test>`).
@@ -371,5 +389,32 @@ fn nextest_retries_keep_each_failing_attempt_s_log() {
         kept_logs(logs.path()).is_empty(),
         "{:#?}",
         kept_logs(logs.path())
+    );
+}
+
+#[test]
+fn a_doctest_keeps_its_log_under_the_target_directory() {
+    let mut failing = cargo(&["test", "--offline", "-p", "ltdirs_a", "--doc"]);
+    failing.env("LTDIRS_FAIL", "1");
+    let output = run(failing);
+    assert!(!output.status.success(), "{}", text(&output));
+    let stem = format!("doc.{}", doctest_name(workspace()));
+    let kept = target_dir()
+        .join("tmp/logged-test/ltdirs_a-doctests")
+        .join(&stem);
+    let logs = kept_logs(&kept);
+    let _ = std::fs::remove_dir_all(&kept);
+    assert_eq!(
+        logs.len(),
+        1,
+        "nothing kept in {}\n{}",
+        kept.display(),
+        text(&output)
+    );
+    assert!(logs[0].1.contains("doctest marker"), "{logs:?}");
+    assert!(
+        text(&output).contains(&kept.display().to_string()),
+        "{}",
+        text(&output)
     );
 }
