@@ -881,6 +881,39 @@ fn remove_test_dir_under(root: Option<&TestRoot>, dir: &Path) -> io::Result<()> 
     Ok(())
 }
 
+/// Whether the test directory `dir` exists (an earlier run's kept log, when
+/// this run's test never touched the disk): what every passing test asks,
+/// so it costs one `fstatat` relative to the binary's directory, opened once
+/// per process. When that directory did not exist at the first question, no
+/// earlier run left anything in it (it would not have been removed while
+/// anything was in it), and the answer is `false` with no system call. A
+/// directory elsewhere (a later attempt's) is looked up by path.
+pub(crate) fn stale_test_dir_exists(dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd as _;
+        static BINARY_DIR: std::sync::OnceLock<Option<(PathBuf, File)>> =
+            std::sync::OnceLock::new();
+        if let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) {
+            let cached = BINARY_DIR.get_or_init(|| {
+                let path = sys::cstring(parent.as_os_str()).ok()?;
+                let handle = sys::openat(libc::AT_FDCWD, &path, sys::DIR_FLAGS).ok()?;
+                Some((parent.to_path_buf(), handle))
+            });
+            match cached {
+                Some((binary, handle)) if binary == parent => {
+                    return sys::cstring(name)
+                        .and_then(|name| sys::identity_at(handle.as_raw_fd(), &name))
+                        .is_ok();
+                }
+                None => return false,
+                Some(_) => {}
+            }
+        }
+    }
+    std::fs::symlink_metadata(dir).is_ok()
+}
+
 #[cfg(unix)]
 impl LogDir {
     /// Makes this directory (the shared temp dir's root) this user's only.

@@ -803,10 +803,10 @@ impl TestLogs {
     }
 
     /// Removes a passing test's directory on this thread, and an earlier
-    /// run's kept log at its path: one `lstat` when there is none.
+    /// run's kept log at its path: one `fstatat` when there is none.
     fn remove_own_dir(&self) -> std::io::Result<()> {
         let dir = self.own_dir();
-        if self.collector.has_directory() || std::fs::symlink_metadata(dir).is_ok() {
+        if self.collector.has_directory() || crate::engine::session::stale_test_dir_exists(dir) {
             crate::engine::session::remove_test_dir(dir)
         } else {
             Ok(())
