@@ -17,7 +17,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 /// A test of the workspace: logs a marker, then fails if `LTDIRS_FAIL` is set.
 const COMMON: &str = r#"
@@ -46,11 +46,10 @@ const FLAKY: &str = r#"
     }
 "#;
 
-/// The two-member workspace, written once per process.
-fn workspace() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
+/// A new two-member workspace (removed when dropped).
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    {
         let root = dir.path();
         let this_crate = env!("CARGO_MANIFEST_DIR");
         let write = |path: &str, text: &str| {
@@ -63,7 +62,11 @@ fn workspace() -> &'static Path {
             "[workspace]\nmembers = [\"ltdirs_a\", \"ltdirs_b\"]\nresolver = \"2\"\n",
         );
         // The same versions as this crate's own build, so nothing is rebuilt.
-        std::fs::copy(Path::new(this_crate).join("Cargo.lock"), root.join("Cargo.lock")).unwrap();
+        std::fs::copy(
+            Path::new(this_crate).join("Cargo.lock"),
+            root.join("Cargo.lock"),
+        )
+        .unwrap();
         for member in ["ltdirs_a", "ltdirs_b"] {
             write(
                 &format!("{member}/Cargo.toml"),
@@ -99,9 +102,8 @@ fn workspace() -> &'static Path {
             ),
         );
         write("ltdirs_b/src/lib.rs", "");
-        dir
-    })
-    .path()
+    }
+    dir
 }
 
 /// The name the doctest's `TestLogs` gets: unique to this run's workspace.
@@ -129,11 +131,11 @@ fn target_dir() -> PathBuf {
 
 /// `cargo <args>` in the workspace root, with none of the caller's
 /// `LOGGED_TEST_*` or `NEXTEST_*` variables.
-fn cargo(args: &[&str]) -> Command {
+fn cargo(workspace: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command
         .args(args)
-        .current_dir(workspace())
+        .current_dir(workspace)
         .env("CARGO_TARGET_DIR", target_dir())
         .env_remove("LTDIRS_FAIL");
     for (name, _) in std::env::vars_os() {
@@ -145,7 +147,7 @@ fn cargo(args: &[&str]) -> Command {
     command
 }
 
-/// Cargo runs in the workspace one at a time: they share its lock file.
+/// One cargo at a time: they share this crate's target directory (and its lock).
 fn run(mut command: Command) -> Output {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -186,8 +188,13 @@ fn kept_logs(dir: &Path) -> Vec<(PathBuf, String)> {
 
 #[test]
 fn a_lib_a_bin_and_two_members_tests_each_keep_their_own_log() {
+    let workspace = workspace();
+    let workspace = workspace.path();
     let logs = tempfile::tempdir().unwrap();
-    let mut failing = cargo(&["test", "--offline", "--workspace", "--no-fail-fast"]);
+    let mut failing = cargo(
+        workspace,
+        &["test", "--offline", "--workspace", "--no-fail-fast"],
+    );
     failing
         .env("LTDIRS_FAIL", "1")
         .env("LOGGED_TEST_DIR", logs.path());
@@ -230,7 +237,10 @@ fn a_lib_a_bin_and_two_members_tests_each_keep_their_own_log() {
 
     // The bin's test passes now: its own old log goes (a cheap check: it
     // never touched the disk this time), the lib's stays.
-    let mut passing = cargo(&["test", "--offline", "-p", "ltdirs_a", "--bin", "ltdirs_a"]);
+    let mut passing = cargo(
+        workspace,
+        &["test", "--offline", "-p", "ltdirs_a", "--bin", "ltdirs_a"],
+    );
     passing.env("LOGGED_TEST_DIR", logs.path());
     let output = run(passing);
     assert!(output.status.success(), "{}", text(&output));
@@ -264,9 +274,14 @@ fn a_lib_a_bin_and_two_members_tests_each_keep_their_own_log() {
 
 #[test]
 fn a_relative_logged_test_dir_is_the_workspace_root_s_and_the_ci_recipe_finds_the_failure() {
-    let logs = workspace().join("target/test-logs");
+    let workspace = workspace();
+    let workspace = workspace.path();
+    let logs = workspace.join("target/test-logs");
     let _ = std::fs::remove_dir_all(&logs);
-    let mut failing = cargo(&["test", "--offline", "--workspace", "--no-fail-fast"]);
+    let mut failing = cargo(
+        workspace,
+        &["test", "--offline", "--workspace", "--no-fail-fast"],
+    );
     failing
         .env("LTDIRS_FAIL", "1")
         .env("LOGGED_TEST_DIR", "target/test-logs");
@@ -280,7 +295,7 @@ fn a_relative_logged_test_dir_is_the_workspace_root_s_and_the_ci_recipe_finds_th
             "\"outcome\":\"failed\"",
             "target/test-logs/manifest.jsonl",
         ])
-        .current_dir(workspace())
+        .current_dir(workspace)
         .output()
         .unwrap();
     assert_eq!(
@@ -291,7 +306,7 @@ fn a_relative_logged_test_dir_is_the_workspace_root_s_and_the_ci_recipe_finds_th
     );
     for member in ["ltdirs_a", "ltdirs_b"] {
         assert!(
-            !workspace().join(member).join("target").exists(),
+            !workspace.join(member).join("target").exists(),
             "{member} has a log directory of its own"
         );
     }
@@ -307,19 +322,24 @@ fn nextest_retries_keep_each_failing_attempt_s_log() {
         eprintln!("cargo-nextest is not installed: skipped");
         return;
     }
+    let workspace = workspace();
+    let workspace = workspace.path();
     let logs = tempfile::tempdir().unwrap();
     let counter = logs.path().join("counter");
-    let mut retried = cargo(&[
-        "nextest",
-        "run",
-        "--offline",
-        "-p",
-        "ltdirs_b",
-        "--retries",
-        "2",
-        "-E",
-        "test(flaky)",
-    ]);
+    let mut retried = cargo(
+        workspace,
+        &[
+            "nextest",
+            "run",
+            "--offline",
+            "-p",
+            "ltdirs_b",
+            "--retries",
+            "2",
+            "-E",
+            "test(flaky)",
+        ],
+    );
     retried
         .env("LOGGED_TEST_DIR", logs.path())
         .env("LTDIRS_COUNTER", &counter)
@@ -368,17 +388,20 @@ fn nextest_retries_keep_each_failing_attempt_s_log() {
     }
 
     // The next run's first attempt starts afresh: the old attempts go.
-    let mut again = cargo(&[
-        "nextest",
-        "run",
-        "--offline",
-        "-p",
-        "ltdirs_b",
-        "--retries",
-        "2",
-        "-E",
-        "test(flaky)",
-    ]);
+    let mut again = cargo(
+        workspace,
+        &[
+            "nextest",
+            "run",
+            "--offline",
+            "-p",
+            "ltdirs_b",
+            "--retries",
+            "2",
+            "-E",
+            "test(flaky)",
+        ],
+    );
     again
         .env("LOGGED_TEST_DIR", logs.path())
         .env("LTDIRS_COUNTER", &counter)
@@ -394,11 +417,13 @@ fn nextest_retries_keep_each_failing_attempt_s_log() {
 
 #[test]
 fn a_doctest_keeps_its_log_under_the_target_directory() {
-    let mut failing = cargo(&["test", "--offline", "-p", "ltdirs_a", "--doc"]);
+    let workspace = workspace();
+    let workspace = workspace.path();
+    let mut failing = cargo(workspace, &["test", "--offline", "-p", "ltdirs_a", "--doc"]);
     failing.env("LTDIRS_FAIL", "1");
     let output = run(failing);
     assert!(!output.status.success(), "{}", text(&output));
-    let stem = format!("doc.{}", doctest_name(workspace()));
+    let stem = format!("doc.{}", doctest_name(workspace));
     let kept = target_dir()
         .join("tmp/logged-test/ltdirs_a-doctests")
         .join(&stem);

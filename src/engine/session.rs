@@ -462,11 +462,9 @@ fn remove_contents(dir: &File, depth: usize) -> io::Result<()> {
         ));
     }
     let mut made_writable = false;
-    for (_i, name) in sys::entries(dir)?.into_iter().enumerate() {
+    for name in sys::entries(dir)? {
         #[cfg(test)]
-        if _i == PAUSE_AFTER {
-            pause_here();
-        }
+        pause_here();
         loop {
             match remove_entry(dir, &name, depth) {
                 Err(e) if e.kind() == io::ErrorKind::PermissionDenied && !made_writable => {
@@ -488,17 +486,27 @@ fn remove_contents(dir: &File, depth: usize) -> io::Result<()> {
 #[cfg(test)]
 const PAUSE_AFTER: usize = 1000;
 
+/// Entries seen so far, and the hook.
+#[cfg(test)]
+type Pause = (usize, Option<Box<dyn FnOnce()>>);
+
 #[cfg(test)]
 thread_local! {
     /// Run (once) by a removal on this thread once it removed [`PAUSE_AFTER`]
-    /// entries of a directory: a test holds a removal there.
-    static PAUSE: std::cell::RefCell<Option<Box<dyn FnOnce()>>> =
-        const { std::cell::RefCell::new(None) };
+    /// entries: a test holds a removal there. With the entries seen so far.
+    static PAUSE: std::cell::RefCell<Pause> =
+        const { std::cell::RefCell::new((0, None)) };
 }
 
+/// Called before each entry is removed.
 #[cfg(test)]
 fn pause_here() {
-    if let Some(pause) = PAUSE.with(|p| p.borrow_mut().take()) {
+    let due = PAUSE.with(|p| {
+        let mut p = p.borrow_mut();
+        p.0 += 1;
+        if p.0 > PAUSE_AFTER { p.1.take() } else { None }
+    });
+    if let Some(pause) = due {
         pause();
     }
 }
@@ -506,7 +514,7 @@ fn pause_here() {
 /// Sets the hook [`pause_here`] runs on this thread.
 #[cfg(test)]
 pub(crate) fn pause_removals_on_this_thread(pause: impl FnOnce() + 'static) {
-    PAUSE.with(|p| *p.borrow_mut() = Some(Box::new(pause)));
+    PAUSE.with(|p| *p.borrow_mut() = (0, Some(Box::new(pause))));
 }
 
 /// Removes the entry `name` of `dir` (a file, a symlink, or a directory and
