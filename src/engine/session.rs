@@ -736,6 +736,8 @@ enum Removal {
         parent: File,
         name: std::ffi::CString,
     },
+    /// Every leftover of earlier runs in this binary's directory.
+    Leftovers(File),
     /// Answered once everything queued before it is done.
     Done(crossbeam_channel::Sender<()>),
 }
@@ -756,6 +758,7 @@ fn remover() -> Option<&'static crossbeam_channel::Sender<Removal>> {
                                 // run tries again.
                                 let _ = remove_named(&parent, &name);
                             }
+                            Removal::Leftovers(dir) => remove_leftovers(&dir),
                             Removal::Done(ack) => {
                                 let _ = ack.send(());
                             }
@@ -826,11 +829,35 @@ fn clean_leftovers_once(dir: &LogDir) {
     {
         return;
     }
-    for name in dir.entry_names() {
+    // Listing a big directory is work too: not on the persister's thread.
+    let Ok(handle) = dir.handle_clone() else {
+        return;
+    };
+    match remover() {
+        Some(tx) => {
+            if let Err(crossbeam_channel::SendError(Removal::Leftovers(handle))) =
+                tx.send(Removal::Leftovers(handle))
+            {
+                remove_leftovers(&handle);
+            }
+        }
+        None => remove_leftovers(&handle),
+    }
+}
+
+/// Removes the leftovers of earlier runs in the binary directory `dir`.
+#[cfg(unix)]
+fn remove_leftovers(dir: &File) {
+    for name in sys::entries(dir).unwrap_or_default() {
         if is_leftover(name.as_bytes()) {
-            remove_later(dir, name);
+            let _ = remove_named(dir, &name);
         }
     }
+}
+
+#[cfg(not(unix))]
+fn remove_leftovers(dir: &File) {
+    let _ = dir;
 }
 
 /// Removes the test directory `dir` (under the [`TestRoot`]), following no
@@ -1013,11 +1040,6 @@ impl LogDir {
             .is_ok()
     }
 
-    /// The names in this directory (none if it cannot be read).
-    fn entry_names(&self) -> Vec<std::ffi::CString> {
-        sys::entries(&self.handle).unwrap_or_default()
-    }
-
     fn explain_child_error(&self, name: &str, error: io::Error) -> io::Error {
         match error.raw_os_error() {
             Some(libc::ELOOP | libc::ENOTDIR) => io::Error::other(format!(
@@ -1068,10 +1090,6 @@ impl LogDir {
 
     fn remove_if_empty(&self, name: &str) -> bool {
         std::fs::remove_dir(self.path.join(name)).is_ok()
-    }
-
-    fn entry_names(&self) -> Vec<std::ffi::CString> {
-        Vec::new()
     }
 }
 
