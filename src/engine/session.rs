@@ -736,39 +736,79 @@ enum Removal {
         parent: File,
         name: std::ffi::CString,
     },
-    /// Every leftover of earlier runs in this binary's directory.
-    Leftovers(File),
     /// Answered once everything queued before it is done.
     Done(crossbeam_channel::Sender<()>),
 }
 
-fn remover() -> Option<&'static crossbeam_channel::Sender<Removal>> {
-    static REMOVER: std::sync::OnceLock<Option<crossbeam_channel::Sender<Removal>>> =
-        std::sync::OnceLock::new();
-    REMOVER
-        .get_or_init(|| {
-            let (tx, rx) = crossbeam_channel::unbounded::<Removal>();
-            std::thread::Builder::new()
-                .name("logged-test-remover".into())
-                .spawn(move || {
-                    for removal in rx {
-                        match removal {
-                            Removal::Entry { parent, name } => {
-                                // A leftover: if it cannot go now, the next
-                                // run tries again.
-                                let _ = remove_named(&parent, &name);
-                            }
-                            Removal::Leftovers(dir) => remove_leftovers(&dir),
-                            Removal::Done(ack) => {
-                                let _ = ack.send(());
-                            }
+impl Removal {
+    fn run(self) {
+        match self {
+            // A leftover: if it cannot go now, the next run tries again.
+            Removal::Entry { parent, name } => {
+                let _ = remove_named(&parent, &name);
+            }
+            Removal::Done(ack) => {
+                let _ = ack.send(());
+            }
+        }
+    }
+}
+
+/// What the remover thread has to do, and whether it is running: it is
+/// started when there is work and ends when there is none, so a run with
+/// nothing to remove has no such thread.
+struct Removals {
+    queue: std::collections::VecDeque<Removal>,
+    running: bool,
+}
+
+static REMOVALS: std::sync::Mutex<Removals> = std::sync::Mutex::new(Removals {
+    queue: std::collections::VecDeque::new(),
+    running: false,
+});
+
+fn removals() -> std::sync::MutexGuard<'static, Removals> {
+    REMOVALS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Hands `removal` to the remover thread, starting it if needed (or does
+/// it here if no thread can be started).
+fn queue_removal(removal: Removal) {
+    let start = {
+        let mut removals = removals();
+        removals.queue.push_back(removal);
+        !std::mem::replace(&mut removals.running, true)
+    };
+    if !start {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("logged-test-remover".into())
+        .spawn(|| {
+            loop {
+                let next = {
+                    let mut removals = removals();
+                    match removals.queue.pop_front() {
+                        Some(next) => next,
+                        None => {
+                            removals.running = false;
+                            return;
                         }
                     }
-                })
-                .ok()
-                .map(|_| tx)
-        })
-        .as_ref()
+                };
+                next.run();
+            }
+        });
+    if spawned.is_err() {
+        let queued = {
+            let mut removals = removals();
+            removals.running = false;
+            std::mem::take(&mut removals.queue)
+        };
+        queued.into_iter().for_each(Removal::run);
+    }
 }
 
 #[cfg(unix)]
@@ -782,25 +822,10 @@ fn remove_named(parent: &File, name: &std::ffi::CStr) -> io::Result<()> {
     Ok(())
 }
 
-/// Removes `name` of `parent` on the remover thread (here if it cannot start).
+/// Removes `name` of `parent` on the remover thread.
 fn remove_later(parent: &LogDir, name: std::ffi::CString) {
-    let Ok(parent) = parent.handle_clone() else {
-        return;
-    };
-    let removal = Removal::Entry { parent, name };
-    match remover() {
-        Some(tx) => {
-            if let Err(crossbeam_channel::SendError(Removal::Entry { parent, name })) =
-                tx.send(removal)
-            {
-                let _ = remove_named(&parent, &name);
-            }
-        }
-        None => {
-            if let Removal::Entry { parent, name } = removal {
-                let _ = remove_named(&parent, &name);
-            }
-        }
+    if let Ok(parent) = parent.handle_clone() {
+        queue_removal(Removal::Entry { parent, name });
     }
 }
 
@@ -808,15 +833,12 @@ fn remove_later(parent: &LogDir, name: std::ffi::CString) {
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn wait_for_removals() {
     let (tx, rx) = crossbeam_channel::bounded(1);
-    if let Some(remover) = remover() {
-        if remover.send(Removal::Done(tx)).is_ok() {
-            let _ = rx.recv();
-        }
-    }
+    queue_removal(Removal::Done(tx));
+    let _ = rx.recv();
 }
 
 /// Queues the leftovers of earlier runs in the binary directory `dir` for
-/// removal, the first time this process uses it.
+/// removal, the first time this process uses it (one listing of it).
 fn clean_leftovers_once(dir: &LogDir) {
     use std::collections::HashSet;
     use std::sync::{Mutex, PoisonError};
@@ -829,35 +851,25 @@ fn clean_leftovers_once(dir: &LogDir) {
     {
         return;
     }
-    // Listing a big directory is work too: not on the persister's thread.
-    let Ok(handle) = dir.handle_clone() else {
-        return;
-    };
-    match remover() {
-        Some(tx) => {
-            if let Err(crossbeam_channel::SendError(Removal::Leftovers(handle))) =
-                tx.send(Removal::Leftovers(handle))
-            {
-                remove_leftovers(&handle);
-            }
+    if let Ok(handle) = dir.handle_clone() {
+        for name in leftovers_in(&handle) {
+            remove_later(dir, name);
         }
-        None => remove_leftovers(&handle),
     }
 }
 
-/// Removes the leftovers of earlier runs in the binary directory `dir`.
+/// The leftovers of earlier runs in the binary directory `dir`.
 #[cfg(unix)]
-fn remove_leftovers(dir: &File) {
-    for name in sys::entries(dir).unwrap_or_default() {
-        if is_leftover(name.as_bytes()) {
-            let _ = remove_named(dir, &name);
-        }
-    }
+fn leftovers_in(dir: &File) -> Vec<std::ffi::CString> {
+    let mut names = sys::entries(dir).unwrap_or_default();
+    names.retain(|name| is_leftover(name.as_bytes()));
+    names
 }
 
 #[cfg(not(unix))]
-fn remove_leftovers(dir: &File) {
+fn leftovers_in(dir: &File) -> Vec<std::ffi::CString> {
     let _ = dir;
+    Vec::new()
 }
 
 /// Removes the test directory `dir` (under the [`TestRoot`]), following no
