@@ -894,6 +894,14 @@ impl Drop for TestLogs {
                 _ => None,
             };
             let settings = env::settings().ok();
+            // A retried test's own numbers, else nextest's (attempt 1 of 1).
+            let (attempt, attempts) = match self.attempt {
+                Some(attempt) => (Some(attempt.number), attempt.total),
+                None => (
+                    settings.and_then(|s| s.attempt),
+                    settings.and_then(|s| s.attempts),
+                ),
+            };
             manifest::append(&manifest::Line {
                 test: &self.test_name,
                 binary: binary().name.as_str(),
@@ -901,14 +909,8 @@ impl Drop for TestLogs {
                 note: note.as_deref(),
                 failed,
                 logs: logs.as_ref(),
-                attempt: self
-                    .attempt
-                    .map(|a| a.number)
-                    .or(settings.and_then(|s| s.attempt)),
-                attempts: self
-                    .attempt
-                    .and_then(|a| a.total)
-                    .or(settings.and_then(|s| s.attempts)),
+                attempt,
+                attempts,
                 run_id: settings.and_then(|s| s.run_id.as_deref()),
             });
         }
@@ -1291,6 +1293,46 @@ mod should {
         resume_tx.send(()).unwrap();
         dropper.join().unwrap();
         assert!(!dir.exists(), "the passing test's directory is left");
+    }
+
+    /// Issue 21: in-process retries (`Options::with_attempt`) keep each
+    /// failing attempt's log; the next run's first attempt starts afresh.
+    #[test]
+    fn keep_each_failing_attempt_of_an_in_process_retry() {
+        use super::{Options, TestLogs};
+        let name = "test_logs::retried_in_process";
+        let attempt = |n| {
+            let options = Options::default().with_attempt(n, Some(3));
+            TestLogs::with_options(name, &options).unwrap()
+        };
+        let first = attempt(1);
+        log::info!("attempt one");
+        let first_dir = first.dir().to_path_buf();
+        first.mark_failed();
+        drop(first);
+        let second = attempt(2);
+        log::info!("attempt two");
+        let second_dir = second.dir().to_path_buf();
+        drop(second);
+        assert!(first_dir.ends_with("test_logs.retried_in_process/attempt-1"));
+        assert!(second_dir.ends_with("test_logs.retried_in_process/attempt-2"));
+        let kept =
+            std::fs::read_to_string(first_dir.join("test_logs__retried_in_process.log")).unwrap();
+        assert!(
+            kept.contains("attempt one") && !kept.contains("attempt two"),
+            "{kept}"
+        );
+        assert!(
+            !second_dir.exists(),
+            "the passing attempt's directory is left"
+        );
+
+        // The next run: its first attempt passes without touching the disk,
+        // and the earlier run's attempts go.
+        let next = attempt(1);
+        log::info!("next run");
+        drop(next);
+        assert!(!first_dir.parent().unwrap().exists());
     }
 
     #[test]
