@@ -713,14 +713,14 @@ fn try_create(root: &TestRoot, parts: &[&str]) -> io::Result<LogDir> {
         }
         chain.push(next);
     }
-    match (chain.len() > 1, chain.pop()) {
-        (true, Some(dir)) => Ok(dir),
-        _ => Err(io::Error::other("no test directory was made")),
+    match chain.pop() {
+        Some(dir) if chain.len() == n => Ok(dir),
+        _ => Err(io::Error::other("the test directory was not made")),
     }
 }
 
 /// Whether `name` is a leftover of an earlier run: `.old-<pid>-<n>`, or the
-/// `<test>.old-<pid>` of versions before 0.3.
+/// `<test>.old-<pid>` that earlier versions left.
 fn is_leftover(name: &[u8]) -> bool {
     if name.starts_with(b".old-") {
         return true;
