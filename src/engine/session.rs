@@ -939,22 +939,22 @@ pub(crate) fn stale_test_dir_exists(dir: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::fd::AsRawFd as _;
-        static BINARY_DIR: std::sync::OnceLock<Option<(PathBuf, File)>> =
+        static BINARY_DIR: std::sync::OnceLock<(PathBuf, Option<File>)> =
             std::sync::OnceLock::new();
         if let (Some(parent), Some(name)) = (dir.parent(), dir.file_name()) {
-            let cached = BINARY_DIR.get_or_init(|| {
-                let path = sys::cstring(parent.as_os_str()).ok()?;
-                let handle = sys::openat(libc::AT_FDCWD, &path, sys::DIR_FLAGS).ok()?;
-                Some((parent.to_path_buf(), handle))
+            let (binary, handle) = BINARY_DIR.get_or_init(|| {
+                let handle = sys::cstring(parent.as_os_str())
+                    .and_then(|path| sys::openat(libc::AT_FDCWD, &path, sys::DIR_FLAGS))
+                    .ok();
+                (parent.to_path_buf(), handle)
             });
-            match cached {
-                Some((binary, handle)) if binary == parent => {
-                    return sys::cstring(name)
+            if binary == parent {
+                return match handle {
+                    Some(handle) => sys::cstring(name)
                         .and_then(|name| sys::identity_at(handle.as_raw_fd(), &name))
-                        .is_ok();
-                }
-                None => return false,
-                Some(_) => {}
+                        .is_ok(),
+                    None => false,
+                };
             }
         }
     }
