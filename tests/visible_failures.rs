@@ -124,3 +124,38 @@ fn a_failing_test_whose_directory_was_removed_is_not_reported_kept() {
         "{manifest}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+#[ignore = "run by `a_passing_test_s_read_only_parts_are_removed`"]
+fn child_passes_after_making_read_only_parts() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let logs = TestLogs::new("visible::read_only").unwrap();
+    for (sub, mode) in [("read-only", 0o500), ("unreadable", 0o000)] {
+        let dir = logs.dir().join(sub);
+        std::fs::create_dir_all(dir.join("inner")).unwrap();
+        std::fs::write(dir.join("file"), "x").unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+}
+
+/// Issue 17, item 10 (as root, permissions do not stop a removal; the unit
+/// tests in `src/engine/session.rs` were also run as an unprivileged user).
+#[cfg(unix)]
+#[test]
+fn a_passing_test_s_read_only_parts_are_removed() {
+    let ci = tempfile::tempdir().unwrap();
+    let output = common::rerun_captured("child_passes_after_making_read_only_parts")
+        .env("LOGGED_TEST_DIR", ci.path())
+        .output()
+        .unwrap();
+    let shown = common::text(&output);
+    assert!(output.status.success(), "{shown}");
+    let manifest = std::fs::read_to_string(ci.path().join("manifest.jsonl")).unwrap();
+    assert!(manifest.contains("not kept: the test passed"), "{manifest}");
+    let left: Vec<_> = std::fs::read_dir(ci.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["manifest.jsonl"], "left behind\n{shown}");
+}
