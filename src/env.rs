@@ -4,7 +4,7 @@
 //!
 //! Values are read once per process.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use log::LevelFilter;
@@ -22,6 +22,12 @@ pub(crate) struct Settings {
     /// `LOGGED_TEST_UNATTRIBUTED`: unattributed records at this level or
     /// above are printed to stderr (default `warn`); all are counted.
     pub(crate) unattributed: LevelFilter,
+    /// nextest's retries: this process runs attempt `attempt` (1-based) of
+    /// `attempts` (`NEXTEST_ATTEMPT`, `NEXTEST_TOTAL_ATTEMPTS`).
+    pub(crate) attempt: Option<u32>,
+    pub(crate) attempts: Option<u32>,
+    /// `NEXTEST_RUN_ID`: the run this process belongs to.
+    pub(crate) run_id: Option<String>,
 }
 
 const BOOL_VALUES: &str = "`1`, `0`, `true` or `false`";
@@ -127,7 +133,103 @@ fn read() -> Result<Settings, LogError> {
         debug: parse_bool("LOGGED_TEST_DEBUG")?,
         live,
         unattributed: level_var("LOGGED_TEST_UNATTRIBUTED")?.unwrap_or(LevelFilter::Warn),
+        // Set by nextest, not by the user: a value we cannot read is
+        // treated as absent rather than failing every test.
+        attempt: count_var("NEXTEST_ATTEMPT"),
+        attempts: count_var("NEXTEST_TOTAL_ATTEMPTS"),
+        run_id: var("NEXTEST_RUN_ID").filter(|id| !id.trim().is_empty()),
     })
+}
+
+/// A positive number set by the test runner, or `None`.
+fn count_var(name: &'static str) -> Option<u32> {
+    var(name)?.trim().parse().ok().filter(|n| *n > 0)
+}
+
+/// The workspace root: the directory holding the (default) target
+/// directory, against which a relative `LOGGED_TEST_DIR` is resolved, so
+/// that every member of a workspace writes to the same place.
+///
+/// In order: nextest's `NEXTEST_WORKSPACE_ROOT`; the nearest ancestor of
+/// `CARGO_MANIFEST_DIR` (set by `cargo test`, cargo nextest and rustdoc for
+/// the package under test) whose `Cargo.toml` has a `[workspace]` table,
+/// else `CARGO_MANIFEST_DIR` itself (a package alone is its own
+/// workspace); for a test binary run by hand, the directory holding the
+/// `target` directory it was built in (`<root>/target/debug/deps/x`); else
+/// the current directory.
+pub(crate) fn workspace_root() -> Option<&'static Path> {
+    static ROOT: OnceLock<Option<PathBuf>> = OnceLock::new();
+    ROOT.get_or_init(find_workspace_root).as_deref()
+}
+
+fn find_workspace_root() -> Option<PathBuf> {
+    if let Some(root) = std::env::var_os("NEXTEST_WORKSPACE_ROOT").filter(|r| !r.is_empty()) {
+        return std::path::absolute(root).ok();
+    }
+    if let Some(manifest) = std::env::var_os("CARGO_MANIFEST_DIR").filter(|d| !d.is_empty()) {
+        let manifest = std::path::absolute(manifest).ok()?;
+        let root = manifest
+            .ancestors()
+            .find(|dir| declares_workspace(&dir.join("Cargo.toml")))
+            .unwrap_or(&manifest);
+        return Some(root.to_path_buf());
+    }
+    if let Some(target) = exe_target_dir() {
+        if let Some(root) = target.parent() {
+            return Some(root.to_path_buf());
+        }
+    }
+    std::env::current_dir().ok()
+}
+
+/// Whether the manifest at `path` has a `[workspace]` table.
+fn declares_workspace(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|text| {
+        text.lines().any(|line| {
+            let line = line.trim();
+            line == "[workspace]" || line.starts_with("[workspace.")
+        })
+    })
+}
+
+/// The target directory the running test binary was built in, from its
+/// path (`<target>/[<triple>/]<profile>/deps/<binary>`); `None` for a
+/// binary that is not in a `deps` directory (a doctest, say).
+pub(crate) fn exe_target_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let deps = exe.parent()?;
+    if deps.file_name()? != "deps" {
+        return None;
+    }
+    let profile = deps.parent()?;
+    let target = profile.parent()?;
+    // With `--target <triple>` there is one more level; the target directory
+    // is the one cargo marks with `CACHEDIR.TAG`.
+    match target.parent() {
+        Some(above)
+            if !target.join("CACHEDIR.TAG").exists() && above.join("CACHEDIR.TAG").exists() =>
+        {
+            Some(above.to_path_buf())
+        }
+        _ => Some(target.to_path_buf()),
+    }
+}
+
+/// `LOGGED_TEST_DIR` made absolute: a relative value is taken from the
+/// [`workspace_root`], not from the current directory (which cargo sets to
+/// each member's own directory).
+///
+/// # Errors
+///
+/// If the path cannot be made absolute.
+pub(crate) fn resolve_dir(dir: &Path) -> std::io::Result<PathBuf> {
+    if dir.is_absolute() {
+        return Ok(dir.to_path_buf());
+    }
+    match workspace_root() {
+        Some(root) => Ok(root.join(dir)),
+        None => std::path::absolute(dir),
+    }
 }
 
 static SETTINGS: OnceLock<Result<Settings, LogError>> = OnceLock::new();

@@ -877,12 +877,6 @@ impl LogCollector {
         self.seal(false);
     }
 
-    /// Shuts down and removes the log directory (a passing test's), which
-    /// the persister does relative to its handle.
-    pub(crate) fn shutdown_removing_dir(&self) {
-        self.seal(true);
-    }
-
     fn seal(&self, remove_dir: bool) {
         if self.shut.swap(true, Ordering::AcqRel) {
             return;

@@ -286,29 +286,11 @@ fn open_due() {
 }
 
 /// Makes `dir` a new empty directory only this user can enter, moving an
-/// older one of the same name (an earlier run's kept log) out of the way,
-/// and returns its handle.
+/// older one of the same name (an earlier run's kept log) out of the way
+/// (removed on another thread, so that this one is not held up), and
+/// returns its handle.
 fn fresh_private_dir(dir: &Path) -> io::Result<LogDir> {
-    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name().and_then(|n| n.to_str()))
-    else {
-        return Err(io::Error::other(
-            "a test directory needs a parent and a UTF-8 name",
-        ));
-    };
-    std::fs::create_dir_all(parent)?;
-    let parent = LogDir::open(parent)?;
-    match LogDir::create_private(&parent, name) {
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            let mut old = dir.as_os_str().to_owned();
-            old.push(format!(".old-{}", std::process::id()));
-            let old = PathBuf::from(old);
-            std::fs::rename(dir, &old)?;
-            // `remove_dir_all` does not follow symlinks inside it.
-            let _ = std::fs::remove_dir_all(&old);
-            LogDir::create_private(&parent, name)
-        }
-        other => other,
-    }
+    session::create_test_dir(dir)
 }
 
 struct Output {

@@ -22,19 +22,41 @@ static DIR: OnceLock<io::Result<LogDir>> = OnceLock::new();
 /// Set once a failure to append has been printed.
 static REPORTED: AtomicBool = AtomicBool::new(false);
 
-pub(crate) fn append(test: &str, log: Option<&Path>, failed: bool, logs: Option<&CapturedLogs>) {
+/// What one manifest line says about a test.
+#[derive(Debug, Default)]
+pub(crate) struct Line<'a> {
+    pub(crate) test: &'a str,
+    /// The test target's name (`inherit`, the crate's for its unit tests).
+    pub(crate) binary: &'a str,
+    /// The kept log file, if any.
+    pub(crate) log: Option<&'a Path>,
+    /// Why there is no log, or what went wrong with it, when it is not the
+    /// usual (not kept because the test passed).
+    pub(crate) note: Option<&'a str>,
+    pub(crate) failed: bool,
+    pub(crate) logs: Option<&'a CapturedLogs>,
+    /// 1-based, when the test may be retried or nextest says.
+    pub(crate) attempt: Option<u32>,
+    /// How many attempts the test may have, when known.
+    pub(crate) attempts: Option<u32>,
+    /// nextest's `NEXTEST_RUN_ID`.
+    pub(crate) run_id: Option<&'a str>,
+}
+
+pub(crate) fn append(line: &Line<'_>) {
     let Ok(settings) = crate::env::settings() else {
         return;
     };
     let Some(dir) = &settings.dir else { return };
-    let line = render(test, log, failed, logs);
+    let dir = crate::env::resolve_dir(dir).unwrap_or_else(|_| dir.clone());
+    let text = render(line);
     let written = match DIR.get_or_init(|| {
         // A run whose tests all passed quickly made no test directory:
         // the manifest's directory may not exist yet.
-        std::fs::create_dir_all(dir)?;
-        LogDir::open(dir)
+        std::fs::create_dir_all(&dir)?;
+        LogDir::open(&dir)
     }) {
-        Ok(handle) => append_line(handle, &line),
+        Ok(handle) => append_line(handle, &text),
         Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
     };
     if let Err(e) = written {
@@ -58,8 +80,9 @@ fn report_once(path: &Path, error: &io::Error) {
              path (later failures of this process are not printed)",
             path.display()
         );
-        // `eprintln!` panics if stderr is closed; this runs in a `Drop`.
-        let _ = std::panic::catch_unwind(|| eprintln!("{message}"));
+        // To the real stderr: libtest captures `eprintln!` and shows it only
+        // under a failing test, and the run may well be green.
+        crate::harness::test_logs::print_to_real_stderr(&format!("{message}\n"));
     }
 }
 
@@ -67,35 +90,54 @@ fn report_once(path: &Path, error: &io::Error) {
     clippy::indexing_slicing,
     reason = "`log::Level` is 1 (error) to 5 (trace), one slot each"
 )]
-fn render(test: &str, log: Option<&Path>, failed: bool, logs: Option<&CapturedLogs>) -> String {
+fn render(entry: &Line<'_>) -> String {
     let mut levels = [0usize; 5];
-    if let Some(logs) = logs {
+    if let Some(logs) = entry.logs {
         for record in logs.records() {
             levels[record.level as usize - 1] += 1;
         }
     }
     let mut line = String::from("{\"test\":");
-    push_json_string(&mut line, test);
+    push_json_string(&mut line, entry.test);
+    line.push_str(",\"binary\":");
+    push_json_string(&mut line, entry.binary);
     // A passing test whose log was not kept has no file to point at; nor
     // has a failing one whose log could not be written.
-    match log {
+    match entry.log {
         Some(log) => {
             line.push_str(",\"log\":");
             push_json_string(&mut line, &log.to_string_lossy());
         }
-        None if failed => {
-            line.push_str(",\"log\":null,\"log_note\":\"not written: see the test's output\"");
-        }
-        None => line.push_str(",\"log\":null,\"log_note\":\"not kept: the test passed\""),
+        None => line.push_str(",\"log\":null"),
     }
-    let outcome = if failed { "failed" } else { "passed" };
-    let records = logs.map_or(0, CapturedLogs::len);
+    let note = match (entry.note, entry.log, entry.failed) {
+        (Some(note), _, _) => Some(note),
+        (None, Some(_), _) => None,
+        (None, None, true) => Some("not written: see the test's output"),
+        (None, None, false) => Some("not kept: the test passed"),
+    };
+    if let Some(note) = note {
+        line.push_str(",\"log_note\":");
+        push_json_string(&mut line, note);
+    }
+    let outcome = if entry.failed { "failed" } else { "passed" };
+    let records = entry.logs.map_or(0, CapturedLogs::len);
     let _ = write!(
         line,
-        ",\"outcome\":\"{outcome}\",\"records\":{records},\"levels\":{{\"error\":{},\"warn\":{},\"info\":{},\"debug\":{},\"trace\":{}}}}}",
+        ",\"outcome\":\"{outcome}\",\"records\":{records},\"levels\":{{\"error\":{},\"warn\":{},\"info\":{},\"debug\":{},\"trace\":{}}}",
         levels[0], levels[1], levels[2], levels[3], levels[4]
     );
-    line.push('\n');
+    if let Some(attempt) = entry.attempt {
+        let _ = write!(line, ",\"attempt\":{attempt}");
+    }
+    if let Some(attempts) = entry.attempts {
+        let _ = write!(line, ",\"attempts\":{attempts}");
+    }
+    if let Some(run_id) = entry.run_id {
+        line.push_str(",\"run_id\":");
+        push_json_string(&mut line, run_id);
+    }
+    line.push_str("}\n");
     line
 }
 
@@ -145,10 +187,33 @@ mod should {
 
     #[test]
     fn escape_json() {
-        let line = render("a\"b\\c\n", Some(Path::new("/x.log")), true, None);
+        let line = render(&Line {
+            test: "a\"b\\c\n",
+            binary: "bin",
+            log: Some(Path::new("/x.log")),
+            failed: true,
+            ..Line::default()
+        });
         assert_eq!(
             line,
-            "{\"test\":\"a\\\"b\\\\c\\n\",\"log\":\"/x.log\",\"outcome\":\"failed\",\"records\":0,\"levels\":{\"error\":0,\"warn\":0,\"info\":0,\"debug\":0,\"trace\":0}}\n"
+            "{\"test\":\"a\\\"b\\\\c\\n\",\"binary\":\"bin\",\"log\":\"/x.log\",\"outcome\":\"failed\",\"records\":0,\"levels\":{\"error\":0,\"warn\":0,\"info\":0,\"debug\":0,\"trace\":0}}\n"
+        );
+    }
+
+    #[test]
+    fn say_the_attempt_and_the_run_and_why_there_is_no_log() {
+        let line = render(&Line {
+            test: "t",
+            binary: "b",
+            note: Some("not removed: busy"),
+            attempt: Some(2),
+            attempts: Some(3),
+            run_id: Some("r-1"),
+            ..Line::default()
+        });
+        assert_eq!(
+            line,
+            "{\"test\":\"t\",\"binary\":\"b\",\"log\":null,\"log_note\":\"not removed: busy\",\"outcome\":\"passed\",\"records\":0,\"levels\":{\"error\":0,\"warn\":0,\"info\":0,\"debug\":0,\"trace\":0},\"attempt\":2,\"attempts\":3,\"run_id\":\"r-1\"}\n"
         );
     }
 }

@@ -151,7 +151,11 @@ pub fn start(spec: &TestSpec) -> TestLogs {
         session: spec.session,
         keep: spec.keep,
         expect_panic: matches!(spec.expectation(), Expect::Panics(_)),
-        attempt: spec.attempts.map_or(0, |_| attempt),
+        ..Options::default()
+    };
+    let options = match spec.attempts {
+        Some(attempts) => options.with_attempt(attempt, Some(attempts)),
+        None => options,
     };
     let logs = match TestLogs::with_options(&name, &options) {
         Ok(logs) => logs,

@@ -78,6 +78,8 @@ pub struct TestLogs {
     expect_panic: bool,
     failed: AtomicBool,
     report_shown: AtomicBool,
+    /// Which attempt of a retried test this is, if the test is retried.
+    attempt: Option<Attempt>,
 }
 
 /// How to set up a [`TestLogs`]; what the macro options turn into.
@@ -87,9 +89,37 @@ pub(crate) struct Options<'a> {
     pub(crate) session: Option<&'a str>,
     pub(crate) keep: bool,
     pub(crate) expect_panic: bool,
-    /// Which run of a retried test this is (1-based); 0 when the test
-    /// declares no retries. A later attempt gets a directory of its own.
-    pub(crate) attempt: u32,
+    /// Set by an in-process retry (see [`Options::with_attempt`]); without
+    /// it, nextest's `NEXTEST_ATTEMPT`/`NEXTEST_TOTAL_ATTEMPTS` are used
+    /// when the test may be retried.
+    pub(crate) attempt: Option<Attempt>,
+}
+
+/// One attempt of a test that may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Attempt {
+    /// 1-based.
+    pub(crate) number: u32,
+    /// How many attempts the test may have in all, when known.
+    pub(crate) total: Option<u32>,
+}
+
+impl Options<'_> {
+    /// Makes the logs those of attempt `number` (1-based) of `total` (when
+    /// known) of a retried test, for in-process retries (`#[flaky_test]`):
+    /// each attempt gets its own directory, `<test dir>/attempt-<n>/`;
+    /// attempt 1 starts the test's directory afresh (an earlier run's
+    /// attempts go), a later one keeps the earlier attempts' kept logs;
+    /// a passing attempt removes only its own. The manifest line has
+    /// `attempt` and `attempts`. A `number` of 0 is taken as 1.
+    #[must_use]
+    pub(crate) fn with_attempt(mut self, number: u32, total: Option<u32>) -> Self {
+        self.attempt = Some(Attempt {
+            number: number.max(1),
+            total,
+        });
+        self
+    }
 }
 
 impl TestLogs {
@@ -124,16 +154,14 @@ impl TestLogs {
     ) -> Result<TestLogs, LogError> {
         let settings = env::settings()?;
         logger::install()?;
-        let stem = match options.attempt {
-            0 | 1 => file_stem(test_name),
-            n => file_stem(&format!("{test_name}.attempt-{n}")),
-        };
+        let stem = file_stem(test_name);
         let session_name = match options.session {
             Some(name) => name.to_owned(),
             None => format!("{stem}.log"),
         };
         crate::engine::session::validate_name(&session_name)?;
-        let dir_path = claim_dir(&settings.dir, &stem)?;
+        let attempt = options.attempt.or_else(|| nextest_attempt(settings));
+        let dir_path = claim_dir(settings, &dir_stem(test_name), attempt)?;
         let live = settings.live.map(|level| (level, test_name));
         let collector = Arc::new(LogCollector::in_memory(dir_path.clone(), live));
         collector.set_level(
@@ -154,6 +182,7 @@ impl TestLogs {
             expect_panic: options.expect_panic,
             failed: AtomicBool::new(false),
             report_shown: AtomicBool::new(false),
+            attempt,
         })
     }
 
@@ -696,6 +725,14 @@ impl TestLogs {
                 self.session_path.display(),
                 self.dir_path.display()
             )),
+            Err(LogError::Io { ref source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                out.push_str(&format!(
+                    "---- the full log is not on disk: {source} ({}) ----\n",
+                    self.dir_path.display()
+                ));
+            }
             Err(e) => out.push_str(&format!(
                 "---- the full log could not be written to {}: {e} ----\n",
                 self.dir_path.display()
@@ -759,6 +796,51 @@ fn print_to_test_output(text: &str) {
     let _ = std::panic::catch_unwind(|| eprint!("{text}"));
 }
 
+impl TestLogs {
+    /// The directory a passing test removes: for the first attempt of a
+    /// retried test (or one that is not retried) the test's whole directory,
+    /// so an earlier run's kept logs go; for a later attempt only its own,
+    /// so an earlier failing attempt's log stays.
+    fn own_dir(&self) -> &Path {
+        match (self.attempt, self.dir_path.parent()) {
+            (Some(attempt), Some(test_dir)) if attempt.number == 1 => test_dir,
+            _ => &self.dir_path,
+        }
+    }
+
+    /// Removes a passing test's directory on this thread, and an earlier
+    /// run's kept log at its path: one `fstatat` when there is none.
+    fn remove_own_dir(&self) -> std::io::Result<()> {
+        let dir = self.own_dir();
+        if self.collector.has_directory() || crate::engine::session::stale_test_dir_exists(dir) {
+            crate::engine::session::remove_test_dir(dir)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// After the flush of a kept log: the file is still where it is reported.
+    fn still_on_disk(&self) -> Result<(), LogError> {
+        match std::fs::symlink_metadata(&self.session_path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(LogError::io(
+                &self.dir_path,
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "the log directory or file was removed while the test ran",
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Writes to the process's real stderr, which libtest does not capture (it
+/// captures `eprint!`): for what a person must see although the test passed.
+pub(crate) fn print_to_real_stderr(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
 impl Drop for TestLogs {
     fn drop(&mut self) {
         let panicked = std::thread::panicking();
@@ -783,6 +865,7 @@ impl Drop for TestLogs {
                         ))
                     }
                 })
+                .and_then(|()| self.still_on_disk())
         } else {
             Ok(())
         };
@@ -795,17 +878,47 @@ impl Drop for TestLogs {
         if failed {
             self.print_failure(logs.as_ref(), on_disk.clone());
         }
-        if wants_manifest {
-            let log = (keep && on_disk.is_ok()).then_some(self.session_path.as_path());
-            manifest::append(&self.test_name, log, failed, logs.as_ref());
-        }
         // A clone of the collector handed to a thread that is still running
         // must not keep writing into a directory about to be removed, nor
-        // keep its registry entry past the test.
-        if keep {
-            self.collector.shutdown();
-        } else {
-            self.collector.shutdown_removing_dir();
+        // keep its registry entry past the test. The persister closes the
+        // files; the directory is removed here, on the test's own thread, so
+        // that no other test waits for it.
+        self.collector.shutdown();
+        let removed = if keep { Ok(()) } else { self.remove_own_dir() };
+        if let Err(e) = &removed {
+            print_to_real_stderr(&format!(
+                "logged-test: the directory of the passing test `{}` could not be removed: {} ({e}); remove it by hand\n",
+                self.test_name,
+                self.own_dir().display()
+            ));
+        }
+        if wants_manifest {
+            let log = (keep && on_disk.is_ok()).then_some(self.session_path.as_path());
+            let note = match (&removed, &on_disk) {
+                (Err(e), _) => Some(format!("not removed: {e}")),
+                (_, Err(e)) if keep => Some(format!("not written: {e}")),
+                _ => None,
+            };
+            let settings = env::settings().ok();
+            // A retried test's own numbers, else nextest's (attempt 1 of 1).
+            let (attempt, attempts) = match self.attempt {
+                Some(attempt) => (Some(attempt.number), attempt.total),
+                None => (
+                    settings.and_then(|s| s.attempt),
+                    settings.and_then(|s| s.attempts),
+                ),
+            };
+            manifest::append(&manifest::Line {
+                test: &self.test_name,
+                binary: binary().name.as_str(),
+                log,
+                note: note.as_deref(),
+                failed,
+                logs: logs.as_ref(),
+                attempt,
+                attempts,
+                run_id: settings.and_then(|s| s.run_id.as_deref()),
+            });
         }
         if keep && !failed && on_disk.is_ok() {
             print_to_test_output(&format!("logged-test: kept {}\n", self.dir_path.display()));
@@ -815,26 +928,46 @@ impl Drop for TestLogs {
     }
 }
 
+/// The attempt nextest runs, when it may retry the test
+/// (`NEXTEST_TOTAL_ATTEMPTS` above 1); `None` otherwise, so that runs
+/// without retries keep one directory per test.
+fn nextest_attempt(settings: &env::Settings) -> Option<Attempt> {
+    match (settings.attempt, settings.attempts) {
+        (attempt, Some(total)) if total > 1 => Some(Attempt {
+            number: attempt.unwrap_or(1),
+            total: Some(total),
+        }),
+        _ => None,
+    }
+}
+
 /// Test directories planned by live `TestLogs` of this process, so two of
 /// the same name never share one.
 static CLAIMED: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
 
-/// Plans the directory of the test `stem`:
-/// `<base>/<test binary>/<stem>`, with a numeric suffix if a live
-/// `TestLogs` of this process already has that name. Nothing is created.
-fn claim_dir(base: &Option<PathBuf>, stem: &str) -> Result<PathBuf, LogError> {
-    let parent = match base {
-        Some(dir) => std::path::absolute(dir)
-            .map_err(|e| LogError::io(dir, e))?
-            .join(binary_name()),
-        None => default_base().join(binary_name()),
-    };
+/// Plans the directory of the test whose directory name is `stem`:
+/// `<root>/<test binary>/<stem>` (`.../<stem>/attempt-<n>` for a retried
+/// test), with `~<n>` after the stem if a live `TestLogs` of this process
+/// already has that name. Nothing is created.
+fn claim_dir(
+    settings: &env::Settings,
+    stem: &str,
+    attempt: Option<Attempt>,
+) -> Result<PathBuf, LogError> {
+    let parent = log_root(settings)?.join(&binary().dir);
     let mut claimed = CLAIMED.lock().unwrap_or_else(PoisonError::into_inner);
     let claimed = claimed.get_or_insert_with(HashSet::new);
-    let mut dir = parent.join(stem);
+    let plan = |stem: &str| {
+        let dir = parent.join(stem);
+        match attempt {
+            Some(attempt) => dir.join(crate::engine::session::attempt_dir_name(attempt.number)),
+            None => dir,
+        }
+    };
+    let mut dir = plan(stem);
     let mut n = 2;
     while claimed.contains(&dir) {
-        dir = parent.join(format!("{stem}.{n}"));
+        dir = plan(&format!("{stem}~{n}"));
         n += 1;
     }
     claimed.insert(dir.clone());
@@ -851,23 +984,49 @@ fn release_dir(dir: &Path) {
     }
 }
 
+/// The directory every test directory of this process is under:
+/// `LOGGED_TEST_DIR` (a relative one from the workspace root), else
+/// `tmp/logged-test` in the target directory; told to the engine, which
+/// makes and removes test directories under it following no symlink.
+fn log_root(settings: &env::Settings) -> Result<PathBuf, LogError> {
+    use crate::engine::session::{TestRoot, set_test_root};
+    let root = match &settings.dir {
+        Some(dir) => TestRoot {
+            path: env::resolve_dir(dir).map_err(|e| LogError::io(dir, e))?,
+            private: false,
+        },
+        None => default_root(),
+    };
+    Ok(set_test_root(root).path.clone())
+}
+
 /// Where kept logs go without `LOGGED_TEST_DIR`: `tmp/logged-test` in the
-/// target directory of the running test binary (`target/debug/deps/x` ->
-/// `target/tmp/logged-test`, cargo's `CARGO_TARGET_TMPDIR`), else the
-/// system temp dir.
-fn default_base() -> &'static Path {
-    static BASE: OnceLock<PathBuf> = OnceLock::new();
-    BASE.get_or_init(|| {
-        let exe = std::env::current_exe().ok();
-        let target = exe.as_deref().and_then(|exe| {
-            let deps = exe.parent()?;
-            (deps.file_name()? == "deps").then_some(deps.parent()?.parent()?)
-        });
-        match target {
-            Some(target) => target.join("tmp").join("logged-test"),
-            None => std::env::temp_dir().join(user_dir_name()),
-        }
-    })
+/// target directory (cargo's `CARGO_TARGET_TMPDIR`): the test binary's own
+/// (`target/debug/deps/x` -> `target`); for a doctest (built outside the
+/// target directory) `CARGO_TARGET_DIR`, else `target` in the workspace
+/// root; else a directory of this user's (0700) in the system temp dir.
+fn default_root() -> crate::engine::session::TestRoot {
+    use crate::engine::session::TestRoot;
+    let target = env::exe_target_dir().or_else(|| {
+        let from_env = std::env::var_os("CARGO_TARGET_DIR")
+            .filter(|d| !d.is_empty())
+            .and_then(|d| env::resolve_dir(Path::new(&d)).ok());
+        from_env.or_else(|| {
+            env::workspace_root()
+                .map(|root| root.join("target"))
+                .filter(|target| target.is_dir())
+        })
+    });
+    match target {
+        Some(target) => TestRoot {
+            path: target.join("tmp").join("logged-test"),
+            private: false,
+        },
+        None => TestRoot {
+            path: std::env::temp_dir().join(user_dir_name()),
+            private: true,
+        },
+    }
 }
 
 /// A per-user name in the shared temp dir, so users never share it.
@@ -886,29 +1045,139 @@ fn user_dir_name() -> String {
     }
 }
 
-/// The running test binary's name without cargo's hash (`mytests-0123abcd...` -> `mytests`).
-fn binary_name() -> &'static str {
-    static NAME: OnceLock<String> = OnceLock::new();
-    NAME.get_or_init(|| {
+/// The running test binary.
+#[derive(Debug)]
+pub(crate) struct Binary {
+    /// The test target's name: the binary's without cargo's hash
+    /// (`inherit`, or the crate's for its unit tests), `<crate>-doctests`
+    /// for doctests. What the manifest's `binary` says.
+    pub(crate) name: String,
+    /// Its directory's name: the binary's file name with cargo's hash
+    /// (`inherit-0123456789abcdef`), which cargo makes distinct for every
+    /// package, target and kind (a lib's unit tests, a bin's, each
+    /// `tests/*.rs`) and keeps across rebuilds; `<crate>-doctests`.
+    pub(crate) dir: String,
+}
+
+/// The running test binary's names, worked out once.
+pub(crate) fn binary() -> &'static Binary {
+    static BINARY: OnceLock<Binary> = OnceLock::new();
+    BINARY.get_or_init(|| {
         let exe = std::env::current_exe().ok();
         let stem = exe
             .as_deref()
             .and_then(Path::file_stem)
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "tests".to_owned());
-        let name = match stem.rsplit_once('-') {
-            Some((name, hash))
-                if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) =>
-            {
-                name.to_owned()
-            }
-            _ => stem,
-        };
-        file_stem(&name)
+            .map_or_else(|| "tests".to_owned(), |s| s.to_string_lossy().into_owned());
+        let in_deps = exe
+            .as_deref()
+            .and_then(Path::parent)
+            .and_then(Path::file_name)
+            .is_some_and(|d| d == "deps");
+        let doctest = !in_deps
+            && (stem == "rust_out" || std::env::var_os("RUSTDOC_DOCTEST_RUN_NB_TEST").is_some());
+        binary_names(&stem, doctest.then(doctest_crate).as_deref())
     })
 }
 
-/// Turns a test name into a file stem: `tests::it works` -> `tests__it_works`.
+/// The crate whose doctests are running (rustdoc runs them with cargo's
+/// environment for the package).
+fn doctest_crate() -> String {
+    ["CARGO_CRATE_NAME", "CARGO_PKG_NAME"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "rust_out".to_owned())
+}
+
+/// The names of the binary `stem`; `doctests_of` for a doctest binary.
+fn binary_names(stem: &str, doctests_of: Option<&str>) -> Binary {
+    if let Some(krate) = doctests_of {
+        let name = format!("{krate}-doctests");
+        return Binary {
+            dir: plain_name(&name),
+            name,
+        };
+    }
+    let name = match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            name.to_owned()
+        }
+        _ => stem.to_owned(),
+    };
+    Binary {
+        dir: plain_name(stem),
+        name,
+    }
+}
+
+/// FNV-1a, 64 bits: a hash that stays the same across builds and
+/// platforms (std's `DefaultHasher` may change), for directory names.
+fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// `name` sanitised to `[A-Za-z0-9_]` and marked with `~` and the hash of
+/// the original, so that names that sanitise alike stay apart.
+fn hashed_name(name: &str) -> String {
+    let mut stem: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut cut = (MAX_STEM_BYTES - 17).min(stem.len());
+    while !stem.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    stem.truncate(cut);
+    format!("{stem}~{:016x}", stable_hash(name))
+}
+
+/// A binary's directory name: the name itself when it is a plain file
+/// name (`[A-Za-z0-9_.-]`, not starting with `.`), else [`hashed_name`].
+fn plain_name(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name.len() <= MAX_STEM_BYTES
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if plain {
+        name.to_owned()
+    } else {
+        hashed_name(name)
+    }
+}
+
+/// A test's directory name, distinct for distinct names: a Rust path
+/// (`tests::it_works`, segments of `[A-Za-z0-9_]`) becomes `tests.it_works`;
+/// any other name (`uni测试`, `a__b::`, `weird / name`) is sanitised to
+/// `[A-Za-z0-9_]` and followed by `~` and a hash of the name (`uni___~…`).
+/// The two shapes never meet (only the first has `.`, only the second `~`),
+/// no name starts with `.` or has a `-` (leftovers, `.old-*`, and
+/// `attempt-<n>` have those), and none is longer than 200 bytes.
+pub(crate) fn dir_stem(test_name: &str) -> String {
+    let rust_path = !test_name.is_empty()
+        && test_name.len() <= MAX_STEM_BYTES
+        && test_name.split("::").all(|segment| {
+            !segment.is_empty()
+                && segment
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        });
+    if rust_path {
+        test_name.replace("::", ".")
+    } else {
+        hashed_name(test_name)
+    }
+}
+
+/// Turns a test name into a session file stem: `tests::it works` -> `tests__it_works`.
 pub(crate) fn file_stem(test_name: &str) -> String {
     let mut stem: String = test_name
         .chars()
@@ -933,7 +1202,7 @@ pub(crate) fn file_stem(test_name: &str) -> String {
 
 #[cfg(test)]
 mod should {
-    use super::file_stem;
+    use super::{binary_names, dir_stem, file_stem};
 
     #[test]
     fn make_safe_file_stems() {
@@ -941,5 +1210,156 @@ mod should {
         assert_eq!(file_stem(".."), "test..");
         assert_eq!(file_stem(""), "test");
         assert_eq!(file_stem(&"x".repeat(300)).len(), 200);
+    }
+
+    #[test]
+    fn give_distinct_names_distinct_directories() {
+        assert_eq!(dir_stem("tests::common"), "tests.common");
+        assert_eq!(dir_stem("it_works"), "it_works");
+        let names = [
+            "uni测试",
+            "uni检查",
+            "a::b",
+            "a__b",
+            "a_::b",
+            "a::_b",
+            "a.b",
+            "a~b",
+            "a-b",
+            "a b",
+            "",
+            ".",
+            "..",
+            "::",
+            "a::",
+            "::a",
+            "a:b",
+            ".old-1",
+            "x.old-12",
+            "attempt-1",
+            "tests.common",
+            &"x".repeat(300),
+            &format!("{}y", "x".repeat(300)),
+        ];
+        let stems: Vec<String> = names.iter().map(|name| dir_stem(name)).collect();
+        for (i, a) in stems.iter().enumerate() {
+            assert!(!a.is_empty() && a.len() <= 200, "{:?} -> {a:?}", names[i]);
+            assert!(
+                !a.starts_with('.'),
+                "{:?} -> {a:?} would be hidden",
+                names[i]
+            );
+            assert!(
+                !a.contains(['-', '/', '\\', ':']),
+                "{:?} -> {a:?}",
+                names[i]
+            );
+            for (j, b) in stems.iter().enumerate().skip(i + 1) {
+                assert_ne!(a, b, "{:?} and {:?} share a directory", names[i], names[j]);
+            }
+        }
+        // Stable across builds: FNV-1a (checked with an independent implementation).
+        assert_eq!(dir_stem("uni测试"), "uni__~1f4f9ac6da0933f3");
+    }
+
+    /// Issue 17, item 9: a big removal held midway, on the thread that
+    /// drops the test's logs, does not hold up another test's flush.
+    #[test]
+    fn remove_a_big_directory_without_holding_up_another_flush() {
+        use crate::TestLogs;
+        let big = TestLogs::new("test_logs::big_removal").unwrap();
+        let dir = big.dir().to_path_buf();
+        let files = dir.join("files");
+        std::fs::create_dir(&files).unwrap();
+        for i in 0..20_000 {
+            std::fs::File::create(files.join(i.to_string())).unwrap();
+        }
+        let (paused_tx, paused_rx) = std::sync::mpsc::channel();
+        let (resume_tx, resume_rx) = std::sync::mpsc::channel::<()>();
+        let dropper = std::thread::spawn(move || {
+            crate::engine::session::pause_removals_on_this_thread(move || {
+                paused_tx.send(()).unwrap();
+                resume_rx.recv().unwrap();
+            });
+            drop(big);
+        });
+        paused_rx.recv().unwrap();
+        // The removal is under way (1,000 of 20,000 files gone) and held.
+        let left = std::fs::read_dir(&files).unwrap().count();
+        assert!((1..20_000).contains(&left), "{left} files left");
+
+        let other = TestLogs::new("test_logs::flush_during_removal").unwrap();
+        log::info!("flushed while another directory is removed");
+        other.flush();
+        let text = std::fs::read_to_string(other.session_path()).unwrap();
+        assert!(text.contains("flushed while another directory is removed"));
+        // The flush is done, and the removal is not.
+        assert!(files.exists());
+
+        resume_tx.send(()).unwrap();
+        dropper.join().unwrap();
+        assert!(!dir.exists(), "the passing test's directory is left");
+    }
+
+    /// Issue 21: in-process retries (`Options::with_attempt`) keep each
+    /// failing attempt's log; the next run's first attempt starts afresh.
+    #[test]
+    fn keep_each_failing_attempt_of_an_in_process_retry() {
+        use super::{Options, TestLogs};
+        let name = "test_logs::retried_in_process";
+        let attempt = |n| {
+            let options = Options::default().with_attempt(n, Some(3));
+            TestLogs::with_options(name, &options).unwrap()
+        };
+        let first = attempt(1);
+        log::info!("attempt one");
+        let first_dir = first.dir().to_path_buf();
+        first.mark_failed();
+        drop(first);
+        let second = attempt(2);
+        log::info!("attempt two");
+        let second_dir = second.dir().to_path_buf();
+        drop(second);
+        assert!(first_dir.ends_with("test_logs.retried_in_process/attempt-1"));
+        assert!(second_dir.ends_with("test_logs.retried_in_process/attempt-2"));
+        let kept =
+            std::fs::read_to_string(first_dir.join("test_logs__retried_in_process.log")).unwrap();
+        assert!(
+            kept.contains("attempt one") && !kept.contains("attempt two"),
+            "{kept}"
+        );
+        assert!(
+            !second_dir.exists(),
+            "the passing attempt's directory is left"
+        );
+
+        // The next run: its first attempt passes without touching the disk,
+        // and the earlier run's attempts go.
+        let next = attempt(1);
+        log::info!("next run");
+        drop(next);
+        assert!(!first_dir.parent().unwrap().exists());
+    }
+
+    #[test]
+    fn name_binaries_after_cargo_s_file_names() {
+        let lib = binary_names("probe-9949de8168e972d0", None);
+        let bin = binary_names("probe-3ae72af9125bc351", None);
+        assert_eq!(
+            (lib.name.as_str(), lib.dir.as_str()),
+            ("probe", "probe-9949de8168e972d0")
+        );
+        assert_eq!(bin.name, "probe");
+        assert_ne!(
+            lib.dir, bin.dir,
+            "a lib's and a bin's unit tests share a directory"
+        );
+        let doctests = binary_names("rust_out", Some("probe"));
+        assert_eq!(
+            (doctests.name.as_str(), doctests.dir.as_str()),
+            ("probe-doctests", "probe-doctests")
+        );
+        let odd = binary_names(".hidden tests", None);
+        assert!(odd.dir.starts_with("_hidden_tests~"), "{}", odd.dir);
     }
 }

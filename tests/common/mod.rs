@@ -32,6 +32,14 @@ pub(crate) fn rerun_captured(name: &str) -> Command {
     for variable in VARIABLES {
         command.env_remove(variable);
     }
+    // Under `cargo nextest run --retries`, the child is not an attempt.
+    for variable in [
+        "NEXTEST_ATTEMPT",
+        "NEXTEST_TOTAL_ATTEMPTS",
+        "NEXTEST_RUN_ID",
+    ] {
+        command.env_remove(variable);
+    }
     command
 }
 
