@@ -211,9 +211,7 @@ fn a_panic_is_a_record_where_it_happened() {
     assert!(panic_line.ends_with(": verdict-boom"), "{tail}");
     assert!(lines[29].contains("verdict-teardown"), "{tail}");
     // The record is in the file too, between the work and the teardown.
-    let dir = logs_dir
-        .path()
-        .join("verdict/child_panics_between_work_and_teardown");
+    let dir = common::kept_test_dir(logs_dir.path(), "child_panics_between_work_and_teardown");
     let log =
         std::fs::read_to_string(dir.join("child_panics_between_work_and_teardown.log")).unwrap();
     let panic_at = log

@@ -47,3 +47,15 @@ pub(crate) fn rerun_captured(name: &str) -> Command {
 pub(crate) fn text(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
 }
+
+/// The kept directory of test `test` under the log root `root`: the binary
+/// directory is named after the test binary's file name (with cargo's hash),
+/// so it is looked up rather than spelled out.
+pub(crate) fn kept_test_dir(root: &std::path::Path, test: &str) -> std::path::PathBuf {
+    std::fs::read_dir(root)
+        .unwrap_or_else(|e| panic!("cannot list `{}`: {e}", root.display()))
+        .flatten()
+        .map(|entry| entry.path().join(test))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| panic!("no kept directory for `{test}` under `{}`", root.display()))
+}
