@@ -327,7 +327,9 @@ fn a_sharded_run_with_retries_and_a_crash_reads_in_the_browser() {
             (1, "debug".to_owned()),
             (2, "info".to_owned()),
             (3, "warn".to_owned()),
-            (4, "error".to_owned())
+            (4, "error".to_owned()),
+            // The moment of failure: the missing marker, as a record.
+            (5, "error".to_owned())
         ]
     );
     for line in [
@@ -351,9 +353,13 @@ fn a_sharded_run_with_retries_and_a_crash_reads_in_the_browser() {
     let warn = dom(root, &page, "test=pays_an_order&level=warn");
     assert_eq!(
         rows(&warn),
-        [(3, "warn".to_owned()), (4, "error".to_owned())]
+        [
+            (3, "warn".to_owned()),
+            (4, "error".to_owned()),
+            (5, "error".to_owned())
+        ]
     );
-    assert!(attr(&warn, "data-shown").contains(&"2"));
+    assert!(attr(&warn, "data-shown").contains(&"3"));
 
     // The search, highlighted.
     let search = dom(root, &page, "test=pays_an_order&q=GATEWAY");

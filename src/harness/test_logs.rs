@@ -725,8 +725,11 @@ impl TestLogs {
                 self.session_path.display(),
                 self.dir_path.display()
             )),
+            // Made, then removed while the test ran (a directory that was
+            // never made "could not be written", below).
             Err(LogError::Io { ref source, .. })
-                if source.kind() == std::io::ErrorKind::NotFound =>
+                if source.kind() == std::io::ErrorKind::NotFound
+                    && self.collector.has_directory() =>
             {
                 out.push_str(&format!(
                     "---- the full log is not on disk: {source} ({}) ----\n",
