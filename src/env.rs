@@ -19,6 +19,8 @@ pub(crate) struct Settings {
     pub(crate) level: Option<LevelFilter>,
     pub(crate) debug: bool,
     pub(crate) live: Option<LevelFilter>,
+    /// `LOGGED_TEST_DENY`: fail tests on unexpected records at this level or above.
+    pub(crate) deny: Option<LevelFilter>,
 }
 
 const BOOL_VALUES: &str = "`1`, `0`, `true` or `false`";
@@ -123,6 +125,7 @@ fn read() -> Result<Settings, LogError> {
         level,
         debug: parse_bool("LOGGED_TEST_DEBUG")?,
         live,
+        deny: level_var("LOGGED_TEST_DENY")?,
     })
 }
 

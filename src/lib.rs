@@ -86,6 +86,7 @@
 //! | --- | --- | --- |
 //! | `inherit` | on | threads start with their creator's route (Linux with dynamic glibc; see the README, "Threads inherit their creator's route") |
 //! | `tracing` | off | `tracing` events are captured like `log` records ([`tracing::layer`] for custom subscribers) |
+//! | `insta` | off | [`assert_log_snapshot!`]: log snapshots through insta (`cargo insta review`) |
 //! | `rstest` | off | the `test_logs` rstest fixture (it builds rstest's macros; `#[logged_test::test]` works with `#[rstest]` without it) |
 #![deny(missing_docs)]
 // Doctests are built without `--test`, so the `#[test]` fns that examples of
@@ -112,10 +113,13 @@ pub use engine::tracing;
 pub use engine::unattributed::unattributed_count;
 pub use error::LogError;
 pub use harness::captured::CapturedLogs;
+pub use harness::child::{ChildLogs, ChildOutput};
 #[cfg(feature = "rstest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rstest")))]
 pub use harness::fixture::test_logs;
 pub use harness::manifest::MANIFEST_FILE;
+pub use harness::marks::Mark;
+pub use harness::snapshot::SnapshotOptions;
 pub use harness::test_logs::TestLogs;
 
 /// Gives a test its own [`TestLogs`]: a fresh collector, a private
@@ -170,6 +174,50 @@ pub use logged_test_macros::logged_test;
 /// }
 /// ```
 pub use logged_test_macros::logged_test as test;
+
+/// Asserts a snapshot of a log with [insta](https://insta.rs), so that
+/// `cargo insta review` shows and accepts changes (feature `insta`).
+///
+/// Takes a [`TestLogs`], a [`CapturedLogs`] (their
+/// [`snapshot`](TestLogs::snapshot), with the built-in redactions), or a
+/// text already made with [`snapshot_with`](TestLogs::snapshot_with); an
+/// optional first argument names the snapshot, as with
+/// `insta::assert_snapshot!`.
+///
+/// # Panics
+///
+/// When the snapshot differs from the stored one (or there is none yet
+/// and insta does not accept new snapshots, as on CI).
+///
+/// # Examples
+///
+/// ```
+/// use logged_test::{logged_test, TestLogs};
+///
+/// #[logged_test]
+/// fn checkout(logs: &TestLogs) {
+///     log::info!(target: "shop", "order 67e55044-10b1-426f-9247-bb680e5fe0c8 paid in 12ms");
+///     // snapshots/<file>__checkout.snap holds "INFO  shop: order [UUID] paid in [DURATION]"
+///     logged_test::assert_log_snapshot!(logs);
+///     let warnings = logged_test::SnapshotOptions::new().min_level(log::Level::Warn);
+///     logged_test::assert_log_snapshot!("checkout_warnings", logs.snapshot_with(&warnings));
+/// }
+/// ```
+#[cfg(feature = "insta")]
+#[cfg_attr(docsrs, doc(cfg(feature = "insta")))]
+#[macro_export]
+macro_rules! assert_log_snapshot {
+    ($logs:expr $(,)?) => {{
+        let __logged_test_snapshot: ::std::string::String =
+            $crate::__private::LogSnapshot::log_snapshot(&$logs);
+        $crate::__private::insta::assert_snapshot!(__logged_test_snapshot);
+    }};
+    ($name:expr, $logs:expr $(,)?) => {{
+        let __logged_test_snapshot: ::std::string::String =
+            $crate::__private::LogSnapshot::log_snapshot(&$logs);
+        $crate::__private::insta::assert_snapshot!($name, __logged_test_snapshot);
+    }};
+}
 
 // Declared here, not in `harness/mod.rs`, so that its path (which compile
 // errors of the option checks name) is `logged_test::__private`.

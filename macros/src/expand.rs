@@ -465,6 +465,7 @@ fn render(
 fn render_spec(config: &Config, ident: &syn::Ident, should_panic: bool) -> TokenStream {
     let (level, session) = (option(&config.level), option(&config.session));
     let (markers, keep) = (&config.markers, config.keep);
+    let deny = option(&config.deny);
     quote! {
         let __logged_test_spec = ::logged_test::__private::TestSpec {
             fn_name: ::core::stringify!(#ident),
@@ -474,6 +475,7 @@ fn render_spec(config: &Config, ident: &syn::Ident, should_panic: bool) -> Token
             session: #session,
             keep: #keep,
             should_panic: #should_panic,
+            deny: #deny,
         };
     }
 }
@@ -498,7 +500,11 @@ fn render_checks(config: &Config) -> Option<TokenStream> {
         .session
         .iter()
         .map(|lit| quote_spanned!(lit.span()=> ::logged_test::__private::check_session(#lit);));
-    let checks: TokenStream = level.chain(session).collect();
+    let deny = config
+        .deny
+        .iter()
+        .map(|lit| quote_spanned!(lit.span()=> ::logged_test::__private::check_deny(#lit);));
+    let checks: TokenStream = level.chain(session).chain(deny).collect();
     (!checks.is_empty()).then(|| quote!(const _: () = { #checks };))
 }
 
@@ -913,7 +919,7 @@ mod should {
                 quote!(levle = "debug"),
                 quote!(const unsafe fn broken<T>(a: u32, b: u32) where T: Copy {}),
                 vec![
-                    "unknown option `levle`; did you mean `level`? expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`".to_owned(),
+                    "unknown option `levle`; did you mean `level`? expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`, `deny`".to_owned(),
                     "a `#[logged_test]` fn cannot be `const`; remove `const`".into(),
                     "a `#[logged_test]` fn cannot be `unsafe`; remove `unsafe` and use an `unsafe` block inside".into(),
                     "a `#[logged_test]` fn cannot be generic; remove the generic parameters".into(),

@@ -21,13 +21,14 @@ type ParseValue = fn(&Meta) -> syn::Result<Value>;
 
 /// Every option: its key and the parser of its value, in the order the
 /// "unknown option" message lists them.
-const KEYS: [(&str, ParseValue); 6] = [
+const KEYS: [(&str, ParseValue); 7] = [
     ("level", level),
     ("markers", markers),
     ("session", session),
     ("keep", keep),
     ("flavor", flavor),
     ("worker_threads", worker_threads),
+    ("deny", deny),
 ];
 
 /// The runtime `#[logged_test]` builds for an `async fn`.
@@ -63,6 +64,8 @@ pub(crate) struct Config {
     pub(crate) keep: bool,
     /// The runtime to build; `None` for a sync fn and for a foreign runtime.
     pub(crate) runtime: Option<Runtime>,
+    /// `deny = "..."`, checked by the expansion.
+    pub(crate) deny: Option<LitStr>,
 }
 
 /// A parsed option value.
@@ -73,6 +76,7 @@ enum Value {
     Keep(bool),
     Flavor(Runtime),
     WorkerThreads(usize),
+    Deny(LitStr),
 }
 
 /// Options as written, each checked on its own; [`Options::build`] checks them together.
@@ -139,6 +143,7 @@ impl Options {
                 Value::Keep(keep) => config.keep = keep,
                 Value::Flavor(runtime) => flavor = Some(runtime),
                 Value::WorkerThreads(threads) => worker_threads = Some((threads, option.clone())),
+                Value::Deny(lit) => config.deny = Some(lit),
             }
             if matches!(key, "flavor" | "worker_threads") {
                 runtime_options.push((key, option));
@@ -195,6 +200,11 @@ fn level(option: &Meta) -> syn::Result<Value> {
         "`level` takes a string literal, like `level = \"debug\"`",
     )
     .map(Value::Level)
+}
+
+fn deny(option: &Meta) -> syn::Result<Value> {
+    const USAGE: &str = "`deny` takes a string literal, like `deny = \"warn\"`";
+    string(option, USAGE).map(Value::Deny)
 }
 
 fn session(option: &Meta) -> syn::Result<Value> {

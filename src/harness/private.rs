@@ -17,6 +17,11 @@ use crate::harness::test_logs::{Options, TestLogs};
 
 pub use tokio;
 
+#[cfg(feature = "insta")]
+pub use insta;
+
+pub use crate::harness::snapshot::LogSnapshot;
+
 /// Whether this build has the thread-creation hook (Linux, glibc, feature
 /// `inherit`, and neither a sanitizer nor `crt-static`: see `build.rs`), so
 /// that tests can tell which routing rules to expect.
@@ -39,6 +44,8 @@ pub struct TestSpec {
     pub keep: bool,
     /// The fn has `#[should_panic]`.
     pub should_panic: bool,
+    /// `deny = "..."`, checked at compile time by [`check_level`].
+    pub deny: Option<&'static str>,
 }
 
 impl TestSpec {
@@ -81,6 +88,7 @@ pub fn start(spec: &TestSpec) -> TestLogs {
         session: spec.session,
         keep: spec.keep,
         expect_panic: spec.should_panic,
+        deny: spec.deny.and_then(crate::env::parse_level),
     };
     match TestLogs::with_options(&name, &options) {
         Ok(logs) => logs,
@@ -117,6 +125,23 @@ const UNKNOWN_LEVEL: &str = concat!(
 pub const fn check_level(name: &str) {
     if crate::env::parse_level(name).is_none() {
         panic!("{}", UNKNOWN_LEVEL);
+    }
+}
+
+/// The compile-time message for a bad `deny = "..."`.
+const UNKNOWN_DENY_LEVEL: &str = concat!(
+    "unknown level for `deny`; expected ",
+    crate::env::level_values!()
+);
+
+/// Checks `deny = "..."` at compile time, with the rule `LOGGED_TEST_DENY` uses.
+///
+/// # Panics
+///
+/// At compile time, when `name` is not a level name.
+pub const fn check_deny(name: &str) {
+    if crate::env::parse_level(name).is_none() {
+        panic!("{}", UNKNOWN_DENY_LEVEL);
     }
 }
 
@@ -170,6 +195,10 @@ pub fn finish<R: TestOutcome>(logs: TestLogs, spec: &TestSpec, result: R) -> R {
         logs.mark_report_shown();
         panic!("{report}");
     }
+    if let Some(report) = logs.deny_report() {
+        logs.mark_report_shown();
+        panic!("{report}");
+    }
     result
 }
 
@@ -203,6 +232,7 @@ pub fn finish_should_panic(
         let _ = catch_unwind(|| eprint!("{text}"));
         return;
     }
+    logs.skip_deny();
     drop(logs);
     std::panic::resume_unwind(payload)
 }
