@@ -207,16 +207,20 @@ pub use logged_test_macros::logged_test as test;
 #[cfg_attr(docsrs, doc(cfg(feature = "insta")))]
 #[macro_export]
 macro_rules! assert_log_snapshot {
-    ($logs:expr $(,)?) => {{
-        let __logged_test_snapshot: ::std::string::String =
-            $crate::__private::LogSnapshot::log_snapshot(&$logs);
-        $crate::__private::insta::assert_snapshot!(__logged_test_snapshot);
-    }};
-    ($name:expr, $logs:expr $(,)?) => {{
-        let __logged_test_snapshot: ::std::string::String =
-            $crate::__private::LogSnapshot::log_snapshot(&$logs);
-        $crate::__private::insta::assert_snapshot!($name, __logged_test_snapshot);
-    }};
+    ($logs:expr $(,)?) => {
+        $crate::__private::insta::assert_snapshot!(
+            $crate::__private::insta::_macro_support::AutoName,
+            $crate::__private::LogSnapshot::log_snapshot(&$logs),
+            ::core::stringify!($logs)
+        )
+    };
+    ($name:expr, $logs:expr $(,)?) => {
+        $crate::__private::insta::assert_snapshot!(
+            $name,
+            $crate::__private::LogSnapshot::log_snapshot(&$logs),
+            ::core::stringify!($logs)
+        )
+    };
 }
 
 // Declared here, not in `harness/mod.rs`, so that its path (which compile

@@ -63,11 +63,11 @@ pub struct ChildOutput {
 ///
 /// let logs = logged_test::TestLogs::new("docs::child_logs")?;
 /// let mut command = std::process::Command::new("sh");
-/// command.args(["-c", "echo 'INFO listening on 127.0.0.1:8080'; read line"]);
+/// command.args(["-c", "echo 'INFO listening on 127.0.0.1:8080'; cat >/dev/null"]);
 /// command.stdin(std::process::Stdio::piped());
 /// let mut server = logs.spawn_child(&mut command)?;
 /// assert!(logs.wait_for_blocking("listening", Duration::from_secs(10)));
-/// drop(server.child_mut().stdin.take()); // the server's `read` ends: it exits
+/// drop(server.child_mut().stdin.take()); // `cat` sees the end of its input: it exits
 /// assert!(server.wait_blocking()?.status.success());
 /// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())

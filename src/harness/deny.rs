@@ -257,6 +257,7 @@ impl TestLogs {
     /// log::warn!(target: "hyper::proto", "connection reset");
     /// log::warn!("my own warning");
     /// assert_eq!(logs.unexpected()[0].message, "my own warning");
+    /// logs.assert_logged_at(log::Level::Warn, "my own warning");
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     pub fn allow_where(&self, allows: impl Fn(&CapturedRecord) -> bool + Send + Sync + 'static) {
