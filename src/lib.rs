@@ -73,8 +73,8 @@
 //! # Environment variables
 //!
 //! `LOGGED_TEST_DIR` (where per-test directories and the CI manifest go),
-//! `LOGGED_TEST_KEEP`, `LOGGED_TEST_LEVEL`, `LOGGED_TEST_LIVE` and
-//! `LOGGED_TEST_DEBUG` are read once per process; an invalid value is an
+//! `LOGGED_TEST_KEEP`, `LOGGED_TEST_LEVEL`, `LOGGED_TEST_LIVE`,
+//! `LOGGED_TEST_DENY` and `LOGGED_TEST_DEBUG` are read once per process; an invalid value is an
 //! error naming the variable. The values each accepts and what it does are
 //! in the README's [Environment variables] table.
 //!
@@ -136,6 +136,7 @@ pub use harness::test_logs::TestLogs;
 /// | `keep` | `keep` | keep the directory even when the test passes |
 /// | `flavor` | `flavor = "multi_thread"` | runtime of an `async fn` test |
 /// | `worker_threads` | `worker_threads = 2` | workers of a `multi_thread` runtime |
+/// | `deny` | `deny = "warn"` | fail the test on a record at this level or above that nothing expected ([`TestLogs::deny`]; default `off`, or `LOGGED_TEST_DENY`) |
 ///
 /// # Examples
 ///

@@ -445,8 +445,7 @@ mod should {
     #[test]
     fn reject_bad_options_with_the_fix() {
         use FnKind::{Async, ForeignRuntime, Sync};
-        let keys =
-            "expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`";
+        let keys = "expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`, `deny`";
         let level = "`level` takes a string literal, like `level = \"debug\"`";
         let markers =
             "`markers` takes an array of string literals, like `markers = [\"ready\", \"done\"]`";
@@ -474,6 +473,8 @@ mod should {
                 vec!["an empty marker matches every record; write the text the logs must contain".into()],
             ),
             (quote!(session = x), Sync, vec!["`session` takes a string literal, like `session = \"startup.log\"`".into()]),
+            (quote!(deny = warn), Sync, vec!["`deny` takes a string literal, like `deny = \"warn\"`".into()]),
+            (quote!(deny = "warn", deny = "error"), Sync, vec!["`deny` given twice".into()]),
             (quote!(keep = "yes"), Sync, vec![keep.into()]),
             (quote!(keep(true)), Sync, vec![keep.into()]),
             (

@@ -42,7 +42,7 @@ type RedactFn = Arc<dyn Fn(&str) -> String + Send + Sync>;
 /// );
 /// # Ok::<(), logged_test::LogError>(())
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct SnapshotOptions {
     min_level: Option<Level>,
     targets: Vec<String>,
@@ -67,6 +67,13 @@ impl std::fmt::Debug for SnapshotOptions {
     }
 }
 
+impl Default for SnapshotOptions {
+    /// The same as [`SnapshotOptions::new`].
+    fn default() -> SnapshotOptions {
+        SnapshotOptions::new()
+    }
+}
+
 impl SnapshotOptions {
     /// Every record, in the order captured, with the built-in redactions.
     ///
@@ -82,8 +89,13 @@ impl SnapshotOptions {
     /// ```
     pub fn new() -> SnapshotOptions {
         SnapshotOptions {
+            min_level: None,
+            targets: Vec::new(),
+            by_thread: false,
             builtin: true,
-            ..SnapshotOptions::default()
+            literals: Vec::new(),
+            functions: Vec::new(),
+            test_dirs: Vec::new(),
         }
     }
 
