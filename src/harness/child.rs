@@ -209,7 +209,7 @@ impl TestLogs {
         let stopped = Arc::new(AtomicBool::new(false));
         let collector = Arc::clone(self.collector());
         let mut readers = [None, None];
-        let streams: [(Option<Box<dyn Read + Send>>, &'static str, Level); 2] = [
+        let streams: [(Option<Pipe>, &'static str, Level); 2] = [
             (
                 child
                     .stdout
@@ -409,6 +409,9 @@ impl Drop for ChildLogs {
     }
 }
 
+/// One of a child's output pipes.
+type Pipe = Box<dyn Read + Send>;
+
 /// One pipe's reader, on its own thread.
 struct Reader {
     target: String,
@@ -420,7 +423,7 @@ struct Reader {
 
 impl Reader {
     /// Logs each line of `stream` until its end; returns all it read.
-    fn run(self, stream: Box<dyn Read + Send>) -> String {
+    fn run(self, stream: Pipe) -> String {
         let mut stream = BufReader::with_capacity(64 * 1024, stream);
         let mut text = String::new();
         let mut line = Vec::new();

@@ -489,7 +489,7 @@ fn match_at(chars: &[char], i: usize) -> Option<(usize, &'static str)> {
     address(rest)
         .map(|n| (n, "[ADDR]"))
         .or_else(|| uuid(rest).map(|n| (n, "[UUID]")))
-        .or_else(|| local_port(rest).map(|(host, n)| (host, n)))
+        .or_else(|| local_port(rest))
         .or_else(|| duration(rest).map(|n| (n, "[DURATION]")))
 }
 
