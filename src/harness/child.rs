@@ -492,6 +492,9 @@ fn level_word(line: &str) -> Option<Level> {
 /// `line` without ANSI escape sequences (colours of tracing-subscriber and
 /// env_logger).
 fn strip_ansi(line: &str) -> String {
+    if !line.contains('\u{1b}') {
+        return line.to_owned();
+    }
     let mut out = String::with_capacity(line.len());
     let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {

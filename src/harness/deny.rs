@@ -13,8 +13,11 @@
 //! - it was allowed: [`TestLogs::allow`] (a marker) or
 //!   [`TestLogs::allow_where`] (a predicate), before or after it was logged.
 //!
-//! The plain queries (`contains`, `count`, `matching`, ...) expect nothing:
-//! they are as often used to check that a record is *not* there.
+//! Assertions count while something is denied (from the start, under the
+//! attribute or `LOGGED_TEST_DENY`; from the call, with `deny()`), so that a
+//! test that denies nothing pays nothing. The plain queries (`contains`,
+//! `count`, `matching`, ...) expect nothing: they are as often used to
+//! check that a record is *not* there.
 //!
 //! The check runs when the test ends: in `#[logged_test]` when the body
 //! returns (a failing test is not checked again), and for a bare `TestLogs`
@@ -197,8 +200,10 @@ impl TestLogs {
     /// `assert_logged_within*`, or a `wait_for*` that returned true), on the
     /// `TestLogs` or on a `CapturedLogs` taken from it; when `assert_any`
     /// accepted it; or when [`allow`](Self::allow) or
-    /// [`allow_where`](Self::allow_where) allow it. `contains`, `count` and
-    /// the other queries expect nothing.
+    /// [`allow_where`](Self::allow_where) allow it. Assertions count from
+    /// this call on (from the start under the attribute or
+    /// `LOGGED_TEST_DENY`). `contains`, `count` and the other queries expect
+    /// nothing.
     ///
     /// # Panics
     ///
@@ -222,9 +227,13 @@ impl TestLogs {
     /// ```
     pub fn deny(&self, level: LevelFilter) {
         let level = level.to_level();
-        self.expectations.lock().deny = level;
+        if level.is_none() && self.expectations.get().is_none() {
+            return;
+        }
+        let expectations = self.expectations();
+        expectations.lock().deny = level;
         if level.is_some() {
-            register(self.collector().id(), &self.expectations);
+            register(self.collector().id(), expectations);
         }
     }
 
@@ -242,7 +251,7 @@ impl TestLogs {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     pub fn allow(&self, marker: &str) {
-        self.expectations.lock().allowed.push(marker.to_owned());
+        self.expectations().lock().allowed.push(marker.to_owned());
     }
 
     /// Expects every record `allows` accepts, logged before or after this
@@ -261,7 +270,7 @@ impl TestLogs {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     pub fn allow_where(&self, allows: impl Fn(&CapturedRecord) -> bool + Send + Sync + 'static) {
-        self.expectations
+        self.expectations()
             .lock()
             .allowed_where
             .push(Arc::new(allows));
@@ -283,12 +292,11 @@ impl TestLogs {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     pub fn unexpected(&self) -> Vec<CapturedRecord> {
-        if !self.expectations.denies() {
+        let Some(expectations) = self.expectations.get().filter(|e| e.denies()) else {
             return Vec::new();
-        }
+        };
         match self.collector().captured() {
-            Ok(logs) => self
-                .expectations
+            Ok(logs) => expectations
                 .unexpected(&logs)
                 .into_iter()
                 .map(|(_, r)| r)
@@ -322,23 +330,34 @@ impl TestLogs {
         }
     }
 
+    /// The test's expectations, made on first use.
+    fn expectations(&self) -> &Arc<Expectations> {
+        self.expectations
+            .get_or_init(|| Arc::new(Expectations::new(None)))
+    }
+
     /// A record an assertion of this test found (`found`), so `deny` expects it.
     pub(crate) fn expect_marker(&self, found: bool, level: Option<Level>, marker: &str) {
-        if found {
-            self.expectations.note_marker(level, marker);
+        if let Some(expectations) = self.expectations.get().filter(|_| found) {
+            if expectations.denies() {
+                expectations.note_marker(level, marker);
+            }
         }
     }
 
     /// Records `assert_any` accepted.
     pub(crate) fn expect_records<'a>(&self, records: impl Iterator<Item = &'a CapturedRecord>) {
-        self.expectations.note_records(records);
+        if let Some(expectations) = self.expectations.get() {
+            expectations.note_records(records);
+        }
     }
 
     /// The end-of-test check: the report of the unexpected records, if any.
     /// Runs once; later calls (the drop) return `None`.
     pub(crate) fn deny_report(&self) -> Option<String> {
+        let expectations = self.expectations.get()?;
         let deny = {
-            let mut inner = self.expectations.lock();
+            let mut inner = expectations.lock();
             if inner.checked {
                 return None;
             }
@@ -346,7 +365,7 @@ impl TestLogs {
             inner.deny?
         };
         let logs = self.captured_all_quiet()?;
-        let unexpected = self.expectations.unexpected(&logs);
+        let unexpected = expectations.unexpected(&logs);
         if unexpected.is_empty() {
             return None;
         }
@@ -373,6 +392,8 @@ impl TestLogs {
 
     /// The check of the drop: skipped when the test failed or is panicking.
     pub(crate) fn deny_report_at_drop(&self, failed: bool) -> Option<String> {
+        // Cheapest first: most tests deny nothing.
+        self.expectations.get()?;
         if failed || std::thread::panicking() {
             return None;
         }
@@ -381,7 +402,9 @@ impl TestLogs {
 
     /// Turns the end-of-test check off (a `#[should_panic]` test that panicked).
     pub(crate) fn skip_deny(&self) {
-        self.expectations.lock().checked = true;
+        if let Some(expectations) = self.expectations.get() {
+            expectations.lock().checked = true;
+        }
     }
 }
 

@@ -81,8 +81,10 @@ pub struct TestLogs {
     report_shown: AtomicBool,
     /// Records hidden by `clear()` (see `marks.rs`).
     pub(crate) cleared: AtomicUsize,
-    /// What `deny` fails the test for, and what the test expected (see `deny.rs`).
-    pub(crate) expectations: Arc<Expectations>,
+    /// What `deny` fails the test for, and what the test expected (see
+    /// `deny.rs`); made by the first `deny` or `allow*`, so a test that uses
+    /// none of them pays nothing.
+    pub(crate) expectations: OnceLock<Arc<Expectations>>,
 }
 
 /// How to set up a [`TestLogs`]; what the macro options turn into.
@@ -157,7 +159,7 @@ impl TestLogs {
             failed: AtomicBool::new(false),
             report_shown: AtomicBool::new(false),
             cleared: AtomicUsize::new(0),
-            expectations: Arc::new(Expectations::new(None)),
+            expectations: OnceLock::new(),
         };
         if let Some(deny) = deny {
             logs.deny(deny);
