@@ -87,6 +87,7 @@
 //! | `inherit` | on | threads start with their creator's route (Linux with dynamic glibc; see the README, "Threads inherit their creator's route") |
 //! | `tracing` | off | `tracing` events are captured like `log` records ([`tracing::layer`] for custom subscribers) |
 //! | `insta` | off | [`assert_log_snapshot!`]: log snapshots through insta (`cargo insta review`) |
+//! | `tokio-process` | off | [`TestLogs::run_child`] and its twins also take a `tokio::process::Command` |
 //! | `rstest` | off | the `test_logs` rstest fixture (it builds rstest's macros; `#[logged_test::test]` works with `#[rstest]` without it) |
 #![deny(missing_docs)]
 // Doctests are built without `--test`, so the `#[test]` fns that examples of
@@ -113,7 +114,7 @@ pub use engine::tracing;
 pub use engine::unattributed::unattributed_count;
 pub use error::LogError;
 pub use harness::captured::CapturedLogs;
-pub use harness::child::{ChildLogs, ChildOutput};
+pub use harness::child::{ChildCommand, ChildLogs, ChildOutput};
 #[cfg(feature = "rstest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rstest")))]
 pub use harness::fixture::test_logs;

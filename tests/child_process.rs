@@ -183,3 +183,15 @@ fn a_program_that_cannot_start_is_an_error(logs: &TestLogs) {
     assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
     assert!(logs.captured().is_empty());
 }
+
+#[cfg(feature = "tokio-process")]
+#[logged_test]
+async fn a_tokio_command_runs_the_same_way(logs: &TestLogs) {
+    let output = logs
+        .run_child(tokio::process::Command::new("sh").args(["-c", "echo 'WARN child-tokio: slow'"]))
+        .await
+        .unwrap();
+    assert!(output.status.success());
+    logs.assert_logged_at(log::Level::Warn, "child-tokio: slow");
+    assert_eq!(logs.captured().records()[0].target, "child::sh");
+}

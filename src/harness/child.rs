@@ -113,7 +113,7 @@ impl TestLogs {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[doc(alias = "blocking_run_child")]
-    pub fn run_child_blocking(&self, command: &mut Command) -> io::Result<ChildOutput> {
+    pub fn run_child_blocking(&self, command: &mut impl ChildCommand) -> io::Result<ChildOutput> {
         self.spawn_child(command)?.wait_blocking()
     }
 
@@ -142,7 +142,7 @@ impl TestLogs {
     /// # #[cfg(not(unix))]
     /// # fn main() {}
     /// ```
-    pub async fn run_child(&self, command: &mut Command) -> io::Result<ChildOutput> {
+    pub async fn run_child(&self, command: &mut impl ChildCommand) -> io::Result<ChildOutput> {
         self.spawn_child(command)?.wait().await
     }
 
@@ -167,7 +167,8 @@ impl TestLogs {
     /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn spawn_child(&self, command: &mut Command) -> io::Result<ChildLogs> {
+    pub fn spawn_child(&self, command: &mut impl ChildCommand) -> io::Result<ChildLogs> {
+        let command = command.std_command();
         let program = std::path::Path::new(command.get_program())
             .file_name()
             .map_or_else(
@@ -261,6 +262,49 @@ impl TestLogs {
         guard.child = Some(child);
         Ok(guard)
     }
+}
+
+/// A command [`TestLogs::run_child`] and its twins can run: a
+/// `std::process::Command`, or with the feature `tokio-process` a
+/// `tokio::process::Command` (run through its `std` command, so its
+/// tokio-only settings such as `kill_on_drop` do not apply: the guard
+/// kills the child when dropped).
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(unix)] {
+/// let logs = logged_test::TestLogs::new("docs::child_command")?;
+/// let mut command = std::process::Command::new("true");
+/// assert!(logs.run_child_blocking(&mut command)?.status.success());
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait ChildCommand: sealed::Sealed {
+    /// The `std` command to start.
+    fn std_command(&mut self) -> &mut Command;
+}
+
+impl ChildCommand for Command {
+    fn std_command(&mut self) -> &mut Command {
+        self
+    }
+}
+
+#[cfg(feature = "tokio-process")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio-process")))]
+impl ChildCommand for tokio::process::Command {
+    fn std_command(&mut self) -> &mut Command {
+        self.as_std_mut()
+    }
+}
+
+mod sealed {
+    /// Only the command types of `std` and tokio are [`ChildCommand`](super::ChildCommand)s.
+    pub trait Sealed {}
+    impl Sealed for std::process::Command {}
+    #[cfg(feature = "tokio-process")]
+    impl Sealed for tokio::process::Command {}
 }
 
 impl ChildLogs {
