@@ -163,6 +163,11 @@ fn assertions_on_captured_logs_count(logs: &TestLogs) {
     assert!(logs.unexpected().is_empty());
 }
 
+#[logged_test(deny = "warn", markers = ["deny-markers: cache cold"])]
+fn the_markers_option_expects_its_records() {
+    log::warn!("deny-markers: cache cold");
+}
+
 #[logged_test(deny = "error")]
 fn below_the_denied_level_nothing_is_checked() {
     log::warn!("deny-below: a warning under deny = error");

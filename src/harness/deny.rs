@@ -3,7 +3,7 @@
 //!
 //! A record at the denied level or above is *expected* when
 //! - its message contains a marker the test checked for with an assertion
-//!   that says the record must be there: `assert_contains`,
+//!   that says the record must be there: the attribute's `markers`, `assert_contains`,
 //!   `assert_logged_at` (at that level), `assert_count` (with a count above
 //!   0), `assert_field`, `assert_in_order`, `assert_logged_within*`, or a
 //!   wait that found it (`wait_for*`, `wait_for_since*`); on the
