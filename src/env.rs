@@ -28,6 +28,8 @@ pub(crate) struct Settings {
     pub(crate) attempts: Option<u32>,
     /// `NEXTEST_RUN_ID`: the run this process belongs to.
     pub(crate) run_id: Option<String>,
+    /// `LOGGED_TEST_DENY`: fail tests on unexpected records at this level or above.
+    pub(crate) deny: Option<LevelFilter>,
 }
 
 const BOOL_VALUES: &str = "`1`, `0`, `true` or `false`";
@@ -138,6 +140,7 @@ fn read() -> Result<Settings, LogError> {
         attempt: count_var("NEXTEST_ATTEMPT"),
         attempts: count_var("NEXTEST_TOTAL_ATTEMPTS"),
         run_id: var("NEXTEST_RUN_ID").filter(|id| !id.trim().is_empty()),
+        deny: level_var("LOGGED_TEST_DENY")?,
     })
 }
 

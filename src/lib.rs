@@ -87,7 +87,7 @@
 //!
 //! `LOGGED_TEST_DIR` (where per-test directories and the CI manifest go),
 //! `LOGGED_TEST_KEEP`, `LOGGED_TEST_LEVEL`, `LOGGED_TEST_LIVE`,
-//! `LOGGED_TEST_DEBUG` and `LOGGED_TEST_UNATTRIBUTED` are read once per process; an invalid value is an
+//! `LOGGED_TEST_DENY`, `LOGGED_TEST_DEBUG` and `LOGGED_TEST_UNATTRIBUTED` are read once per process; an invalid value is an
 //! error naming the variable. The values each accepts and what it does are
 //! in the README's [Environment variables] table.
 //!
@@ -100,6 +100,8 @@
 //! | `inherit` | on | threads start with their creator's route (Linux with dynamic glibc; see the README, "Threads inherit their creator's route") |
 //! | `tracing` | off | `tracing` events are captured like `log` records ([`tracing::layer`] for custom subscribers) |
 //! | `kv` | off | `log` key-values (`log::info!(order = 42; "paid")`) captured as fields; it turns on `log`'s `kv` feature, which would otherwise reach your non-test builds |
+//! | `insta` | off | [`assert_log_snapshot!`]: log snapshots through insta (`cargo insta review`) |
+//! | `tokio-process` | off | [`TestLogs::run_child`] and its twins also take a `tokio::process::Command` |
 //! | `rstest` | off | the `test_logs` rstest fixture (it builds rstest's macros; `#[logged_test::test]` works with `#[rstest]` without it) |
 #![deny(missing_docs)]
 // Doctests are built without `--test`, so the `#[test]` fns that examples of
@@ -126,10 +128,13 @@ pub use engine::tracing;
 pub use engine::unattributed::unattributed_count;
 pub use error::LogError;
 pub use harness::captured::CapturedLogs;
+pub use harness::child::{ChildCommand, ChildLogs, ChildOutput};
 #[cfg(feature = "rstest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "rstest")))]
 pub use harness::fixture::test_logs;
 pub use harness::manifest::MANIFEST_FILE;
+pub use harness::marks::Mark;
+pub use harness::snapshot::SnapshotOptions;
 pub use harness::test_logs::TestLogs;
 
 /// Gives a test its own [`TestLogs`]: a fresh collector, a private
@@ -148,6 +153,7 @@ pub use harness::test_logs::TestLogs;
 /// | `worker_threads` | `worker_threads = 2` | workers of a `multi_thread` runtime |
 /// | `registered_by_other` | `registered_by_other` | another attribute makes the fn a test: add no `#[test]` |
 /// | `attempts` | `attempts = 3` | another attribute runs the body up to 3 times: one log per attempt |
+/// | `deny` | `deny = "warn"` | fail the test on a record at this level or above that nothing expected ([`TestLogs::deny`]; default `off`, or `LOGGED_TEST_DENY`) |
 ///
 /// # Examples
 ///
@@ -186,6 +192,54 @@ pub use logged_test_macros::logged_test;
 /// }
 /// ```
 pub use logged_test_macros::logged_test as test;
+
+/// Asserts a snapshot of a log with [insta](https://insta.rs), so that
+/// `cargo insta review` shows and accepts changes (feature `insta`).
+///
+/// Takes a [`TestLogs`], a [`CapturedLogs`] (their
+/// [`snapshot`](TestLogs::snapshot), with the built-in redactions), or a
+/// text already made with [`snapshot_with`](TestLogs::snapshot_with); an
+/// optional first argument names the snapshot, as with
+/// `insta::assert_snapshot!`.
+///
+/// # Panics
+///
+/// When the snapshot differs from the stored one (or there is none yet
+/// and insta does not accept new snapshots, as on CI).
+///
+/// # Examples
+///
+/// ```
+/// use logged_test::{logged_test, TestLogs};
+///
+/// #[logged_test]
+/// fn checkout(logs: &TestLogs) {
+///     log::info!(target: "shop", "order 67e55044-10b1-426f-9247-bb680e5fe0c8 paid in 12ms");
+///     // snapshots/<file>__checkout.snap holds "INFO  shop: order [UUID] paid in [DURATION]"
+///     logged_test::assert_log_snapshot!(logs);
+///     let warnings = logged_test::SnapshotOptions::new().min_level(log::Level::Warn);
+///     logged_test::assert_log_snapshot!("checkout_warnings", logs.snapshot_with(&warnings));
+/// }
+/// ```
+#[cfg(feature = "insta")]
+#[cfg_attr(docsrs, doc(cfg(feature = "insta")))]
+#[macro_export]
+macro_rules! assert_log_snapshot {
+    ($logs:expr $(,)?) => {
+        $crate::__private::insta::assert_snapshot!(
+            $crate::__private::insta::_macro_support::AutoName,
+            $crate::__private::LogSnapshot::log_snapshot(&$logs),
+            ::core::stringify!($logs)
+        )
+    };
+    ($name:expr, $logs:expr $(,)?) => {
+        $crate::__private::insta::assert_snapshot!(
+            $name,
+            $crate::__private::LogSnapshot::log_snapshot(&$logs),
+            ::core::stringify!($logs)
+        )
+    };
+}
 
 // Declared here, not in `harness/mod.rs`, so that its path (which compile
 // errors of the option checks name) is `logged_test::__private`.

@@ -104,3 +104,116 @@ fn with_my_own_subscriber() {
         logs.assert_field("signed out", "user", "ada");
     });
 }
+
+// The README's sections on snapshots, deny, marks and child processes.
+mod snapshots_deny_marks_children {
+    #[cfg(unix)]
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    use logged_test::{SnapshotOptions, TestLogs, logged_test};
+
+    #[logged_test]
+    fn snapshot_of_a_checkout(logs: &TestLogs) {
+        log::debug!(target: "shop::db", "connecting");
+        log::info!(target: "shop::api", "order 67e55044-10b1-426f-9247-bb680e5fe0c8 paid in 12.5ms");
+        log::warn!(target: "shop::api", user = "ada"; "card expires soon");
+        log::info!(target: "hyper", "connection closed");
+
+        let options = SnapshotOptions::new()
+            .min_level(log::Level::Info)
+            .target("shop")
+            .redact("ada", "[USER]");
+        assert_eq!(
+            logs.snapshot_with(&options),
+            "INFO  shop::api: order [UUID] paid in [DURATION]\n\
+             WARN  shop::api: card expires soon user=[USER]\n"
+        );
+    }
+
+    #[logged_test]
+    fn snapshot_by_thread(logs: &TestLogs) {
+        log::info!(target: "app", "start");
+        let worker = std::thread::Builder::new()
+            .name("worker".into())
+            .spawn(logs.collector().bind(|| log::info!(target: "app", "work")))
+            .unwrap();
+        worker.join().unwrap();
+        let text = logs.snapshot_with(&SnapshotOptions::new().by_thread());
+        // Each thread's records in order, threads in the order of their first record.
+        assert!(text.ends_with("INFO  app: start\n--- thread worker ---\nINFO  app: work\n"));
+    }
+
+    #[logged_test(deny = "warn")]
+    fn retries_once(logs: &TestLogs) {
+        logs.allow_where(|record| record.target.starts_with("hyper"));
+        log::warn!(target: "hyper::proto", "connection reset");
+        log::warn!("retrying request 7");
+        log::info!("request 7 done");
+        logs.assert_logged_at(log::Level::Warn, "retrying");
+        assert!(logs.unexpected().is_empty());
+        // Without the assertion above, the test would fail with:
+        // 1 record at WARN or above that the test did not expect (deny = "warn")
+        // unexpected records:
+        //      2 | 2026-11-27T11:54:37.123456Z WARN  [retries_once] my_crate: retrying request 7
+    }
+
+    #[logged_test]
+    fn reconnects(logs: &TestLogs) {
+        log::info!("connected to db");
+        let mark = logs.mark();
+        let worker = logged_test::thread::spawn(|| {
+            log::warn!("connection lost");
+            log::info!("connected to db");
+        });
+        assert!(logs.wait_for_since_blocking(mark, "connected", Duration::from_secs(10)));
+        worker.join().unwrap();
+        let after = logs.since(mark);
+        after.assert_in_order(&["connection lost", "connected to db"]);
+
+        logs.clear();
+        logs.assert_not_contains("connection lost");
+    }
+
+    #[logged_test]
+    async fn marks_in_async_tests(logs: &TestLogs) {
+        log::info!("job 1 done");
+        let mark = logs.mark();
+        tokio::spawn(async { log::info!("job 2 done") });
+        assert!(
+            logs.wait_for_since(mark, "done", Duration::from_secs(10))
+                .await
+        );
+        assert_eq!(logs.since(mark).messages(), ["job 2 done"]);
+    }
+
+    #[cfg(unix)]
+    #[logged_test]
+    fn runs_a_tool(logs: &TestLogs) {
+        let output = logs
+            .run_child_blocking(
+                Command::new("sh").args(["-c", "echo built; echo 'ERROR no tests' >&2; exit 2"]),
+            )
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        assert_eq!(output.stdout, "built\n");
+        logs.assert_logged_at(log::Level::Error, "no tests");
+        logs.assert_logged_at(log::Level::Warn, "exited: exit status: 2");
+    }
+
+    #[cfg(unix)]
+    #[logged_test]
+    fn talks_to_a_server(logs: &TestLogs) {
+        let mut command = Command::new("sh");
+        command.args([
+            "-c",
+            "echo 'INFO listening'; while read r; do echo \"served $r\"; done",
+        ]);
+        let mut server = logs.spawn_child(command.stdin(Stdio::piped())).unwrap();
+        assert!(logs.wait_for_blocking("listening", Duration::from_secs(10)));
+        let stdin = server.child_mut().stdin.take().unwrap();
+        drop(stdin); // the server sees the end of its input and exits
+        assert!(server.wait_blocking().unwrap().status.success());
+        logs.assert_in_order(&["listening", "exited"]);
+    }
+}

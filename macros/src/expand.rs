@@ -904,6 +904,7 @@ fn render_spec(config: &Config, info: &SpecInfo<'_>) -> TokenStream {
             (false, false) => quote!(::logged_test::__private::Expect::Returns),
         }
     });
+    let deny = option(&config.deny);
     quote! {
         let __logged_test_spec = ::logged_test::__private::TestSpec {
             fn_name: ::core::stringify!(#ident),
@@ -918,6 +919,7 @@ fn render_spec(config: &Config, info: &SpecInfo<'_>) -> TokenStream {
             attempts: #attempts,
             cases: &[#(#cases),*],
             cases_numbered: #numbered,
+            deny: #deny,
         };
     }
 }
@@ -942,7 +944,11 @@ fn render_checks(config: &Config) -> Option<TokenStream> {
         .session
         .iter()
         .map(|lit| quote_spanned!(lit.span()=> ::logged_test::__private::check_session(#lit);));
-    let checks: TokenStream = level.chain(session).collect();
+    let deny = config
+        .deny
+        .iter()
+        .map(|lit| quote_spanned!(lit.span()=> ::logged_test::__private::check_deny(#lit);));
+    let checks: TokenStream = level.chain(session).chain(deny).collect();
     (!checks.is_empty()).then(|| quote!(const _: () = { #checks };))
 }
 
@@ -1548,7 +1554,7 @@ mod should {
                 quote!(levle = "debug"),
                 quote!(const unsafe fn broken<T>(a: u32, b: u32) where T: Copy {}),
                 vec![
-                    "unknown option `levle`; did you mean `level`? expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`, `registered_by_other`, `attempts`".to_owned(),
+                    "unknown option `levle`; did you mean `level`? expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`, `registered_by_other`, `attempts`, `deny`".to_owned(),
                     "a `#[logged_test]` fn cannot be `const`; remove `const`".into(),
                     "a `#[logged_test]` fn cannot be `unsafe`; remove `unsafe` and use an `unsafe` block inside".into(),
                     "a `#[logged_test]` fn cannot be generic; remove the generic parameters".into(),

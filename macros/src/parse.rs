@@ -21,7 +21,7 @@ type ParseValue = fn(&Meta) -> syn::Result<Value>;
 
 /// Every option: its key and the parser of its value, in the order the
 /// "unknown option" message lists them.
-const KEYS: [(&str, ParseValue); 8] = [
+const KEYS: [(&str, ParseValue); 9] = [
     ("level", level),
     ("markers", markers),
     ("session", session),
@@ -30,6 +30,7 @@ const KEYS: [(&str, ParseValue); 8] = [
     ("worker_threads", worker_threads),
     ("registered_by_other", registered_by_other),
     ("attempts", attempts),
+    ("deny", deny),
 ];
 
 /// The runtime `#[logged_test]` builds for an `async fn`.
@@ -69,6 +70,8 @@ pub(crate) struct Config {
     pub(crate) registered_by_other: bool,
     /// `attempts = N`: another attribute runs the body up to N times.
     pub(crate) attempts: Option<u32>,
+    /// `deny = "..."`, checked by the expansion.
+    pub(crate) deny: Option<LitStr>,
 }
 
 /// A parsed option value.
@@ -81,6 +84,7 @@ enum Value {
     WorkerThreads(usize),
     RegisteredByOther(bool),
     Attempts(u32),
+    Deny(LitStr),
 }
 
 /// Options as written, each checked on its own; [`Options::build`] checks them together.
@@ -157,6 +161,7 @@ impl Options {
                 Value::WorkerThreads(threads) => worker_threads = Some((threads, option.clone())),
                 Value::RegisteredByOther(other) => config.registered_by_other = other,
                 Value::Attempts(attempts) => config.attempts = Some(attempts),
+                Value::Deny(lit) => config.deny = Some(lit),
             }
             if matches!(key, "flavor" | "worker_threads") {
                 runtime_options.push((key, option));
@@ -213,6 +218,11 @@ fn level(option: &Meta) -> syn::Result<Value> {
         "`level` takes a string literal, like `level = \"debug\"`",
     )
     .map(Value::Level)
+}
+
+fn deny(option: &Meta) -> syn::Result<Value> {
+    const USAGE: &str = "`deny` takes a string literal, like `deny = \"warn\"`";
+    string(option, USAGE).map(Value::Deny)
 }
 
 fn session(option: &Meta) -> syn::Result<Value> {
@@ -477,7 +487,7 @@ mod should {
     #[test]
     fn reject_bad_options_with_the_fix() {
         use FnKind::{Async, ForeignRuntime, Sync};
-        let keys = "expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`, `registered_by_other`, `attempts`";
+        let keys = "expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`, `registered_by_other`, `attempts`, `deny`";
         let level = "`level` takes a string literal, like `level = \"debug\"`";
         let markers =
             "`markers` takes an array of string literals, like `markers = [\"ready\", \"done\"]`";
@@ -505,6 +515,8 @@ mod should {
                 vec!["an empty marker matches every record; write the text the logs must contain".into()],
             ),
             (quote!(session = x), Sync, vec!["`session` takes a string literal, like `session = \"startup.log\"`".into()]),
+            (quote!(deny = warn), Sync, vec!["`deny` takes a string literal, like `deny = \"warn\"`".into()]),
+            (quote!(deny = "warn", deny = "error"), Sync, vec!["`deny` given twice".into()]),
             (quote!(keep = "yes"), Sync, vec![keep.into()]),
             (quote!(keep(true)), Sync, vec![keep.into()]),
             (

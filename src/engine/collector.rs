@@ -854,6 +854,16 @@ impl LogCollector {
         !self.is_in_memory() && self.captured().is_ok_and(|logs| logs.contains(marker))
     }
 
+    /// Notifies `notify` when the next record containing `marker` is
+    /// captured, ignoring the records captured before this call.
+    pub(crate) fn watch_next(&self, marker: &str, notify: Ack<()>, cancelled: &Arc<AtomicBool>) {
+        self.core().watch_next(Watch {
+            marker: marker.to_owned(),
+            notify,
+            cancelled: Arc::clone(cancelled),
+        });
+    }
+
     /// Ends the collector now, as dropping it would: unregisters it, writes
     /// everything sent so far and closes its files. Later records sent to it
     /// are reported as unattributed, and its fallible methods return

@@ -407,6 +407,20 @@ impl Core {
     }
 }
 
+impl Core {
+    /// Registers `watch` for the next record that matches, ignoring the
+    /// records already held (`TestLogs::wait_for_since`).
+    pub(crate) fn watch_next(&self, watch: Watch) {
+        let mut store = self.lock();
+        if store.sealed {
+            // Dropping the watch closes its channel: the waiter gives up.
+            drop(store);
+            return;
+        }
+        store.watches.push(watch);
+    }
+}
+
 /// Writes `entry` to the process's real stderr (not libtest's capture),
 /// so a hanging test shows where it is.
 fn print_live(test: &str, entry: &Entry) {

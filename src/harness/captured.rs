@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use crate::engine::record::CapturedRecord;
+use crate::harness::deny;
 use crate::harness::report::{self, Origin};
 
 /// A snapshot of every record a collector has captured, in order, with
@@ -59,6 +60,24 @@ impl CapturedLogs {
     pub(crate) fn with_test_name(mut self, name: &str) -> CapturedLogs {
         self.origin.test_name = Some(name.to_owned());
         self
+    }
+
+    /// The same origin with other records (a mark's or a clear's subset).
+    pub(crate) fn with_records(self, records: Vec<CapturedRecord>) -> CapturedLogs {
+        CapturedLogs {
+            records,
+            origin: self.origin,
+        }
+    }
+
+    /// The id of the collector the records came from.
+    pub(crate) fn collector_id(&self) -> u64 {
+        self.origin.collector_id
+    }
+
+    /// The session file the records went to, if known.
+    pub(crate) fn session_file(&self) -> Option<&std::path::Path> {
+        self.origin.session.as_deref()
     }
 
     /// The records, oldest first.
@@ -246,7 +265,7 @@ impl CapturedLogs {
     /// ```
     #[track_caller]
     pub fn assert_any(&self, what: &str, matches: impl Fn(&CapturedRecord) -> bool) {
-        if !self.records.iter().any(matches) {
+        if !self.records.iter().any(&matches) {
             self.fail(
                 &format!(
                     "expected {what}; none of {} records matched",
@@ -255,6 +274,7 @@ impl CapturedLogs {
                 None,
             );
         }
+        deny::note_records(self.collector_id(), self.matching_where(matches));
     }
 
     /// The records whose message contains `marker`.
@@ -337,6 +357,7 @@ impl CapturedLogs {
                 Some(marker),
             );
         }
+        deny::note_marker(self.collector_id(), None, marker);
     }
 
     /// Asserts that no record contains `marker`.
@@ -420,6 +441,9 @@ impl CapturedLogs {
                 }
             }
         }
+        for marker in markers {
+            deny::note_marker(self.collector_id(), None, marker);
+        }
     }
 
     /// Asserts that exactly `expected` records contain `marker`.
@@ -455,6 +479,9 @@ impl CapturedLogs {
                 (hits.is_empty()).then_some(marker),
             );
         }
+        if expected > 0 {
+            deny::note_marker(self.collector_id(), None, marker);
+        }
     }
 
     /// Asserts that a record at exactly `level` contains `marker`.
@@ -475,6 +502,7 @@ impl CapturedLogs {
     #[track_caller]
     pub fn assert_logged_at(&self, level: log::Level, marker: &str) {
         if self.matching(marker).any(|r| r.level == level) {
+            deny::note_marker(self.collector_id(), Some(level), marker);
             return;
         }
         let mut seen: Vec<log::Level> = self.matching(marker).map(|r| r.level).collect();
@@ -541,6 +569,7 @@ impl CapturedLogs {
     #[track_caller]
     pub fn assert_field(&self, marker: &str, key: &str, value: &str) {
         if self.contains_field(marker, key, value) {
+            deny::note_marker(self.collector_id(), None, marker);
             return;
         }
         let containing = self.record_numbers(marker);

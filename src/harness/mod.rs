@@ -5,8 +5,12 @@
 //! mounted by `lib.rs` as `logged_test::__private`.
 
 pub(crate) mod captured;
+pub(crate) mod child;
+pub(crate) mod deny;
 #[cfg(feature = "rstest")]
 pub(crate) mod fixture;
 pub(crate) mod manifest;
+pub(crate) mod marks;
 pub(crate) mod report;
+pub(crate) mod snapshot;
 pub(crate) mod test_logs;

@@ -19,6 +19,11 @@ use crate::harness::test_logs::{Options, TestLogs};
 
 pub use tokio;
 
+#[cfg(feature = "insta")]
+pub use insta;
+
+pub use crate::harness::snapshot::LogSnapshot;
+
 /// Whether this build has the thread-creation hook compiled in (Linux,
 /// glibc, feature `inherit`, and neither a sanitizer nor `crt-static`: see
 /// `build.rs`). Whether it works in this process is
@@ -64,6 +69,8 @@ pub struct TestSpec {
     pub cases: &'static [Expect],
     /// Whether `cases` is one entry per case (no `#[test_matrix]`).
     pub cases_numbered: bool,
+    /// `deny = "..."`, checked at compile time by [`check_level`].
+    pub deny: Option<&'static str>,
 }
 
 /// What decides whether a run of the fn passed, as libtest will report it.
@@ -151,6 +158,7 @@ pub fn start(spec: &TestSpec) -> TestLogs {
         session: spec.session,
         keep: spec.keep,
         expect_panic: matches!(spec.expectation(), Expect::Panics(_)),
+        deny: spec.deny.and_then(crate::env::parse_level),
         ..Options::default()
     };
     let options = match spec.attempts {
@@ -363,6 +371,23 @@ pub const fn check_level(name: &str) {
     }
 }
 
+/// The compile-time message for a bad `deny = "..."`.
+const UNKNOWN_DENY_LEVEL: &str = concat!(
+    "unknown level for `deny`; expected ",
+    crate::env::level_values!()
+);
+
+/// Checks `deny = "..."` at compile time, with the rule `LOGGED_TEST_DENY` uses.
+///
+/// # Panics
+///
+/// At compile time, when `name` is not a level name.
+pub const fn check_deny(name: &str) {
+    if crate::env::parse_level(name).is_none() {
+        panic!("{}", UNKNOWN_DENY_LEVEL);
+    }
+}
+
 /// Checks `session = "..."` at compile time, with the rule
 /// `LogCollector::start_new_session` uses.
 ///
@@ -497,6 +522,14 @@ pub fn finish<R: TestOutcome>(
         logs.mark_report_shown();
         panic!("{report}");
     }
+    // The markers were found: `deny` expects the records that hold them.
+    for marker in spec.markers {
+        logs.expect_marker(true, None, marker);
+    }
+    if let Some(report) = logs.deny_report() {
+        logs.mark_report_shown();
+        panic!("{report}");
+    }
     if checked {
         defer(logs);
     }
@@ -567,6 +600,8 @@ pub fn finish_unwound<R: TestOutcome>(
                     return value;
                 }
             }
+            // The panic was expected: `deny` does not judge what led to it.
+            logs.skip_deny();
             payload
         }
         (_, Err(payload)) => {
@@ -688,6 +723,7 @@ mod should {
             attempts: None,
             cases,
             cases_numbered: true,
+            deny: None,
         }
     }
 

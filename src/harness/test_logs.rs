@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -20,6 +20,7 @@ use crate::engine::routing::ThreadRoute;
 use crate::env;
 use crate::error::LogError;
 use crate::harness::captured::CapturedLogs;
+use crate::harness::deny::Expectations;
 use crate::harness::{manifest, report};
 
 /// Records printed under a failing test.
@@ -80,6 +81,12 @@ pub struct TestLogs {
     report_shown: AtomicBool,
     /// Which attempt of a retried test this is, if the test is retried.
     attempt: Option<Attempt>,
+    /// Records hidden by `clear()` (see `marks.rs`).
+    pub(crate) cleared: AtomicUsize,
+    /// What `deny` fails the test for, and what the test expected (see
+    /// `deny.rs`); made by the first `deny` or `allow*`, so a test that uses
+    /// none of them pays nothing.
+    pub(crate) expectations: OnceLock<Arc<Expectations>>,
 }
 
 /// How to set up a [`TestLogs`]; what the macro options turn into.
@@ -93,6 +100,8 @@ pub(crate) struct Options<'a> {
     /// it, nextest's `NEXTEST_ATTEMPT`/`NEXTEST_TOTAL_ATTEMPTS` are used
     /// when the test may be retried.
     pub(crate) attempt: Option<Attempt>,
+    /// `deny = "..."`; `None` takes `LOGGED_TEST_DENY`.
+    pub(crate) deny: Option<LevelFilter>,
 }
 
 /// One attempt of a test that may be retried.
@@ -172,7 +181,8 @@ impl TestLogs {
         );
         collector.begin_session_in_memory(&session_name)?;
         let guard = collector.enter_for_owner();
-        Ok(TestLogs {
+        let deny = options.deny.or(settings.deny);
+        let logs = TestLogs {
             guard: Some(guard),
             session_path: dir_path.join(&session_name),
             dir_path,
@@ -183,7 +193,13 @@ impl TestLogs {
             failed: AtomicBool::new(false),
             report_shown: AtomicBool::new(false),
             attempt,
-        })
+            cleared: AtomicUsize::new(0),
+            expectations: OnceLock::new(),
+        };
+        if let Some(deny) = deny {
+            logs.deny(deny);
+        }
+        Ok(logs)
     }
 
     /// Writes the log to disk now (creating the directory) if it is not yet.
@@ -235,6 +251,11 @@ impl TestLogs {
     pub fn session_path(&self) -> &Path {
         self.on_disk();
         &self.session_path
+    }
+
+    /// The planned directory, without creating it.
+    pub(crate) fn dir_path(&self) -> &Path {
+        &self.dir_path
     }
 
     /// The test name the logs were made for.
@@ -314,11 +335,18 @@ impl TestLogs {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     #[track_caller]
+    pub fn captured(&self) -> CapturedLogs {
+        let skip = self.cleared.load(Ordering::Relaxed);
+        crate::harness::marks::restrict(self.captured_all(), skip)
+    }
+
+    /// `captured()` including the records hidden by `clear()`.
+    #[track_caller]
     #[expect(
         clippy::panic,
-        reason = "documented under `# Panics`; the fallible twin is `LogCollector::captured`"
+        reason = "documented under `captured`'s `# Panics`; the fallible twin is `LogCollector::captured`"
     )]
-    pub fn captured(&self) -> CapturedLogs {
+    pub(crate) fn captured_all(&self) -> CapturedLogs {
         match self.collector.captured() {
             Ok(logs) => logs
                 .with_test_name(&self.test_name)
@@ -327,6 +355,24 @@ impl TestLogs {
                 "logged-test could not read the log of `{}`: {e}",
                 self.test_name
             ),
+        }
+    }
+
+    /// `captured_all()` that never panics.
+    pub(crate) fn captured_all_quiet(&self) -> Option<CapturedLogs> {
+        let logs = self.collector.captured().ok()?;
+        Some(
+            logs.with_test_name(&self.test_name)
+                .with_session(&self.session_path),
+        )
+    }
+
+    /// `captured()` that never panics (empty if the log cannot be read).
+    fn captured_quiet(&self) -> CapturedLogs {
+        let skip = self.cleared.load(Ordering::Relaxed);
+        match self.captured_all_quiet() {
+            Some(logs) => crate::harness::marks::restrict(logs, skip),
+            None => CapturedLogs::new(Vec::new(), self.collector.id(), None),
         }
     }
 
@@ -342,16 +388,14 @@ impl TestLogs {
     /// Runs `check` over the records without copying them when they are all
     /// in memory, else over a snapshot.
     fn check<R>(&self, check: impl Fn(&mut dyn Iterator<Item = (log::Level, &str)>) -> R) -> R {
-        let fast = self
-            .collector
-            .check_records(|records| check(&mut records.map(|e| (e.level, &*e.message))));
+        let skip = self.cleared.load(Ordering::Relaxed);
+        let fast = self.collector.check_records(|records| {
+            check(&mut records.skip(skip).map(|e| (e.level, &*e.message)))
+        });
         match fast {
             Some(answer) => answer,
             None => {
-                let logs = self
-                    .collector
-                    .captured()
-                    .unwrap_or_else(|_| CapturedLogs::new(Vec::new(), self.collector.id(), None));
+                let logs = self.captured_quiet();
                 check(&mut logs.records().iter().map(|r| (r.level, r.message.as_str())))
             }
         }
@@ -412,9 +456,7 @@ impl TestLogs {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     pub fn count_where(&self, matches: impl Fn(&crate::CapturedRecord) -> bool) -> usize {
-        self.collector
-            .captured()
-            .map_or(0, |logs| logs.count_where(matches))
+        self.captured_quiet().count_where(matches)
     }
 
     /// [`CapturedLogs::assert_any`] on what was captured so far.
@@ -438,8 +480,9 @@ impl TestLogs {
         let logs = self.captured();
         if !logs.records().iter().any(&matches) {
             self.report_shown.store(true, Ordering::Relaxed);
-            logs.assert_any(what, matches);
+            logs.assert_any(what, &matches);
         }
+        self.expect_records(logs.records().iter().filter(|r| matches(r)));
     }
 
     /// [`CapturedLogs::assert_contains`] on what was captured so far.
@@ -461,6 +504,7 @@ impl TestLogs {
         if !(self.contains(marker)) {
             self.captured_for_report().assert_contains(marker);
         }
+        self.expect_marker(true, None, marker);
     }
 
     /// [`CapturedLogs::assert_not_contains`] on what was captured so far.
@@ -504,6 +548,9 @@ impl TestLogs {
         self.report_shown.store(true, Ordering::Relaxed);
         logs.assert_in_order(markers);
         self.report_shown.store(false, Ordering::Relaxed);
+        for marker in markers {
+            self.expect_marker(true, None, marker);
+        }
     }
 
     /// [`CapturedLogs::assert_count`] on what was captured so far.
@@ -525,6 +572,7 @@ impl TestLogs {
         if self.count(marker) != expected {
             self.captured_for_report().assert_count(marker, expected);
         }
+        self.expect_marker(expected > 0, None, marker);
     }
 
     /// [`CapturedLogs::assert_logged_at`] on what was captured so far.
@@ -546,6 +594,7 @@ impl TestLogs {
         if !self.any(|l, message| l == level && message.contains(marker)) {
             self.captured_for_report().assert_logged_at(level, marker);
         }
+        self.expect_marker(true, Some(level), marker);
     }
 
     /// Blocking twin of [`wait_for`](Self::wait_for): blocks the thread until
@@ -571,7 +620,14 @@ impl TestLogs {
     #[track_caller]
     #[doc(alias = "blocking_wait_for")]
     pub fn wait_for_blocking(&self, marker: &str, timeout: Duration) -> bool {
-        self.collector.wait_for_blocking(marker, timeout)
+        match self.cleared_mark() {
+            Some(mark) => self.wait_for_since_blocking(mark, marker, timeout),
+            None => {
+                let found = self.collector.wait_for_blocking(marker, timeout);
+                self.expect_marker(found, None, marker);
+                found
+            }
+        }
     }
 
     /// Waits until a record containing `marker` is captured, or `timeout`
@@ -592,7 +648,14 @@ impl TestLogs {
     /// # }
     /// ```
     pub async fn wait_for(&self, marker: &str, timeout: Duration) -> bool {
-        self.collector.wait_for(marker, timeout).await
+        match self.cleared_mark() {
+            Some(mark) => self.wait_for_since(mark, marker, timeout).await,
+            None => {
+                let found = self.collector.wait_for(marker, timeout).await;
+                self.expect_marker(found, None, marker);
+                found
+            }
+        }
     }
 
     /// Asserting form of [`wait_for_blocking`](Self::wait_for_blocking): blocks until a record
@@ -620,7 +683,7 @@ impl TestLogs {
     #[track_caller]
     #[doc(alias = "blocking_assert_logged_within")]
     pub fn assert_logged_within_blocking(&self, marker: &str, timeout: Duration) {
-        if !self.collector.wait_for_blocking(marker, timeout) {
+        if !self.wait_for_blocking(marker, timeout) {
             self.fail_waiting(marker, timeout);
         }
     }
@@ -658,7 +721,7 @@ impl TestLogs {
         let caller = std::panic::Location::caller();
         let marker = marker.to_owned();
         async move {
-            if !self.collector.wait_for(&marker, timeout).await {
+            if !self.wait_for(&marker, timeout).await {
                 self.fail_waiting_at(&marker, timeout, Some(caller));
             }
         }
@@ -758,9 +821,7 @@ impl TestLogs {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     pub fn contains_field(&self, marker: &str, key: &str, value: &str) -> bool {
-        self.collector
-            .captured()
-            .is_ok_and(|logs| logs.contains_field(marker, key, value))
+        self.captured_quiet().contains_field(marker, key, value)
     }
 
     /// [`CapturedLogs::assert_field`] on what was captured so far.
@@ -784,6 +845,7 @@ impl TestLogs {
         if !self.contains_field(marker, key, value) {
             self.captured_for_report().assert_field(marker, key, value);
         }
+        self.expect_marker(true, None, marker);
     }
 }
 
@@ -848,6 +910,12 @@ impl Drop for TestLogs {
     fn drop(&mut self) {
         let panicked = std::thread::panicking();
         let failed = self.failed.load(Ordering::Relaxed) || (panicked && !self.expect_panic);
+        // `deny`: an unexpected warning fails a test that would pass.
+        let denied = self.deny_report_at_drop(failed);
+        let failed = failed || denied.is_some();
+        if denied.is_some() {
+            self.report_shown.store(true, Ordering::Relaxed);
+        }
         drop(self.guard.take());
         let keep = failed || self.keep;
         // A failing or kept test's log goes to disk, whole, before anything
@@ -928,6 +996,9 @@ impl Drop for TestLogs {
         }
         self.collector.release();
         release_dir(&self.dir_path);
+        if let Some(report) = denied {
+            crate::harness::deny::fail_at_drop(&report);
+        }
     }
 }
 
