@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use log::LevelFilter;
 
+use crate::engine::filter::Directives;
 use crate::error::LogError;
 
 /// The environment, parsed.
@@ -19,6 +20,8 @@ pub(crate) struct Settings {
     pub(crate) level: Option<LevelFilter>,
     pub(crate) debug: bool,
     pub(crate) live: Option<LevelFilter>,
+    /// `LOGGED_TEST_FILTER`, parsed.
+    pub(crate) filter: Option<Directives>,
 }
 
 const BOOL_VALUES: &str = "`1`, `0`, `true` or `false`";
@@ -112,6 +115,25 @@ fn level_var(name: &'static str) -> Result<Option<LevelFilter>, LogError> {
     }
 }
 
+/// A filter in `RUST_LOG`'s syntax, checked now so that a bad value is an
+/// error naming the variable.
+fn filter_var(name: &'static str) -> Result<Option<Directives>, LogError> {
+    match var(name) {
+        None => Ok(None),
+        Some(text) if text.trim().is_empty() => Ok(None),
+        Some(text) => match Directives::parse(&text) {
+            Ok(directives) => Ok(Some(directives)),
+            Err(_) => Err(LogError::InvalidEnvVar {
+                name,
+                value: text,
+                expected: "filter directives as `RUST_LOG` takes them, like \
+                           `info,my_crate::db=trace,hyper=off` (levels: `off`, `error`, `warn`, \
+                           `info`, `debug`, `trace`; no `/pattern`)",
+            }),
+        },
+    }
+}
+
 fn read() -> Result<Settings, LogError> {
     let level = level_var("LOGGED_TEST_LEVEL")?;
     let live = level_var("LOGGED_TEST_LIVE")?.filter(|l| *l != LevelFilter::Off);
@@ -123,6 +145,7 @@ fn read() -> Result<Settings, LogError> {
         level,
         debug: parse_bool("LOGGED_TEST_DEBUG")?,
         live,
+        filter: filter_var("LOGGED_TEST_FILTER")?,
     })
 }
 

@@ -465,11 +465,13 @@ fn render(
 fn render_spec(config: &Config, ident: &syn::Ident, should_panic: bool) -> TokenStream {
     let (level, session) = (option(&config.level), option(&config.session));
     let (markers, keep) = (&config.markers, config.keep);
+    let filter = option(&config.filter);
     quote! {
         let __logged_test_spec = ::logged_test::__private::TestSpec {
             fn_name: ::core::stringify!(#ident),
             module_path: ::core::module_path!(),
             level: #level,
+            filter: #filter,
             markers: &[#(#markers),*],
             session: #session,
             keep: #keep,
@@ -913,7 +915,7 @@ mod should {
                 quote!(levle = "debug"),
                 quote!(const unsafe fn broken<T>(a: u32, b: u32) where T: Copy {}),
                 vec![
-                    "unknown option `levle`; did you mean `level`? expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`".to_owned(),
+                    "unknown option `levle`; did you mean `level`? expected one of `level`, `filter`, `markers`, `session`, `keep`, `flavor`, `worker_threads`".to_owned(),
                     "a `#[logged_test]` fn cannot be `const`; remove `const`".into(),
                     "a `#[logged_test]` fn cannot be `unsafe`; remove `unsafe` and use an `unsafe` block inside".into(),
                     "a `#[logged_test]` fn cannot be generic; remove the generic parameters".into(),

@@ -21,8 +21,9 @@ type ParseValue = fn(&Meta) -> syn::Result<Value>;
 
 /// Every option: its key and the parser of its value, in the order the
 /// "unknown option" message lists them.
-const KEYS: [(&str, ParseValue); 6] = [
+const KEYS: [(&str, ParseValue); 7] = [
     ("level", level),
+    ("filter", filter),
     ("markers", markers),
     ("session", session),
     ("keep", keep),
@@ -55,6 +56,8 @@ pub(crate) enum FnKind<'a> {
 pub(crate) struct Config {
     /// `level = "..."`, checked by the expansion.
     pub(crate) level: Option<LitStr>,
+    /// `filter = "..."`, checked when the test starts.
+    pub(crate) filter: Option<LitStr>,
     /// `markers = [...]`, in order.
     pub(crate) markers: Vec<String>,
     /// `session = "..."`, checked by the expansion.
@@ -68,6 +71,7 @@ pub(crate) struct Config {
 /// A parsed option value.
 enum Value {
     Level(LitStr),
+    Filter(LitStr),
     Markers(Vec<String>),
     Session(LitStr),
     Keep(bool),
@@ -134,6 +138,7 @@ impl Options {
         for (key, value, option) in self.given {
             match value {
                 Value::Level(lit) => config.level = Some(lit),
+                Value::Filter(lit) => config.filter = Some(lit),
                 Value::Markers(markers) => config.markers = markers,
                 Value::Session(lit) => config.session = Some(lit),
                 Value::Keep(keep) => config.keep = keep,
@@ -163,7 +168,19 @@ impl Options {
             }
             _ => None,
         };
-        if let Some(errors) = combine(misplaced.flatten().chain(threads_without_flavor)) {
+        let level_and_filter = match (&config.level, &config.filter) {
+            (Some(_), Some(filter)) => Some(syn::Error::new_spanned(
+                filter,
+                "`level` and `filter` both set what the test captures; keep `filter` and \
+                 start it with the level, like `filter = \"debug,my_crate::db=trace\"`",
+            )),
+            _ => None,
+        };
+        let errors = misplaced
+            .flatten()
+            .chain(threads_without_flavor)
+            .chain(level_and_filter);
+        if let Some(errors) = combine(errors) {
             return Err(errors);
         }
         config.runtime = match (kind, flavor) {
@@ -195,6 +212,12 @@ fn level(option: &Meta) -> syn::Result<Value> {
         "`level` takes a string literal, like `level = \"debug\"`",
     )
     .map(Value::Level)
+}
+
+fn filter(option: &Meta) -> syn::Result<Value> {
+    const USAGE: &str =
+        "`filter` takes a string literal, like `filter = \"info,my_crate::db=trace,hyper=off\"`";
+    string(option, USAGE).map(Value::Filter)
 }
 
 fn session(option: &Meta) -> syn::Result<Value> {
@@ -435,8 +458,7 @@ mod should {
     #[test]
     fn reject_bad_options_with_the_fix() {
         use FnKind::{Async, ForeignRuntime, Sync};
-        let keys =
-            "expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`";
+        let keys = "expected one of `level`, `filter`, `markers`, `session`, `keep`, `flavor`, `worker_threads`";
         let level = "`level` takes a string literal, like `level = \"debug\"`";
         let markers =
             "`markers` takes an array of string literals, like `markers = [\"ready\", \"done\"]`";

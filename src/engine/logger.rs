@@ -187,7 +187,7 @@ fn format_key_values(source: &dyn log::kv::Source) -> Option<Box<Extra>> {
 impl log::Log for Dispatcher {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
         routing::with_route(|route| match route {
-            Ok(sink) => sink.accepts(metadata.level()),
+            Ok(sink) => sink.wants(metadata.level(), metadata.target()),
             Err(_) => true,
         })
         .unwrap_or(true)
@@ -210,13 +210,13 @@ impl log::Log for Dispatcher {
         // pushes onto the route stack), then send it where the route points
         // now. The route is borrowed from the thread-local, not cloned: no
         // reference count is touched on the hot path of a routed thread.
-        let level = record.level();
+        let (level, target) = (record.level(), record.target());
         if record.args().as_str().is_some() && record.key_values().count() == 0 {
             // A static message with no key-values runs no user code while
             // it becomes an entry: route once.
             routing::with_route(move |route| match route {
                 Ok(sink) => {
-                    if sink.accepts(level) {
+                    if sink.wants(level, target) {
                         deliver(sink, record_entry(record, depth));
                     }
                 }
@@ -224,8 +224,10 @@ impl log::Log for Dispatcher {
             });
             return;
         }
+        // The filter is checked here, before the message is formatted: a
+        // record no collector wants costs no `Display` call.
         let wanted = routing::with_route(|route| match route {
-            Ok(sink) => sink.accepts(level),
+            Ok(sink) => sink.wants(level, target),
             Err(_) => true,
         });
         if wanted == Some(false) {
@@ -234,7 +236,7 @@ impl log::Log for Dispatcher {
         let entry = record_entry(record, depth);
         routing::with_route(move |route| match route {
             Ok(sink) => {
-                if sink.accepts(level) {
+                if sink.wants(level, target) {
                     deliver(sink, entry);
                 }
             }

@@ -6,10 +6,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use log::LevelFilter;
 
+use crate::engine::filter::Directives;
 use crate::engine::store::Core;
 
 /// A collector's entry point, shared by the registry, routes and the collector.
@@ -20,6 +21,11 @@ pub(crate) struct Sink {
     pub(crate) core: Arc<Core>,
     level: AtomicUsize,
     alive: AtomicBool,
+    /// Whether `directives` holds per-target directives; while it is
+    /// `false` (a plain level), the level alone decides, lock-free.
+    has_directives: AtomicBool,
+    /// Per-target directives (`set_filter`), read only when `has_directives`.
+    directives: RwLock<Option<Arc<Directives>>>,
 }
 
 impl Sink {
@@ -29,6 +35,8 @@ impl Sink {
             core,
             level: AtomicUsize::new(LevelFilter::Trace as usize),
             alive: AtomicBool::new(true),
+            has_directives: AtomicBool::new(false),
+            directives: RwLock::new(None),
         }
     }
 
@@ -36,13 +44,55 @@ impl Sink {
         level_from_usize(self.level.load(Ordering::Relaxed))
     }
 
+    /// Sets a plain level, dropping any per-target directives.
     pub(crate) fn set_level(&self, level: LevelFilter) {
+        self.has_directives.store(false, Ordering::Release);
+        *self
+            .directives
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = None;
         self.level.store(level as usize, Ordering::Relaxed);
         refresh_max_level();
     }
 
+    /// Sets per-target directives; the level becomes the most verbose one
+    /// they let through (for `log`'s max level and the quick reject).
+    pub(crate) fn set_directives(&self, directives: Directives) {
+        let max = directives.max_level();
+        *self
+            .directives
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(directives));
+        self.level.store(max as usize, Ordering::Relaxed);
+        self.has_directives.store(true, Ordering::Release);
+        refresh_max_level();
+    }
+
+    /// Whether the collector's most verbose level lets `level` through: a
+    /// record at `level` may be wanted (see [`wants`](Self::wants)).
     pub(crate) fn accepts(&self, level: log::Level) -> bool {
         level <= self.level()
+    }
+
+    /// Whether the collector captures a record at `level` from `target`:
+    /// its level, then its per-target directives if it has any. Checked
+    /// before anything of the record is formatted.
+    #[inline]
+    pub(crate) fn wants(&self, level: log::Level, target: &str) -> bool {
+        self.accepts(level)
+            && (!self.has_directives.load(Ordering::Acquire) || self.directives_pass(level, target))
+    }
+
+    fn directives_pass(&self, level: log::Level, target: &str) -> bool {
+        // A per-collector lock, uncontended but by `set_filter`.
+        match &*self
+            .directives
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+        {
+            Some(directives) => directives.accepts(level, target),
+            None => true,
+        }
     }
 
     pub(crate) fn is_alive(&self) -> bool {

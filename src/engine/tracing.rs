@@ -150,9 +150,11 @@ where
             unattributed::report(entry, "a Display implementation logs recursively");
             return;
         }
+        // The filter is checked before any field is visited: an event no
+        // collector wants costs no formatting.
         routing::with_route(|route| match route {
             Ok(sink) => {
-                if sink.accepts(level) {
+                if sink.wants(level, metadata.target()) {
                     capture::deliver(sink, event_entry(event, &ctx, level, depth, Some(sink)));
                 }
             }
@@ -193,7 +195,8 @@ where
     };
     if let Some(scope) = ctx.event_scope(event) {
         for span in scope {
-            if sink.is_none_or(|s| s.accepts(level_of(span.metadata().level()))) {
+            let metadata = span.metadata();
+            if sink.is_none_or(|s| s.wants(level_of(metadata.level()), metadata.target())) {
                 extra.span_innermost_first(span.name());
             }
         }

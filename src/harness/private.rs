@@ -31,6 +31,8 @@ pub struct TestSpec {
     pub module_path: &'static str,
     /// `level = "..."`, checked at compile time by [`check_level`].
     pub level: Option<&'static str>,
+    /// `filter = "..."`, checked when the test starts.
+    pub filter: Option<&'static str>,
     /// `markers = [...]`.
     pub markers: &'static [&'static str],
     /// `session = "..."`, checked at compile time by [`check_session`].
@@ -78,6 +80,7 @@ pub fn start(spec: &TestSpec) -> TestLogs {
     }
     let options = Options {
         level: spec.level.and_then(crate::env::parse_level),
+        filter: spec.filter,
         session: spec.session,
         keep: spec.keep,
         expect_panic: spec.should_panic,

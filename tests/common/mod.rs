@@ -7,12 +7,13 @@
 use std::process::{Command, Output};
 
 /// Every `LOGGED_TEST_*` variable: a child starts with none of the caller's.
-const VARIABLES: [&str; 5] = [
+const VARIABLES: [&str; 6] = [
     "LOGGED_TEST_DIR",
     "LOGGED_TEST_KEEP",
     "LOGGED_TEST_LEVEL",
     "LOGGED_TEST_LIVE",
     "LOGGED_TEST_DEBUG",
+    "LOGGED_TEST_FILTER",
 ];
 
 /// This test binary, set to run the `#[ignore]`d test `name` alone, on one
