@@ -252,6 +252,7 @@ mod should {
             generation: 1,
             fields: Vec::new(),
             spans: Vec::new(),
+            span_fields: Vec::new(),
         }
     }
 

@@ -790,6 +790,95 @@ impl TestLogs {
     }
 }
 
+impl TestLogs {
+    /// [`CapturedLogs::in_span`] on what was captured so far. Never panics
+    /// (false if the log cannot be read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// let logs = logged_test::TestLogs::new("docs::in_span")?;
+    /// tracing::info_span!("request").in_scope(|| tracing::info!("handled"));
+    /// assert!(logs.in_span("request", "handled"));
+    /// assert!(!logs.in_span("job", "handled"));
+    /// # }
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    pub fn in_span(&self, span: &str, marker: &str) -> bool {
+        self.collector
+            .captured()
+            .is_ok_and(|logs| logs.in_span(span, marker))
+    }
+
+    /// [`CapturedLogs::assert_in_span`] on what was captured so far.
+    ///
+    /// # Panics
+    ///
+    /// When no record containing `marker` was logged in a span named `span`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// let logs = logged_test::TestLogs::new("docs::assert_in_span")?;
+    /// tracing::info_span!("request").in_scope(|| tracing::info!("handled"));
+    /// logs.assert_in_span("request", "handled");
+    /// # }
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    #[track_caller]
+    pub fn assert_in_span(&self, span: &str, marker: &str) {
+        if !self.in_span(span, marker) {
+            self.captured_for_report().assert_in_span(span, marker);
+        }
+    }
+
+    /// [`CapturedLogs::contains_span_field`] on what was captured so far.
+    /// Never panics (false if the log cannot be read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// let logs = logged_test::TestLogs::new("docs::contains_span_field")?;
+    /// tracing::info_span!("request", id = 7).in_scope(|| tracing::info!("handled"));
+    /// assert!(logs.contains_span_field("handled", "request", "id", "7"));
+    /// # }
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    pub fn contains_span_field(&self, marker: &str, span: &str, key: &str, value: &str) -> bool {
+        self.collector
+            .captured()
+            .is_ok_and(|logs| logs.contains_span_field(marker, span, key, value))
+    }
+
+    /// [`CapturedLogs::assert_span_field`] on what was captured so far.
+    ///
+    /// # Panics
+    ///
+    /// When no record containing `marker` was logged in a span named
+    /// `span` whose field `key` is `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// let logs = logged_test::TestLogs::new("docs::assert_span_field")?;
+    /// tracing::info_span!("request", id = 7).in_scope(|| tracing::info!("handled"));
+    /// logs.assert_span_field("handled", "request", "id", "7");
+    /// # }
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    #[track_caller]
+    pub fn assert_span_field(&self, marker: &str, span: &str, key: &str, value: &str) {
+        if !self.contains_span_field(marker, span, key, value) {
+            self.captured_for_report()
+                .assert_span_field(marker, span, key, value);
+        }
+    }
+}
+
 const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<TestLogs>();
