@@ -191,3 +191,26 @@ async fn span_fields_follow_an_instrumented_future(logs: &TestLogs) {
         .await;
     logs.assert_span_field("spans-async polled", "task", "n", "5");
 }
+
+#[test]
+fn a_value_recorded_on_a_parent_reaches_records_of_its_children() {
+    let logs = TestLogs::new("spans::parent_record").unwrap();
+    let parent = tracing::info_span!("parent", state = Empty);
+    let _parent = parent.enter();
+    let child = tracing::info_span!("child", n = 1);
+    let _child = child.enter();
+    tracing::info!("spans-parent first");
+    tracing::info!("spans-parent second");
+    parent.record("state", "ready");
+    tracing::info!("spans-parent after record");
+    assert_eq!(
+        logs.captured().records()[0].span_field("parent", "state"),
+        None
+    );
+    assert_eq!(
+        logs.captured().records()[1].span_field("child", "n"),
+        Some("1")
+    );
+    logs.assert_span_field("spans-parent after record", "parent", "state", "ready");
+    logs.assert_span_field("spans-parent after record", "child", "n", "1");
+}

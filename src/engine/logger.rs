@@ -210,13 +210,13 @@ impl log::Log for Dispatcher {
         // pushes onto the route stack), then send it where the route points
         // now. The route is borrowed from the thread-local, not cloned: no
         // reference count is touched on the hot path of a routed thread.
-        let (level, target) = (record.level(), record.target());
+        let level = record.level();
         if record.args().as_str().is_some() && record.key_values().count() == 0 {
             // A static message with no key-values runs no user code while
             // it becomes an entry: route once.
             routing::with_route(move |route| match route {
                 Ok(sink) => {
-                    if sink.wants(level, target) {
+                    if sink.wants(level, record.target()) {
                         deliver(sink, record_entry(record, depth));
                     }
                 }
@@ -227,7 +227,7 @@ impl log::Log for Dispatcher {
         // The filter is checked here, before the message is formatted: a
         // record no collector wants costs no `Display` call.
         let wanted = routing::with_route(|route| match route {
-            Ok(sink) => sink.wants(level, target),
+            Ok(sink) => sink.wants(level, record.target()),
             Err(_) => true,
         });
         if wanted == Some(false) {
@@ -236,7 +236,7 @@ impl log::Log for Dispatcher {
         let entry = record_entry(record, depth);
         routing::with_route(move |route| match route {
             Ok(sink) => {
-                if sink.wants(level, target) {
+                if sink.wants(level, record.target()) {
                     deliver(sink, entry);
                 }
             }

@@ -261,12 +261,25 @@ pub(crate) enum Extra {
 /// every record logged in it.
 pub(crate) type SpanRef = (&'static str, Option<Arc<str>>);
 
+/// A span's name and its fields' text (`""`: none).
+fn with_fields((name, fields): &SpanRef) -> (&str, &str) {
+    (name, fields.as_deref().unwrap_or(""))
+}
+
+/// A whole span chain with its fields, outermost first: made once (the
+/// `tracing` layer caches it on the innermost span) and shared by every
+/// event logged in that span, which holds one reference to it.
+#[derive(Debug)]
+pub(crate) struct SpanChain {
+    pub(crate) spans: Vec<SpanRef>,
+}
+
 /// Bytes of field values, fields and spans an [`Extra::Compact`] holds.
 const COMPACT_VALUES: usize = 30;
 const COMPACT_FIELDS: usize = 2;
 const COMPACT_SPANS: usize = 2;
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Compact {
     values: [u8; COMPACT_VALUES],
     values_len: u8,
@@ -276,6 +289,8 @@ pub(crate) struct Compact {
     ends: [u8; COMPACT_FIELDS],
     keys: [&'static str; COMPACT_FIELDS],
     spans_innermost_first: [&'static str; COMPACT_SPANS],
+    /// The spans with their fields; when set, `spans_innermost_first` is unused.
+    chain: Option<Arc<SpanChain>>,
 }
 
 impl Compact {
@@ -435,6 +450,9 @@ impl Extra {
     /// Span names with their fields' text (`""`: none), outermost first.
     pub(crate) fn span_chain(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         match self {
+            Extra::Compact(Compact {
+                chain: Some(chain), ..
+            }) => Either::B(Either::A(chain.spans.iter().map(with_fields))),
             Extra::Compact(compact) => Either::A(
                 compact
                     .spans_innermost_first()
@@ -445,11 +463,9 @@ impl Extra {
             Extra::Full {
                 spans_innermost_first,
                 ..
-            } => {
-                Either::B(spans_innermost_first.iter().rev().map(
-                    |(name, fields)| -> (&str, &str) { (name, fields.as_deref().unwrap_or("")) },
-                ))
-            }
+            } => Either::B(Either::B(
+                spans_innermost_first.iter().rev().map(with_fields),
+            )),
         }
     }
 
@@ -496,11 +512,14 @@ impl ExtraBuilder {
                 .fields()
                 .map(|(k, v)| (Text::Static(k), v.to_owned()))
                 .collect();
-            let spans = compact
-                .spans_innermost_first()
-                .iter()
-                .map(|name| (*name, None))
-                .collect();
+            let spans = match &compact.chain {
+                Some(chain) => chain.spans.iter().rev().cloned().collect(),
+                None => compact
+                    .spans_innermost_first()
+                    .iter()
+                    .map(|name| (*name, None))
+                    .collect(),
+            };
             (fields, spans)
         })
     }
@@ -559,17 +578,16 @@ impl ExtraBuilder {
         self.full().1.push((name, None));
     }
 
-    /// Adds the next span, innermost first, with its fields' text (see
-    /// [`SpanRef`]); a span without fields stays compact.
+    /// Sets the spans with their fields, replacing the names added so far;
+    /// a compact record stays compact, holding one reference to `chain`.
     #[cfg(any(test, feature = "tracing"))]
-    pub(crate) fn span_with_fields_innermost_first(
-        &mut self,
-        name: &'static str,
-        fields: Option<&Arc<str>>,
-    ) {
-        match fields {
-            None => self.span_innermost_first(name),
-            Some(fields) => self.full().1.push((name, Some(Arc::clone(fields)))),
+    pub(crate) fn span_chain(&mut self, chain: Arc<SpanChain>) {
+        match &mut self.full {
+            None => {
+                self.compact.span_count = 0;
+                self.compact.chain = Some(chain);
+            }
+            Some((_, spans)) => *spans = chain.spans.iter().rev().cloned().collect(),
         }
     }
 
@@ -580,7 +598,12 @@ impl ExtraBuilder {
                 fields,
                 spans_innermost_first,
             })),
-            None if self.compact.field_count == 0 && self.compact.span_count == 0 => None,
+            None if self.compact.field_count == 0
+                && self.compact.span_count == 0
+                && self.compact.chain.is_none() =>
+            {
+                None
+            }
             None => Some(Box::new(Extra::Compact(self.compact))),
         }
     }
@@ -1713,9 +1736,14 @@ mod should {
     #[test]
     fn share_span_fields_between_entries_and_convert_them_like_the_parser() {
         let fields: Arc<str> = Arc::from(span_fields_text(&[("id", "7"), ("peer", "db 1")]));
+        let chain = Arc::new(SpanChain {
+            spans: vec![("request", Some(Arc::clone(&fields))), ("query", None)],
+        });
         let mut extra = ExtraBuilder::new();
-        extra.span_with_fields_innermost_first("query", None);
-        extra.span_with_fields_innermost_first("request", Some(&fields));
+        extra.span_innermost_first("query");
+        extra.span_innermost_first("request");
+        extra.field(Text::Static("n"), format_args!("{}", 1));
+        extra.span_chain(Arc::clone(&chain));
         let entry = Entry {
             level: log::Level::Info,
             target: Text::Static("my_crate"),
@@ -1724,7 +1752,20 @@ mod should {
             thread: None,
             extra: extra.finish(),
         };
-        assert_eq!(Arc::strong_count(&fields), 2);
+        assert!(matches!(entry.extra.as_deref(), Some(Extra::Compact(_))));
+        assert_eq!(Arc::strong_count(&chain), 2);
+        // Too many fields for the compact form: the chain is copied out.
+        let mut full = ExtraBuilder::new();
+        for key in ["a", "b", "c"] {
+            full.field(Text::Static(key), format_args!("{}", 1));
+        }
+        full.span_chain(Arc::clone(&chain));
+        let full = full.finish().unwrap();
+        assert!(matches!(*full, Extra::Full { .. }));
+        assert_eq!(
+            full.span_chain().collect::<Vec<_>>(),
+            [("request", &*fields), ("query", "")]
+        );
         let mut line = String::new();
         entry.write_to(&mut line);
         let mut parsed = Vec::new();

@@ -19,12 +19,12 @@ pub(crate) struct Sink {
     pub(crate) id: u64,
     /// Where records go: the collector's store (see `store`).
     pub(crate) core: Arc<Core>,
+    /// The most verbose level captured, plus [`HAS_DIRECTIVES`] when
+    /// `directives` holds per-target directives: one load decides a plain
+    /// level, lock-free.
     level: AtomicUsize,
     alive: AtomicBool,
-    /// Whether `directives` holds per-target directives; while it is
-    /// `false` (a plain level), the level alone decides, lock-free.
-    has_directives: AtomicBool,
-    /// Per-target directives (`set_filter`), read only when `has_directives`.
+    /// Per-target directives (`set_filter`), read only with [`HAS_DIRECTIVES`].
     directives: RwLock<Option<Arc<Directives>>>,
 }
 
@@ -35,18 +35,16 @@ impl Sink {
             core,
             level: AtomicUsize::new(LevelFilter::Trace as usize),
             alive: AtomicBool::new(true),
-            has_directives: AtomicBool::new(false),
             directives: RwLock::new(None),
         }
     }
 
     pub(crate) fn level(&self) -> LevelFilter {
-        level_from_usize(self.level.load(Ordering::Relaxed))
+        level_from_usize(self.level.load(Ordering::Relaxed) & LEVEL_BITS)
     }
 
     /// Sets a plain level, dropping any per-target directives.
     pub(crate) fn set_level(&self, level: LevelFilter) {
-        self.has_directives.store(false, Ordering::Release);
         *self
             .directives
             .write()
@@ -63,15 +61,9 @@ impl Sink {
             .directives
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(directives));
-        self.level.store(max as usize, Ordering::Relaxed);
-        self.has_directives.store(true, Ordering::Release);
+        self.level
+            .store(max as usize | HAS_DIRECTIVES, Ordering::Release);
         refresh_max_level();
-    }
-
-    /// Whether the collector's most verbose level lets `level` through: a
-    /// record at `level` may be wanted (see [`wants`](Self::wants)).
-    pub(crate) fn accepts(&self, level: log::Level) -> bool {
-        level <= self.level()
     }
 
     /// Whether the collector captures a record at `level` from `target`:
@@ -79,8 +71,11 @@ impl Sink {
     /// before anything of the record is formatted.
     #[inline]
     pub(crate) fn wants(&self, level: log::Level, target: &str) -> bool {
-        self.accepts(level)
-            && (!self.has_directives.load(Ordering::Acquire) || self.directives_pass(level, target))
+        let state = self.level.load(Ordering::Acquire);
+        if level as usize > state & LEVEL_BITS {
+            return false;
+        }
+        state & HAS_DIRECTIVES == 0 || self.directives_pass(level, target)
     }
 
     fn directives_pass(&self, level: log::Level, target: &str) -> bool {
@@ -99,6 +94,11 @@ impl Sink {
         self.alive.load(Ordering::Acquire)
     }
 }
+
+/// The bits of `Sink::level` that hold the level.
+const LEVEL_BITS: usize = 0b111;
+/// Set in `Sink::level` when the collector has per-target directives.
+const HAS_DIRECTIVES: usize = 0b1000;
 
 fn level_from_usize(n: usize) -> LevelFilter {
     match n {

@@ -28,6 +28,7 @@
 use std::fmt;
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use ::tracing::field::{Field, Visit};
@@ -36,11 +37,11 @@ use ::tracing::subscriber::Interest;
 use ::tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::engine::capture;
 use crate::engine::message::Message;
-use crate::engine::record::{Entry, ExtraBuilder, Text, span_fields_text};
+use crate::engine::record::{self, Entry, ExtraBuilder, SpanChain, Text, span_fields_text};
 use crate::engine::registry::Sink;
 use crate::engine::routing;
 use crate::engine::unattributed;
@@ -174,6 +175,8 @@ where
             Some(fields) => fields.update(pairs),
             None => extensions.insert(SpanFields::new(pairs)),
         }
+        drop(extensions);
+        RECORDED.fetch_add(1, Ordering::AcqRel);
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
@@ -232,13 +235,30 @@ where
         }
     };
     if let Some(scope) = ctx.event_scope(event) {
+        let wants = |metadata: &Metadata<'_>| {
+            sink.is_none_or(|s| s.wants(level_of(metadata.level()), metadata.target()))
+        };
+        let (mut innermost, mut all_wanted, mut any_fields) = (None, true, false);
         for span in scope {
             let metadata = span.metadata();
-            if sink.is_none_or(|s| s.wants(level_of(metadata.level()), metadata.target())) {
-                let extensions = span.extensions();
-                let fields = extensions.get::<SpanFields>().map(|f| &f.text);
-                extra.span_with_fields_innermost_first(span.name(), fields);
+            if wants(metadata) {
+                extra.span_innermost_first(span.name());
+                any_fields |= !metadata.fields().is_empty();
+            } else {
+                all_wanted = false;
             }
+            if innermost.is_none() {
+                innermost = Some(span);
+            }
+        }
+        // Spans that declare no field cost only their names, as before.
+        if let (true, Some(innermost)) = (any_fields, innermost) {
+            let chain = match all_wanted {
+                true => cached_chain(&innermost),
+                // A filter leaves some spans out: a chain for this event.
+                false => Arc::new(chain_of(innermost.scope().filter(|s| wants(s.metadata())))),
+            };
+            extra.span_chain(chain);
         }
     }
     let mut entry = capture::entry(level, Text::Static(event.metadata().target()), message);
@@ -316,6 +336,61 @@ fn wanted(metadata: &Metadata<'_>) -> bool {
         Err(_) => true,
     })
     .unwrap_or(true)
+}
+
+/// Bumped whenever a span records a value: every cached chain made before
+/// may hold that span's old fields, and is made again when next used.
+static RECORDED: AtomicU64 = AtomicU64::new(0);
+
+/// The chain of a span and its parents, cached in its extensions.
+struct CachedChain {
+    /// [`RECORDED`] when it was made.
+    recorded: u64,
+    chain: Arc<SpanChain>,
+}
+
+/// The chain of `innermost` and its parents with their fields: from its
+/// cache, or made (one allocation) and cached while no value is recorded.
+fn cached_chain<S>(innermost: &SpanRef<'_, S>) -> Arc<SpanChain>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let recorded = RECORDED.load(Ordering::Acquire);
+    if let Some(cached) = innermost.extensions().get::<CachedChain>() {
+        if cached.recorded == recorded {
+            return Arc::clone(&cached.chain);
+        }
+    }
+    let chain = Arc::new(chain_of(innermost.scope()));
+    let fresh = CachedChain {
+        recorded,
+        chain: Arc::clone(&chain),
+    };
+    let mut extensions = innermost.extensions_mut();
+    match extensions.get_mut::<CachedChain>() {
+        Some(cached) => *cached = fresh,
+        None => extensions.insert(fresh),
+    }
+    chain
+}
+
+/// The chain of `spans` (innermost first, as `tracing` walks them), with
+/// each span's fields.
+fn chain_of<'a, S>(spans: impl Iterator<Item = SpanRef<'a, S>>) -> SpanChain
+where
+    S: Subscriber + for<'b> LookupSpan<'b>,
+{
+    let mut spans: Vec<record::SpanRef> = spans
+        .map(|span| {
+            let fields = span
+                .extensions()
+                .get::<SpanFields>()
+                .map(|f| Arc::clone(&f.text));
+            (span.name(), fields)
+        })
+        .collect();
+    spans.reverse();
+    SpanChain { spans }
 }
 
 /// A span's fields, kept in its extensions: the values as given, and
