@@ -57,7 +57,8 @@
 //! `build.rs` leaves it out of sanitizer and `crt-static` builds; turn the
 //! feature off when another tool must own `pthread_create`.
 //!
-//! Each collector filters by its own level ([`LogCollector::set_level`]).
+//! Each collector filters by its own level ([`LogCollector::set_level`]) or
+//! per-target directives in `RUST_LOG`'s syntax ([`LogCollector::set_filter`]).
 //! The route is cached per thread: the logging call takes no process-wide lock
 //! and does no I/O; the process's one persister thread writes the files.
 //!
@@ -73,8 +74,8 @@
 //! # Environment variables
 //!
 //! `LOGGED_TEST_DIR` (where per-test directories and the CI manifest go),
-//! `LOGGED_TEST_KEEP`, `LOGGED_TEST_LEVEL`, `LOGGED_TEST_LIVE` and
-//! `LOGGED_TEST_DEBUG` are read once per process; an invalid value is an
+//! `LOGGED_TEST_KEEP`, `LOGGED_TEST_LEVEL`, `LOGGED_TEST_FILTER`,
+//! `LOGGED_TEST_LIVE` and `LOGGED_TEST_DEBUG` are read once per process; an invalid value is an
 //! error naming the variable. The values each accepts and what it does are
 //! in the README's [Environment variables] table.
 //!
@@ -127,6 +128,7 @@ pub use harness::test_logs::TestLogs;
 /// | option | example | effect |
 /// | --- | --- | --- |
 /// | `level` | `level = "debug"` | capture this level and above (default `trace`, or `LOGGED_TEST_LEVEL`) |
+/// | `filter` | `filter = "info,my_crate::db=trace,hyper=off"` | capture per target, in `RUST_LOG`'s syntax ([`TestLogs::set_filter`]; default `LOGGED_TEST_FILTER`); not with `level` |
 /// | `markers` | `markers = ["a", "b"]` | each must be in the log when the test returns |
 /// | `session` | `session = "run.log"` | session file name (default `<test name>.log`) |
 /// | `keep` | `keep` | keep the directory even when the test passes |

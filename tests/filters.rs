@@ -125,6 +125,29 @@ fn an_invalid_filter_variable_is_an_error_naming_the_variable() {
     );
 }
 
+#[test]
+#[ignore = "run by `log_max_level_follows_the_most_verbose_directive_alive`"]
+fn child_checks_log_max_level() {
+    // Alone in its process: no other collector moves `log::max_level`.
+    let logs = TestLogs::with_filter("filters::max_level", "warn,my_app::db=debug").unwrap();
+    assert_eq!(log::max_level(), log::LevelFilter::Debug);
+    logs.set_filter("error,noisy=off").unwrap();
+    assert_eq!(log::max_level(), log::LevelFilter::Error);
+    let other = TestLogs::with_filter("filters::max_level_other", "info").unwrap();
+    assert_eq!(log::max_level(), log::LevelFilter::Info);
+    drop(other);
+    assert_eq!(log::max_level(), log::LevelFilter::Error);
+    drop(logs);
+}
+
+#[test]
+fn log_max_level_follows_the_most_verbose_directive_alive() {
+    let output = common::rerun_captured("child_checks_log_max_level")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", common::text(&output));
+}
+
 #[cfg(feature = "tracing")]
 mod tracing_events {
     use super::*;

@@ -518,6 +518,12 @@ mod should {
                 ForeignRuntime("tokio::test"),
                 vec!["`flavor` configures a runtime, and `#[tokio::test]` builds this test's runtime; give the option to it, like `#[tokio::test(flavor = \"multi_thread\")]`".into()],
             ),
+            (quote!(filter = info), Sync, vec!["`filter` takes a string literal, like `filter = \"info,my_crate::db=trace,hyper=off\"`".into()]),
+            (
+                quote!(level = "info", filter = "debug,a=trace"),
+                Sync,
+                vec!["`level` and `filter` both set what the test captures; keep `filter` and start it with the level, like `filter = \"debug,my_crate::db=trace\"`".into()],
+            ),
             (quote!(level = "a", level = "b"), Sync, vec!["`level` given twice".into()]),
             (quote!(keep, keep = false), Sync, vec!["`keep` given twice".into()]),
             (quote!(level = 1, level = "info"), Sync, vec![level.into(), "`level` given twice".into()]),
