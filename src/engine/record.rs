@@ -1670,7 +1670,8 @@ mod should {
 
     #[test]
     fn write_span_fields_in_braces_and_read_them_back() {
-        let chains: [&[(&str, &[(&str, &str)])]; 4] = [
+        type Chain<'a> = &'a [(&'a str, &'a [(&'a str, &'a str)])];
+        let chains: [Chain<'_>; 4] = [
             &[("request", &[("id", "7")]), ("checkout", &[])],
             &[(
                 "a{b}:c",
