@@ -494,7 +494,8 @@ impl LogCollector {
     }
 
     /// Writes `message` to this collector at `level` (target `logged_test`),
-    /// if the collector's level lets it through. Never blocks.
+    /// if the collector's level (or [filter](Self::set_filter)) lets it
+    /// through. Never blocks.
     ///
     /// # Examples
     ///
