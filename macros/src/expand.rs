@@ -488,7 +488,7 @@ fn option(value: &Option<impl ToTokens>) -> TokenStream {
     }
 }
 
-/// Compile-time checks of the level and session names, by the run-time
+/// Compile-time checks of the level, session and filter, by the run-time
 /// crate's own rules, at the literals. A `const` item outside the fn, so
 /// they run even where libtest strips the test fn (a non-test build).
 fn render_checks(config: &Config) -> Option<TokenStream> {
@@ -500,7 +500,11 @@ fn render_checks(config: &Config) -> Option<TokenStream> {
         .session
         .iter()
         .map(|lit| quote_spanned!(lit.span()=> ::logged_test::__private::check_session(#lit);));
-    let checks: TokenStream = level.chain(session).collect();
+    let filter = config
+        .filter
+        .iter()
+        .map(|lit| quote_spanned!(lit.span()=> ::logged_test::__private::check_filter(#lit);));
+    let checks: TokenStream = level.chain(session).chain(filter).collect();
     (!checks.is_empty()).then(|| quote!(const _: () = { #checks };))
 }
 

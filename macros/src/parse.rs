@@ -56,7 +56,7 @@ pub(crate) enum FnKind<'a> {
 pub(crate) struct Config {
     /// `level = "..."`, checked by the expansion.
     pub(crate) level: Option<LitStr>,
-    /// `filter = "..."`, checked when the test starts.
+    /// `filter = "..."`, checked by the expansion.
     pub(crate) filter: Option<LitStr>,
     /// `markers = [...]`, in order.
     pub(crate) markers: Vec<String>,

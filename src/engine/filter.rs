@@ -18,14 +18,8 @@ pub(crate) struct Directives {
 impl Directives {
     /// Parses `spec`; `Err` says what is wrong with it.
     pub(crate) fn parse(spec: &str) -> Result<Directives, String> {
-        if spec.contains('/') {
-            return Err(
-                "message filters (`/pattern`) are not supported; filter by target and level only"
-                    .to_owned(),
-            );
-        }
-        if spec.split(',').all(|d| d.trim().is_empty()) {
-            return Err("it has no directive; write at least a level, like `info`".to_owned());
+        if let Some(problem) = problem(spec) {
+            return Err(problem.to_owned());
         }
         let mut builder = env_filter::Builder::new();
         match builder.try_parse(spec) {
@@ -50,6 +44,64 @@ impl Directives {
         let metadata = log::Metadata::builder().level(level).target(target).build();
         self.filter.enabled(&metadata)
     }
+}
+
+/// What is wrong with `spec`, by `env_filter`'s rules, if anything. A
+/// `const fn`, so that `#[logged_test(filter = "...")]` checks its literal
+/// at compile time with the rule [`Directives::parse`] applies.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "a const fn cannot iterate; every index is checked against the length"
+)]
+pub(crate) const fn problem(spec: &str) -> Option<&'static str> {
+    let bytes = spec.as_bytes();
+    let mut directives = 0;
+    // Each directive: `[start, end)`, the position of its first `=`, and
+    // how many `=` it has.
+    let (mut start, mut eq, mut eqs) = (0, 0, 0);
+    let mut i = 0;
+    while i <= bytes.len() {
+        if i == bytes.len() || bytes[i] == b',' {
+            let (name, level) = bytes.split_at(if eqs > 0 { eq } else { i });
+            let name = name.split_at(start).1.trim_ascii();
+            if eqs > 1 {
+                return Some("a directive has more than one `=`; write `target=level`");
+            }
+            if eqs == 1 {
+                let level = level.split_at(1).1.split_at(i - eq - 1).0;
+                let level = match std::str::from_utf8(level) {
+                    Ok(level) => level.trim_ascii(),
+                    Err(_) => return Some("a level is not valid UTF-8"),
+                };
+                if !level.is_empty() && crate::env::parse_level(level).is_none() {
+                    return Some(concat!(
+                        "a directive's level is not a level; expected ",
+                        crate::env::level_values!(),
+                        " after `=`"
+                    ));
+                }
+            }
+            if !name.is_empty() || eqs > 0 {
+                directives += 1;
+            }
+            start = i + 1;
+            eqs = 0;
+        } else if bytes[i] == b'=' {
+            if eqs == 0 {
+                eq = i;
+            }
+            eqs += 1;
+        } else if bytes[i] == b'/' {
+            return Some(
+                "message filters (`/pattern`) are not supported; filter by target and level only",
+            );
+        }
+        i += 1;
+    }
+    if directives == 0 {
+        return Some("it has no directive; write at least a level, like `info`");
+    }
+    None
 }
 
 #[cfg(test)]
@@ -86,6 +138,38 @@ mod should {
             assert!(Directives::parse(bad).is_err(), "{bad:?} was accepted");
         }
         let why = Directives::parse("my_crate=loud").unwrap_err();
-        assert!(why.contains("loud"), "{why}");
+        assert!(why.contains("not a level"), "{why}");
+    }
+
+    #[test]
+    fn check_at_compile_time_what_env_filter_accepts() {
+        for spec in [
+            "info",
+            "INFO,a=trace",
+            " info , my_crate::db = trace ,hyper=off",
+            "my_crate",
+            "my_crate=",
+            "=info",
+            "a,,b",
+            "a=b=c",
+            "a=loud",
+            "a=",
+            ",",
+            "",
+            "x/y",
+            "a = debug , b = Warn",
+            "é=info",
+            "=",
+        ] {
+            let ours = problem(spec).is_none();
+            let theirs = env_filter::Builder::new().try_parse(spec).is_ok() && !spec.contains('/');
+            let has_directive = !spec.split(',').all(|d| d.trim().is_empty());
+            assert_eq!(
+                ours,
+                theirs && has_directive,
+                "{spec:?}: {:?}",
+                problem(spec)
+            );
+        }
     }
 }

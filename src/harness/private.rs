@@ -31,7 +31,7 @@ pub struct TestSpec {
     pub module_path: &'static str,
     /// `level = "..."`, checked at compile time by [`check_level`].
     pub level: Option<&'static str>,
-    /// `filter = "..."`, checked when the test starts.
+    /// `filter = "..."`, checked at compile time by [`check_filter`].
     pub filter: Option<&'static str>,
     /// `markers = [...]`.
     pub markers: &'static [&'static str],
@@ -132,6 +132,18 @@ pub const fn check_level(name: &str) {
 pub const fn check_session(name: &str) {
     if let Some(reason) = crate::engine::session::name_problem(name) {
         panic!("{}", reason);
+    }
+}
+
+/// Checks `filter = "..."` at compile time, with the rule
+/// `TestLogs::set_filter` uses.
+///
+/// # Panics
+///
+/// At compile time, when `filter` is not valid directives.
+pub const fn check_filter(filter: &str) {
+    if let Some(problem) = crate::engine::filter::problem(filter) {
+        panic!("{}", problem);
     }
 }
 
