@@ -17,6 +17,12 @@
 //! `reference/format_two_args` is the floor under `info_two_args`: the same
 //! `format!` into a `String`, dropped at once, with no logger involved.
 //!
+//! `filtered/*` is a test with the filter `info,bench_app=debug,bench_dep=off`
+//! logging `log::debug!` with an argument whose `Display` is expensive
+//! (64 numbers): `dep_debug_expensive` is left out by the filter and must cost
+//! no formatting, `app_debug_expensive` is captured; `reference/expensive_display`
+//! is the cost of that `Display` alone.
+//!
 //! Run with `cargo bench --bench hot_path`.
 #![allow(
     clippy::unwrap_used,
@@ -94,13 +100,50 @@ const CASES: [(&str, Calls); 3] = [
     }),
 ];
 
+/// A value whose `Display` does real work: what a filter must not pay for.
+struct Expensive(u64);
+
+impl std::fmt::Display for Expensive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for i in 0..64 {
+            write!(f, "{},", self.0.wrapping_mul(i))?;
+        }
+        Ok(())
+    }
+}
+
+/// The filter of the `filtered` group.
+const FILTER: &str = "info,bench_app=debug,bench_dep=off";
+
+const FILTERED: [(&str, Calls); 2] = [
+    ("dep_debug_expensive", |_, n| {
+        for i in 0..n {
+            log::debug!(target: "bench_dep::pool", "state {}", Expensive(black_box(i)));
+        }
+    }),
+    ("app_debug_expensive", |_, n| {
+        for i in 0..n {
+            log::debug!(target: "bench_app::db", "state {}", Expensive(black_box(i)));
+        }
+    }),
+];
+
 /// Times `iters` calls made inside tests, in runs of [`RUN`] calls per test.
 fn in_test(iters: u64, calls: Calls) -> Duration {
+    in_test_filtered(iters, calls, None)
+}
+
+/// [`in_test`], the tests capturing what `filter` lets through.
+fn in_test_filtered(iters: u64, calls: Calls, filter: Option<&str>) -> Duration {
     const RUN: u64 = 10_000;
     let mut timed = Duration::ZERO;
     let mut done = 0;
     while done < iters {
-        let logs = logged_test::TestLogs::new("bench::in_test").expect("test logs");
+        let logs = match filter {
+            Some(filter) => logged_test::TestLogs::with_filter("bench::in_test", filter),
+            None => logged_test::TestLogs::new("bench::in_test"),
+        }
+        .expect("test logs");
         let n = RUN.min(iters - done);
         let start = Instant::now();
         calls(logs.collector(), n);
@@ -144,6 +187,19 @@ fn per_call(c: &mut Criterion) {
     }
     group.finish();
 
+    let mut group = c.benchmark_group("filtered");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .throughput(Throughput::Elements(1));
+    for (name, calls) in FILTERED {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| in_test_filtered(iters, calls, Some(FILTER)));
+        });
+    }
+    group.finish();
+
     let mut group = c.benchmark_group("reference");
     group
         .sample_size(20)
@@ -154,6 +210,12 @@ fn per_call(c: &mut Criterion) {
         b.iter(|| {
             i += 1;
             format!("request {} took {} us", black_box(i), black_box(42))
+        });
+    });
+    group.bench_function("expensive_display", |b| {
+        b.iter(|| {
+            i += 1;
+            format!("state {}", Expensive(black_box(i)))
         });
     });
     group.finish();

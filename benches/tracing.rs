@@ -1,7 +1,8 @@
 //! Per-call cost of a `tracing` event captured by a collector (feature
 //! `tracing`): `tracing::info!(n, "text")` (one field), the same inside a
-//! span, and `tracing::info!("text")` alone; plus `log::info!("text")` for
-//! comparison, in the same process.
+//! span, inside two nested spans with two fields each (formatted once per
+//! span, not per event), and `tracing::info!("text")` alone; plus
+//! `log::info!("text")` for comparison, in the same process.
 //!
 //! Measured as in `hot_path`: `enqueue` is only the N calls on the logging
 //! thread; `end_to_end` adds the wait until all N are written, divided by N.
@@ -46,7 +47,7 @@ fn sample(dir: &std::path::Path, n: u64, iters: u64, calls: Calls) -> (Duration,
 /// Makes `n` calls on a thread routed to a collector.
 type Calls = fn(u64);
 
-const CASES: [(&str, Calls); 4] = [
+const CASES: [(&str, Calls); 5] = [
     ("tracing_info_one_field", |n| {
         for i in 0..n {
             tracing::info!(n = black_box(i), "text");
@@ -54,6 +55,13 @@ const CASES: [(&str, Calls); 4] = [
     }),
     ("tracing_info_one_field_in_span", |n| {
         let _span = tracing::info_span!("request").entered();
+        for i in 0..n {
+            tracing::info!(n = black_box(i), "text");
+        }
+    }),
+    ("tracing_info_one_field_in_spans_with_fields", |n| {
+        let _request = tracing::info_span!("request", id = 7, path = "/cart").entered();
+        let _checkout = tracing::info_span!("checkout", items = 3, user = "ada").entered();
         for i in 0..n {
             tracing::info!(n = black_box(i), "text");
         }

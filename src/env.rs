@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use log::LevelFilter;
 
+use crate::engine::filter::Directives;
 use crate::error::LogError;
 
 /// The environment, parsed.
@@ -30,6 +31,8 @@ pub(crate) struct Settings {
     pub(crate) run_id: Option<String>,
     /// `LOGGED_TEST_DENY`: fail tests on unexpected records at this level or above.
     pub(crate) deny: Option<LevelFilter>,
+    /// `LOGGED_TEST_FILTER`, parsed.
+    pub(crate) filter: Option<Directives>,
 }
 
 const BOOL_VALUES: &str = "`1`, `0`, `true` or `false`";
@@ -123,6 +126,25 @@ fn level_var(name: &'static str) -> Result<Option<LevelFilter>, LogError> {
     }
 }
 
+/// A filter in `RUST_LOG`'s syntax, checked now so that a bad value is an
+/// error naming the variable.
+fn filter_var(name: &'static str) -> Result<Option<Directives>, LogError> {
+    match var(name) {
+        None => Ok(None),
+        Some(text) if text.trim().is_empty() => Ok(None),
+        Some(text) => match Directives::parse(&text) {
+            Ok(directives) => Ok(Some(directives)),
+            Err(_) => Err(LogError::InvalidEnvVar {
+                name,
+                value: text,
+                expected: "filter directives as `RUST_LOG` takes them, like \
+                           `info,my_crate::db=trace,hyper=off` (levels: `off`, `error`, `warn`, \
+                           `info`, `debug`, `trace`; no `/pattern`)",
+            }),
+        },
+    }
+}
+
 fn read() -> Result<Settings, LogError> {
     let level = level_var("LOGGED_TEST_LEVEL")?;
     let live = level_var("LOGGED_TEST_LIVE")?.filter(|l| *l != LevelFilter::Off);
@@ -141,6 +163,7 @@ fn read() -> Result<Settings, LogError> {
         attempts: count_var("NEXTEST_TOTAL_ATTEMPTS"),
         run_id: var("NEXTEST_RUN_ID").filter(|id| !id.trim().is_empty()),
         deny: level_var("LOGGED_TEST_DENY")?,
+        filter: filter_var("LOGGED_TEST_FILTER")?,
     })
 }
 

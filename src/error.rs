@@ -57,6 +57,15 @@ pub enum LogError {
         /// What is accepted.
         expected: &'static str,
     },
+    /// A filter in `RUST_LOG`'s syntax (`LogCollector::set_filter`,
+    /// `TestLogs::set_filter`, `#[logged_test(filter = "...")]`) was
+    /// rejected; nothing was changed.
+    InvalidFilter {
+        /// The filter as given.
+        filter: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The persister (one thread per process) cannot serve this collector:
     /// its thread could not be started, or it failed while writing this
     /// collector's records (a bug in `logged-test`).
@@ -105,6 +114,11 @@ impl fmt::Display for LogError {
             } => write!(
                 f,
                 "environment variable `{name}` has the value {value:?}; set it to {expected}, or unset it"
+            ),
+            LogError::InvalidFilter { filter, reason } => write!(
+                f,
+                "invalid filter {filter:?}: {reason}; write directives as `RUST_LOG` takes them, \
+                 like \"info,my_crate::db=trace,hyper=off\""
             ),
             LogError::PersisterGone => f.write_str(
                 "the persister cannot write this collector's records (its thread could not \
@@ -160,6 +174,10 @@ impl Clone for LogError {
                 name,
                 value: value.clone(),
                 expected,
+            },
+            LogError::InvalidFilter { filter, reason } => LogError::InvalidFilter {
+                filter: filter.clone(),
+                reason: reason.clone(),
             },
             LogError::PersisterGone => LogError::PersisterGone,
             LogError::CollectorShutDown => LogError::CollectorShutDown,

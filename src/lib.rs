@@ -70,7 +70,8 @@
 //! inheritance off, and says so on stderr and in failure reports;
 //! [`inherits_routes`] tells whether threads inherit routes.
 //!
-//! Each collector filters by its own level ([`LogCollector::set_level`]).
+//! Each collector filters by its own level ([`LogCollector::set_level`]) or
+//! per-target directives in `RUST_LOG`'s syntax ([`LogCollector::set_filter`]).
 //! The route is cached per thread: the logging call takes no process-wide lock
 //! and does no I/O; the process's one persister thread writes the files.
 //!
@@ -86,7 +87,7 @@
 //! # Environment variables
 //!
 //! `LOGGED_TEST_DIR` (where per-test directories and the CI manifest go),
-//! `LOGGED_TEST_KEEP`, `LOGGED_TEST_LEVEL`, `LOGGED_TEST_LIVE`,
+//! `LOGGED_TEST_KEEP`, `LOGGED_TEST_LEVEL`, `LOGGED_TEST_FILTER`, `LOGGED_TEST_LIVE`,
 //! `LOGGED_TEST_DENY`, `LOGGED_TEST_DEBUG` and `LOGGED_TEST_UNATTRIBUTED` are read once per process; an invalid value is an
 //! error naming the variable. The values each accepts and what it does are
 //! in the README's [Environment variables] table.
@@ -146,6 +147,7 @@ pub use harness::test_logs::TestLogs;
 /// | option | example | effect |
 /// | --- | --- | --- |
 /// | `level` | `level = "debug"` | capture this level and above (default `trace`, or `LOGGED_TEST_LEVEL`) |
+/// | `filter` | `filter = "info,my_crate::db=trace,hyper=off"` | capture per target, in `RUST_LOG`'s syntax ([`TestLogs::set_filter`]; default `LOGGED_TEST_FILTER`); not with `level` |
 /// | `markers` | `markers = ["a", "b"]` | each must be in the log when the test returns |
 /// | `session` | `session = "run.log"` | session file name (default `<test name>.log`) |
 /// | `keep` | `keep` | keep the directory even when the test passes |

@@ -17,10 +17,20 @@ use logged_test::{SnapshotOptions, TestLogs, logged_test};
 #[logged_test]
 fn smoke(logs: &TestLogs) {
     log::info!(target: "snap::smoke", "hello");
-    log::warn!(target: "snap::smoke", order = 42, user = "ada"; "two\nlines");
+    log::warn!(target: "snap::smoke", "two\nlines");
     assert_eq!(
         logs.snapshot(),
-        "INFO  snap::smoke: hello\nWARN  snap::smoke: two\\nlines order=42 user=ada\n"
+        "INFO  snap::smoke: hello\nWARN  snap::smoke: two\\nlines\n"
+    );
+}
+
+#[cfg(feature = "kv")]
+#[logged_test]
+fn fields_follow_the_message(logs: &TestLogs) {
+    log::warn!(target: "snap::fields", order = 42, user = "ada"; "two\nlines");
+    assert_eq!(
+        logs.snapshot(),
+        "WARN  snap::fields: two\\nlines order=42 user=ada\n"
     );
 }
 
@@ -150,7 +160,8 @@ parallel_runs!(
     by_thread_16 by_thread_17 by_thread_18 by_thread_19 by_thread_20
 );
 
-#[cfg(feature = "insta")]
+// Its records carry `log` key-values (feature `kv`).
+#[cfg(all(feature = "insta", feature = "kv"))]
 mod with_insta {
     use logged_test::{SnapshotOptions, TestLogs, logged_test};
 

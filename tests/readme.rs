@@ -117,7 +117,7 @@ mod snapshots_deny_marks_children {
     fn snapshot_of_a_checkout(logs: &TestLogs) {
         log::debug!(target: "shop::db", "connecting");
         log::info!(target: "shop::api", "order 67e55044-10b1-426f-9247-bb680e5fe0c8 paid in 12.5ms");
-        log::warn!(target: "shop::api", user = "ada"; "card expires soon");
+        log::warn!(target: "shop::api", "card of ada expires soon");
         log::info!(target: "hyper", "connection closed");
 
         let options = SnapshotOptions::new()
@@ -127,7 +127,7 @@ mod snapshots_deny_marks_children {
         assert_eq!(
             logs.snapshot_with(&options),
             "INFO  shop::api: order [UUID] paid in [DURATION]\n\
-             WARN  shop::api: card expires soon user=[USER]\n"
+             WARN  shop::api: card of [USER] expires soon\n"
         );
     }
 
@@ -216,4 +216,51 @@ mod snapshots_deny_marks_children {
         assert!(server.wait_blocking().unwrap().status.success());
         logs.assert_in_order(&["listening", "exited"]);
     }
+}
+
+#[cfg(feature = "tracing")]
+#[logged_test]
+fn checkout_runs_in_its_request(logs: &TestLogs) {
+    #[tracing::instrument(skip(card))]
+    fn checkout(order: u32, card: &str) {
+        tracing::info!(items = 3, last4 = &card[card.len() - 4..], "paid");
+    }
+
+    let request = tracing::info_span!("request", id = 7, user = tracing::field::Empty);
+    let _request = request.enter();
+    request.record("user", "ada");
+    checkout(42, "4242 4242");
+
+    logs.assert_in_span("request", "paid");
+    logs.assert_span_field("paid", "request", "id", "7");
+    logs.assert_span_field("paid", "checkout", "order", "42");
+    let captured = logs.captured();
+    let record = &captured.records()[0];
+    assert_eq!(record.spans, ["request", "checkout"]);
+    assert_eq!(record.span_field("request", "user"), Some("ada"));
+    assert_eq!(record.span_field("checkout", "card"), None); // skipped
+    assert_eq!(record.field("last4"), Some("4242"));
+    let names: Vec<&str> = record.span_chain().map(|(name, _fields)| name).collect();
+    assert_eq!(names, ["request", "checkout"]);
+}
+
+#[logged_test(filter = "info,my_app::db=trace,noisy_dep=off")]
+fn keeps_the_database_at_trace(logs: &TestLogs) {
+    log::trace!(target: "my_app::db::pool", "connection checked out");
+    log::debug!(target: "my_app::api", "below info: not captured");
+    log::error!(target: "noisy_dep::conn", "turned off: not captured");
+
+    logs.assert_contains("connection checked out");
+    assert_eq!(logs.captured().len(), 1);
+}
+
+#[test]
+fn the_same_without_the_attribute() -> Result<(), logged_test::LogError> {
+    let logs = TestLogs::with_filter("the_same_without_the_attribute", "warn,my_app=debug")?;
+    log::debug!(target: "my_app", "kept");
+    logs.set_filter("error")?; // from now on; `set_level` replaces a filter too
+    log::warn!(target: "my_app", "not kept");
+    logs.assert_contains("kept");
+    logs.assert_not_contains("not kept");
+    Ok(())
 }

@@ -20,6 +20,15 @@ fn the_fixture_gives_each_case_its_own_logs(test_logs: TestLogs, #[values(1, 2, 
     );
 }
 
+#[cfg(feature = "rstest")]
+#[rstest]
+fn the_fixture_takes_a_filter(#[with("warn,fixture_app::db=trace")] test_logs: TestLogs) {
+    log::trace!(target: "fixture_app::db", "fixture-filter kept");
+    log::info!(target: "fixture_app::api", "fixture-filter dropped");
+    test_logs.assert_contains("fixture-filter kept");
+    test_logs.assert_not_contains("fixture-filter dropped");
+}
+
 #[rstest]
 #[case(1)]
 #[case(2)]

@@ -38,6 +38,7 @@ fn smoke_fields_and_spans_read_back_and_shown_in_the_file(logs: &TestLogs) {
     assert_eq!(record.target, module_path!());
     assert_eq!(record.message, "connected");
     assert_eq!(record.spans, ["outer", "inner"]);
+    assert_eq!(record.span_field("outer", "request"), Some("7"));
     assert_eq!(
         record.fields,
         owned(&[
@@ -56,7 +57,7 @@ fn smoke_fields_and_spans_read_back_and_shown_in_the_file(logs: &TestLogs) {
     let line = file.lines().last().unwrap();
     assert!(
         line.ends_with(&format!(
-            "{} outer:inner: connected n=5 peer=db\\s1 list=[1,\\s2] ok=true ratio=0.5 name=ada",
+            "{} outer{{request=7}}:inner: connected n=5 peer=db\\s1 list=[1,\\s2] ok=true ratio=0.5 name=ada",
             module_path!()
         )),
         "{line}"

@@ -905,11 +905,13 @@ fn render_spec(config: &Config, info: &SpecInfo<'_>) -> TokenStream {
         }
     });
     let deny = option(&config.deny);
+    let filter = option(&config.filter);
     quote! {
         let __logged_test_spec = ::logged_test::__private::TestSpec {
             fn_name: ::core::stringify!(#ident),
             module_path: ::core::module_path!(),
             level: #level,
+            filter: #filter,
             markers: &[#(#markers),*],
             session: #session,
             keep: #keep,
@@ -932,7 +934,7 @@ fn option(value: &Option<impl ToTokens>) -> TokenStream {
     }
 }
 
-/// Compile-time checks of the level and session names, by the run-time
+/// Compile-time checks of the level, session and filter, by the run-time
 /// crate's own rules, at the literals. A `const` item outside the fn, so
 /// they run even where libtest strips the test fn (a non-test build).
 fn render_checks(config: &Config) -> Option<TokenStream> {
@@ -948,7 +950,11 @@ fn render_checks(config: &Config) -> Option<TokenStream> {
         .deny
         .iter()
         .map(|lit| quote_spanned!(lit.span()=> ::logged_test::__private::check_deny(#lit);));
-    let checks: TokenStream = level.chain(session).chain(deny).collect();
+    let filter = config
+        .filter
+        .iter()
+        .map(|lit| quote_spanned!(lit.span()=> ::logged_test::__private::check_filter(#lit);));
+    let checks: TokenStream = level.chain(session).chain(filter).chain(deny).collect();
     (!checks.is_empty()).then(|| quote!(const _: () = { #checks };))
 }
 
@@ -1554,7 +1560,7 @@ mod should {
                 quote!(levle = "debug"),
                 quote!(const unsafe fn broken<T>(a: u32, b: u32) where T: Copy {}),
                 vec![
-                    "unknown option `levle`; did you mean `level`? expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`, `registered_by_other`, `attempts`, `deny`".to_owned(),
+                    "unknown option `levle`; did you mean `level`? expected one of `level`, `filter`, `markers`, `session`, `keep`, `flavor`, `worker_threads`, `registered_by_other`, `attempts`, `deny`".to_owned(),
                     "a `#[logged_test]` fn cannot be `const`; remove `const`".into(),
                     "a `#[logged_test]` fn cannot be `unsafe`; remove `unsafe` and use an `unsafe` block inside".into(),
                     "a `#[logged_test]` fn cannot be generic; remove the generic parameters".into(),

@@ -21,8 +21,9 @@ type ParseValue = fn(&Meta) -> syn::Result<Value>;
 
 /// Every option: its key and the parser of its value, in the order the
 /// "unknown option" message lists them.
-const KEYS: [(&str, ParseValue); 9] = [
+const KEYS: [(&str, ParseValue); 10] = [
     ("level", level),
+    ("filter", filter),
     ("markers", markers),
     ("session", session),
     ("keep", keep),
@@ -58,6 +59,8 @@ pub(crate) enum FnKind<'a> {
 pub(crate) struct Config {
     /// `level = "..."`, checked by the expansion.
     pub(crate) level: Option<LitStr>,
+    /// `filter = "..."`, checked by the expansion.
+    pub(crate) filter: Option<LitStr>,
     /// `markers = [...]`, in order.
     pub(crate) markers: Vec<String>,
     /// `session = "..."`, checked by the expansion.
@@ -77,6 +80,7 @@ pub(crate) struct Config {
 /// A parsed option value.
 enum Value {
     Level(LitStr),
+    Filter(LitStr),
     Markers(Vec<String>),
     Session(LitStr),
     Keep(bool),
@@ -154,6 +158,7 @@ impl Options {
         for (key, value, option) in self.given {
             match value {
                 Value::Level(lit) => config.level = Some(lit),
+                Value::Filter(lit) => config.filter = Some(lit),
                 Value::Markers(markers) => config.markers = markers,
                 Value::Session(lit) => config.session = Some(lit),
                 Value::Keep(keep) => config.keep = keep,
@@ -186,7 +191,19 @@ impl Options {
             }
             _ => None,
         };
-        if let Some(errors) = combine(misplaced.flatten().chain(threads_without_flavor)) {
+        let level_and_filter = match (&config.level, &config.filter) {
+            (Some(_), Some(filter)) => Some(syn::Error::new_spanned(
+                filter,
+                "`level` and `filter` both set what the test captures; keep `filter` and \
+                 start it with the level, like `filter = \"debug,my_crate::db=trace\"`",
+            )),
+            _ => None,
+        };
+        let errors = misplaced
+            .flatten()
+            .chain(threads_without_flavor)
+            .chain(level_and_filter);
+        if let Some(errors) = combine(errors) {
             return Err(errors);
         }
         config.runtime = match (kind, flavor) {
@@ -223,6 +240,12 @@ fn level(option: &Meta) -> syn::Result<Value> {
 fn deny(option: &Meta) -> syn::Result<Value> {
     const USAGE: &str = "`deny` takes a string literal, like `deny = \"warn\"`";
     string(option, USAGE).map(Value::Deny)
+}
+
+fn filter(option: &Meta) -> syn::Result<Value> {
+    const USAGE: &str =
+        "`filter` takes a string literal, like `filter = \"info,my_crate::db=trace,hyper=off\"`";
+    string(option, USAGE).map(Value::Filter)
 }
 
 fn session(option: &Meta) -> syn::Result<Value> {
@@ -487,7 +510,7 @@ mod should {
     #[test]
     fn reject_bad_options_with_the_fix() {
         use FnKind::{Async, ForeignRuntime, Sync};
-        let keys = "expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`, `registered_by_other`, `attempts`, `deny`";
+        let keys = "expected one of `level`, `filter`, `markers`, `session`, `keep`, `flavor`, `worker_threads`, `registered_by_other`, `attempts`, `deny`";
         let level = "`level` takes a string literal, like `level = \"debug\"`";
         let markers =
             "`markers` takes an array of string literals, like `markers = [\"ready\", \"done\"]`";
@@ -548,6 +571,12 @@ mod should {
                 quote!(flavor = "multi_thread"),
                 ForeignRuntime("tokio::test"),
                 vec!["`flavor` configures a runtime, and `#[tokio::test]` builds this test's runtime; give the option to it, like `#[tokio::test(flavor = \"multi_thread\")]`".into()],
+            ),
+            (quote!(filter = info), Sync, vec!["`filter` takes a string literal, like `filter = \"info,my_crate::db=trace,hyper=off\"`".into()]),
+            (
+                quote!(level = "info", filter = "debug,a=trace"),
+                Sync,
+                vec!["`level` and `filter` both set what the test captures; keep `filter` and start it with the level, like `filter = \"debug,my_crate::db=trace\"`".into()],
             ),
             (quote!(level = "a", level = "b"), Sync, vec!["`level` given twice".into()]),
             (quote!(keep, keep = false), Sync, vec!["`keep` given twice".into()]),

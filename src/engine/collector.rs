@@ -10,6 +10,7 @@ use log::LevelFilter;
 use tokio::sync::mpsc;
 
 use crate::engine::capture;
+use crate::engine::filter::Directives;
 use crate::engine::logger;
 use crate::engine::message::Message;
 use crate::engine::persister;
@@ -270,7 +271,56 @@ impl LogCollector {
         self.sink.set_level(level);
     }
 
-    /// The level set by [`set_level`](Self::set_level).
+    /// Sets what this collector captures with per-target directives in
+    /// `RUST_LOG`'s syntax (`info,my_crate::db=trace,hyper=off`): the last
+    /// directive whose target is a prefix of the record's target decides,
+    /// and a bare level applies to every other target. As with `RUST_LOG`,
+    /// a target that no directive names and no bare level covers is not
+    /// captured. Replaces the level or filter set before;
+    /// [`set_level`](Self::set_level) replaces this one. A record left out
+    /// costs no formatting: it is dropped before its message is built.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::InvalidFilter`] when `filter` is not valid (an unknown
+    /// level, a directive with two `=`, a `/pattern` message filter, or no
+    /// directive at all); the collector keeps what it had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
+    /// let _route = collector.enter();
+    /// logged_test::init_logger()?;
+    /// collector.set_filter("warn,my_app::db=trace,noisy_dep=off")?;
+    /// log::trace!(target: "my_app::db::pool", "checked out");
+    /// log::info!(target: "my_app::api", "dropped: below warn");
+    /// log::error!(target: "noisy_dep", "dropped: turned off");
+    /// let captured = collector.captured()?;
+    /// assert_eq!(captured.len(), 1);
+    /// assert_eq!(captured.records()[0].message, "checked out");
+    /// assert_eq!(collector.level(), log::LevelFilter::Trace);
+    /// assert!(collector.set_filter("my_app=loud").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_filter(&self, filter: &str) -> Result<(), LogError> {
+        let directives = Directives::parse(filter).map_err(|reason| LogError::InvalidFilter {
+            filter: filter.to_owned(),
+            reason,
+        })?;
+        self.sink.set_directives(directives);
+        Ok(())
+    }
+
+    /// Sets already-parsed directives (`LOGGED_TEST_FILTER`).
+    pub(crate) fn set_directives(&self, directives: Directives) {
+        self.sink.set_directives(directives);
+    }
+
+    /// The level set by [`set_level`](Self::set_level) (with a filter from
+    /// [`set_filter`](Self::set_filter), the most verbose level it lets
+    /// through).
     ///
     /// # Examples
     ///
@@ -444,7 +494,8 @@ impl LogCollector {
     }
 
     /// Writes `message` to this collector at `level` (target `logged_test`),
-    /// if the collector's level lets it through. Never blocks.
+    /// if the collector's level (or [filter](Self::set_filter)) lets it
+    /// through. Never blocks.
     ///
     /// # Examples
     ///
@@ -457,7 +508,7 @@ impl LogCollector {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn log(&self, level: log::Level, message: &str) {
-        if self.sink.accepts(level) {
+        if self.sink.wants(level, DIRECT_TARGET) {
             let entry = capture::entry(level, Text::Static(DIRECT_TARGET), Message::copy(message));
             capture::deliver(&self.sink, entry);
         }

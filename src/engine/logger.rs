@@ -223,10 +223,38 @@ fn format_key_values(source: &dyn log::kv::Source) -> Option<Box<Extra>> {
     collect.0.finish()
 }
 
+/// Logs a record the crate makes itself (a line of a child process's
+/// output) with `fields`, routed like any record of this thread, whether or
+/// not `log`'s `kv` feature is on.
+pub(crate) fn log_with_fields(
+    level: log::Level,
+    target: &str,
+    message: &str,
+    fields: &[(&'static str, &str)],
+) {
+    let build = || {
+        let mut built = entry(level, Text::Shared(interned_target(target)), Message::copy(message));
+        let mut extra = ExtraBuilder::new();
+        for (key, value) in fields {
+            extra.field_str(Text::Static(key), value);
+        }
+        built.extra = extra.finish();
+        built
+    };
+    routing::with_route(|route| match route {
+        Ok(sink) => {
+            if sink.wants(level, target) {
+                deliver(sink, build());
+            }
+        }
+        Err(why) => unattributed::report_unrouted(build(), why),
+    });
+}
+
 impl log::Log for Dispatcher {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
         routing::with_route(|route| match route {
-            Ok(sink) => sink.accepts(metadata.level()),
+            Ok(sink) => sink.wants(metadata.level(), metadata.target()),
             Err(_) => true,
         })
         .unwrap_or(true)
@@ -259,7 +287,7 @@ impl log::Log for Dispatcher {
             // it becomes an entry: route once.
             routing::with_route(move |route| match route {
                 Ok(sink) => {
-                    if sink.accepts(level) {
+                    if sink.wants(level, record.target()) {
                         deliver(sink, record_entry(record, depth));
                     }
                 }
@@ -267,8 +295,10 @@ impl log::Log for Dispatcher {
             });
             return;
         }
+        // The filter is checked here, before the message is formatted: a
+        // record no collector wants costs no `Display` call.
         let wanted = routing::with_route(|route| match route {
-            Ok(sink) => sink.accepts(level),
+            Ok(sink) => sink.wants(level, record.target()),
             Err(_) => true,
         });
         if wanted == Some(false) {
@@ -277,7 +307,7 @@ impl log::Log for Dispatcher {
         let entry = record_entry(record, depth);
         routing::with_route(move |route| match route {
             Ok(sink) => {
-                if sink.accepts(level) {
+                if sink.wants(level, record.target()) {
                     deliver(sink, entry);
                 }
             }

@@ -6,6 +6,7 @@
 pub(crate) mod capture;
 pub(crate) mod collector;
 pub(crate) mod diagnostics;
+pub(crate) mod filter;
 #[cfg(logged_test_inherit)]
 pub(crate) mod inherit;
 pub(crate) mod logger;

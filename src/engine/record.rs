@@ -84,6 +84,86 @@ pub struct LogLine {
     /// Names of the `tracing` spans the event was logged in, outermost first
     /// (empty for `log` records).
     pub spans: Vec<String>,
+    /// The fields of each span of `spans`, in the same order; see
+    /// [`span_chain`](Self::span_chain).
+    pub(crate) span_fields: Vec<Vec<(String, String)>>,
+}
+
+impl LogLine {
+    /// The value of the field `key` of the span named `span` (the innermost
+    /// one, when the record is in several spans of that name), if it has it.
+    /// Same as [`CapturedRecord::span_field`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// let dir = tempfile::tempdir()?;
+    /// let (ui_tx, mut ui_rx) = tokio::sync::mpsc::channel(16);
+    /// let collector = logged_test::LogCollector::new(dir.path(), ui_tx)?;
+    /// let _route = collector.enter();
+    /// logged_test::init_logger()?;
+    /// tracing::info_span!("request", id = 7).in_scope(|| tracing::info!("handled"));
+    /// collector.wait_for_empty_blocking()?;
+    /// let line = ui_rx.try_recv()?;
+    /// assert_eq!(line.span_field("request", "id"), Some("7"));
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn span_field(&self, span: &str, key: &str) -> Option<&str> {
+        span_field_of(&self.spans, &self.span_fields, span, key)
+    }
+
+    /// The spans the record was logged in, outermost first, each with its
+    /// fields (in the order they were given). Same as
+    /// [`CapturedRecord::span_chain`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// let dir = tempfile::tempdir()?;
+    /// let (ui_tx, mut ui_rx) = tokio::sync::mpsc::channel(16);
+    /// let collector = logged_test::LogCollector::new(dir.path(), ui_tx)?;
+    /// let _route = collector.enter();
+    /// logged_test::init_logger()?;
+    /// tracing::info_span!("job", n = 1).in_scope(|| tracing::info!("ran"));
+    /// collector.wait_for_empty_blocking()?;
+    /// let line = ui_rx.try_recv()?;
+    /// let chain: Vec<_> = line.span_chain().collect();
+    /// assert_eq!(chain[0].0, "job");
+    /// assert_eq!(chain[0].1, [("n".to_string(), "1".to_string())]);
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn span_chain(&self) -> impl Iterator<Item = (&str, &[(String, String)])> {
+        span_chain_of(&self.spans, &self.span_fields)
+    }
+}
+
+/// `span_field` of [`LogLine`] and [`CapturedRecord`]: innermost match first.
+fn span_field_of<'a>(
+    spans: &'a [String],
+    span_fields: &'a [Vec<(String, String)>],
+    span: &str,
+    key: &str,
+) -> Option<&'a str> {
+    span_chain_of(spans, span_fields)
+        .rev()
+        .filter(|(name, _)| *name == span)
+        .find_map(|(_, fields)| fields.iter().find(|(k, _)| k == key))
+        .map(|(_, v)| v.as_str())
+}
+
+/// `span_chain` of [`LogLine`] and [`CapturedRecord`].
+fn span_chain_of<'a>(
+    spans: &'a [String],
+    span_fields: &'a [Vec<(String, String)>],
+) -> impl DoubleEndedIterator<Item = (&'a str, &'a [(String, String)])> {
+    spans.iter().enumerate().map(|(i, name)| {
+        let fields = span_fields.get(i).map_or(&[][..], Vec::as_slice);
+        (name.as_str(), fields)
+    })
 }
 
 impl fmt::Display for LogLine {
@@ -96,6 +176,7 @@ impl fmt::Display for LogLine {
             &self.target,
             &self.message,
             &self.spans,
+            &self.span_fields,
             &self.fields,
         )
     }
@@ -112,9 +193,19 @@ fn display_record(
     target: &str,
     message: &str,
     spans: &[String],
+    span_fields: &[Vec<(String, String)>],
     fields: &[(String, String)],
 ) -> fmt::Result {
     let mut out = String::with_capacity(64 + message.len());
+    let span_texts: Vec<String> = spans
+        .iter()
+        .enumerate()
+        .map(|(i, _)| {
+            span_fields
+                .get(i)
+                .map_or_else(String::new, |f| span_fields_text(f))
+        })
+        .collect();
     write_record(
         &mut out,
         timestamp,
@@ -122,7 +213,10 @@ fn display_record(
         thread,
         target,
         message,
-        spans.iter().map(String::as_str),
+        spans
+            .iter()
+            .map(String::as_str)
+            .zip(span_texts.iter().map(String::as_str)),
         fields.iter().map(|(k, v)| (k.as_str(), v.as_str())),
     );
     f.write_str(out.trim_end_matches('\n'))
@@ -157,8 +251,27 @@ pub(crate) enum Extra {
     Compact(Compact),
     Full {
         fields: Vec<(Text, String)>,
-        spans_innermost_first: Vec<&'static str>,
+        spans_innermost_first: Vec<SpanRef>,
     },
+}
+
+/// A span of a record's chain: its name and, when it has fields, their
+/// text as the session file writes it between braces (`id=7,user=ada`),
+/// made once per span (when it is created or recorded) and shared by
+/// every record logged in it.
+pub(crate) type SpanRef = (&'static str, Option<Arc<str>>);
+
+/// A span's name and its fields' text (`""`: none).
+fn with_fields((name, fields): &SpanRef) -> (&str, &str) {
+    (name, fields.as_deref().unwrap_or(""))
+}
+
+/// A whole span chain with its fields, outermost first: made once (the
+/// `tracing` layer caches it on the innermost span) and shared by every
+/// event logged in that span, which holds one reference to it.
+#[derive(Debug)]
+pub(crate) struct SpanChain {
+    pub(crate) spans: Vec<SpanRef>,
 }
 
 /// Bytes of field values, fields and spans an [`Extra::Compact`] holds.
@@ -166,7 +279,7 @@ const COMPACT_VALUES: usize = 30;
 const COMPACT_FIELDS: usize = 2;
 const COMPACT_SPANS: usize = 2;
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Compact {
     values: [u8; COMPACT_VALUES],
     values_len: u8,
@@ -176,6 +289,8 @@ pub(crate) struct Compact {
     ends: [u8; COMPACT_FIELDS],
     keys: [&'static str; COMPACT_FIELDS],
     spans_innermost_first: [&'static str; COMPACT_SPANS],
+    /// The spans with their fields; when set, `spans_innermost_first` is unused.
+    chain: Option<Arc<SpanChain>>,
 }
 
 impl Compact {
@@ -328,15 +443,30 @@ impl Extra {
     }
 
     /// Span names, outermost first.
-    pub(crate) fn spans(&self) -> impl Iterator<Item = &'static str> + '_ {
-        let innermost_first = match self {
-            Extra::Compact(compact) => compact.spans_innermost_first(),
+    pub(crate) fn spans(&self) -> impl Iterator<Item = &str> + '_ {
+        self.span_chain().map(|(name, _)| name)
+    }
+
+    /// Span names with their fields' text (`""`: none), outermost first.
+    pub(crate) fn span_chain(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        match self {
+            Extra::Compact(Compact {
+                chain: Some(chain), ..
+            }) => Either::B(Either::A(chain.spans.iter().map(with_fields))),
+            Extra::Compact(compact) => Either::A(
+                compact
+                    .spans_innermost_first()
+                    .iter()
+                    .rev()
+                    .map(|name| -> (&str, &str) { (name, "") }),
+            ),
             Extra::Full {
                 spans_innermost_first,
                 ..
-            } => spans_innermost_first.as_slice(),
-        };
-        innermost_first.iter().rev().copied()
+            } => Either::B(Either::B(
+                spans_innermost_first.iter().rev().map(with_fields),
+            )),
+        }
     }
 
     /// Heap bytes owned beyond the box itself (for the memory threshold).
@@ -349,14 +479,14 @@ impl Extra {
             } => {
                 fields.capacity() * std::mem::size_of::<(Text, String)>()
                     + fields.iter().map(|(_, v)| v.capacity()).sum::<usize>()
-                    + spans_innermost_first.capacity() * std::mem::size_of::<&str>()
+                    + spans_innermost_first.capacity() * std::mem::size_of::<SpanRef>()
             }
         }
     }
 }
 
 /// Fields and spans (innermost first) of an [`Extra::Full`] being built.
-type FullParts = (Vec<(Text, String)>, Vec<&'static str>);
+type FullParts = (Vec<(Text, String)>, Vec<SpanRef>);
 
 /// Builds an [`Extra`] on the logging thread, compact while it fits; a
 /// record with no field and no span allocates nothing.
@@ -382,7 +512,15 @@ impl ExtraBuilder {
                 .fields()
                 .map(|(k, v)| (Text::Static(k), v.to_owned()))
                 .collect();
-            (fields, compact.spans_innermost_first().to_vec())
+            let spans = match &compact.chain {
+                Some(chain) => chain.spans.iter().rev().cloned().collect(),
+                None => compact
+                    .spans_innermost_first()
+                    .iter()
+                    .map(|name| (*name, None))
+                    .collect(),
+            };
+            (fields, spans)
         })
     }
 
@@ -437,7 +575,20 @@ impl ExtraBuilder {
         if self.full.is_none() && self.compact.try_span(name) {
             return;
         }
-        self.full().1.push(name);
+        self.full().1.push((name, None));
+    }
+
+    /// Sets the spans with their fields, replacing the names added so far;
+    /// a compact record stays compact, holding one reference to `chain`.
+    #[cfg(any(test, feature = "tracing"))]
+    pub(crate) fn span_chain(&mut self, chain: Arc<SpanChain>) {
+        match &mut self.full {
+            None => {
+                self.compact.span_count = 0;
+                self.compact.chain = Some(chain);
+            }
+            Some((_, spans)) => *spans = chain.spans.iter().rev().cloned().collect(),
+        }
     }
 
     /// The extra data, or `None` when there is none.
@@ -447,7 +598,12 @@ impl ExtraBuilder {
                 fields,
                 spans_innermost_first,
             })),
-            None if self.compact.field_count == 0 && self.compact.span_count == 0 => None,
+            None if self.compact.field_count == 0
+                && self.compact.span_count == 0
+                && self.compact.chain.is_none() =>
+            {
+                None
+            }
             None => Some(Box::new(Extra::Compact(self.compact))),
         }
     }
@@ -481,7 +637,7 @@ impl Entry {
             self.thread,
             &self.target,
             &self.message,
-            extra.into_iter().flat_map(|e| e.spans()),
+            extra.into_iter().flat_map(|e| e.span_chain()),
             extra.into_iter().flat_map(|e| e.fields()),
         );
     }
@@ -535,6 +691,17 @@ impl Entry {
             .map_or_else(Vec::new, |extra| extra.spans().map(str::to_owned).collect())
     }
 
+    /// Each span's fields, outermost first, read from their text as the
+    /// file's parser reads them.
+    fn owned_span_fields(&self) -> Vec<Vec<(String, String)>> {
+        self.extra.as_ref().map_or_else(Vec::new, |extra| {
+            extra
+                .span_chain()
+                .map(|(_, fields)| parse_span_fields(fields))
+                .collect()
+        })
+    }
+
     /// The record as the UI channel receives it: the captured record plus
     /// the collector's id.
     pub(crate) fn to_log_line(&self, collector_id: u64, generation: u64) -> LogLine {
@@ -549,6 +716,7 @@ impl Entry {
             generation,
             fields: record.fields,
             spans: record.spans,
+            span_fields: record.span_fields,
         }
     }
 
@@ -565,6 +733,7 @@ impl Entry {
             generation,
             fields: self.owned_fields(),
             spans: self.owned_spans(),
+            span_fields: self.owned_span_fields(),
         }
     }
 }
@@ -584,7 +753,8 @@ pub(crate) fn write_line(
 }
 
 /// Appends one record, newline-terminated, in the file format, with its
-/// spans (outermost first) and fields.
+/// spans (outermost first, each with its fields' text, `""` for none) and
+/// fields.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn write_record<'s, 'f>(
     out: &mut String,
@@ -593,7 +763,7 @@ pub(crate) fn write_record<'s, 'f>(
     thread: Option<&str>,
     target: &str,
     message: &str,
-    spans: impl IntoIterator<Item = &'s str>,
+    spans: impl IntoIterator<Item = (&'s str, &'s str)>,
     fields: impl IntoIterator<Item = (&'f str, &'f str)>,
 ) {
     let mut spans = spans.into_iter().peekable();
@@ -628,7 +798,7 @@ fn write_extended<'s, 'f>(
     out: &mut String,
     target: &str,
     message: &str,
-    spans: std::iter::Peekable<impl Iterator<Item = &'s str>>,
+    spans: std::iter::Peekable<impl Iterator<Item = (&'s str, &'s str)>>,
     fields: impl Iterator<Item = (&'f str, &'f str)>,
 ) {
     let mut spans = spans;
@@ -645,8 +815,17 @@ fn write_extended<'s, 'f>(
     if spans.peek().is_none() {
         out.push(':');
     }
-    for span in spans {
-        escape_name_into(out, span, ':');
+    for (span, span_fields) in spans {
+        if span.is_empty() {
+            out.push_str("\\e");
+        } else {
+            escape_span_text(out, span);
+        }
+        if !span_fields.is_empty() {
+            out.push('{');
+            out.push_str(span_fields);
+            out.push('}');
+        }
         out.push(':');
     }
     out.push(' ');
@@ -746,6 +925,74 @@ fn escape_name_into(out: &mut String, name: &str, separator: char) {
     }
 }
 
+/// Appends `text` escaped for a span chain: as a header field, and with a
+/// backslash before each character that separates its parts.
+fn escape_span_text(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            ' ' => out.push_str("\\s"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\\' | ':' | '{' | '}' | ',' | '=' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// A span's fields as the session file writes them between braces after
+/// its name: `key=value` pairs separated by commas, escaped so the whole
+/// chain stays one token (`id=7,peer=db\s1`).
+pub(crate) fn span_fields_text<K: AsRef<str>, V: AsRef<str>>(fields: &[(K, V)]) -> String {
+    let mut out = String::new();
+    for (i, (key, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        escape_span_text(&mut out, key.as_ref());
+        out.push('=');
+        escape_span_text(&mut out, value.as_ref());
+    }
+    out
+}
+
+/// Reads back what [`span_fields_text`] wrote.
+fn parse_span_fields(text: &str) -> Vec<(String, String)> {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    let mut fields = Vec::new();
+    let mut start = 0;
+    let ends = unescaped(text, ',').chain(std::iter::once(text.len()));
+    for end in ends {
+        let pair = text.get(start..end).unwrap_or_default();
+        start = end + 1;
+        match unescaped(pair, '=').next() {
+            Some(eq) => fields.push((
+                unescape(pair.get(..eq).unwrap_or_default()),
+                unescape(pair.get(eq + 1..).unwrap_or_default()),
+            )),
+            None => fields.push((unescape(pair), String::new())),
+        }
+    }
+    fields
+}
+
+/// One part of a span chain, `name` or `name{fields}`.
+fn parse_span(part: &str) -> (String, Vec<(String, String)>) {
+    if ends_with_unescaped(part, '}') {
+        if let Some(brace) = unescaped(part, '{').next() {
+            let name = unescape(part.get(..brace).unwrap_or_default());
+            let fields = part.get(brace + 1..part.len() - 1).unwrap_or_default();
+            return (name, parse_span_fields(fields));
+        }
+    }
+    (unescape(part), Vec::new())
+}
+
 /// Byte offsets of the occurrences of `c` in `token` not escaped by a backslash.
 fn unescaped(token: &str, c: char) -> impl Iterator<Item = usize> + '_ {
     let mut escaped = false;
@@ -832,6 +1079,9 @@ pub struct CapturedRecord {
     /// Names of the `tracing` spans the event was logged in, outermost first
     /// (empty for `log` records).
     pub spans: Vec<String>,
+    /// The fields of each span of `spans`, in the same order; see
+    /// [`span_chain`](Self::span_chain).
+    pub(crate) span_fields: Vec<Vec<(String, String)>>,
 }
 
 impl CapturedRecord {
@@ -861,6 +1111,63 @@ impl CapturedRecord {
     }
 }
 
+impl CapturedRecord {
+    /// The value of the field `key` of the span named `span`, if the record
+    /// was logged in such a span and it has that field: a field given when
+    /// the span was created (`info_span!("request", id = 7)`, an
+    /// `#[instrument]`ed fn's arguments) or recorded later
+    /// (`span.record("user", "ada")`). When the record is in several spans
+    /// of that name (recursion), the innermost one is asked first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// let logs = logged_test::TestLogs::new("docs::span_field")?;
+    /// let request = tracing::info_span!("request", id = 7, user = tracing::field::Empty);
+    /// request.record("user", "ada");
+    /// request.in_scope(|| tracing::info!("checked out"));
+    /// let captured = logs.captured();
+    /// let record = &captured.records()[0];
+    /// assert_eq!(record.spans, ["request"]);
+    /// assert_eq!(record.span_field("request", "id"), Some("7"));
+    /// assert_eq!(record.span_field("request", "user"), Some("ada"));
+    /// assert_eq!(record.span_field("request", "missing"), None);
+    /// # }
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    pub fn span_field(&self, span: &str, key: &str) -> Option<&str> {
+        span_field_of(&self.spans, &self.span_fields, span, key)
+    }
+
+    /// The spans the record was logged in, outermost first, each with its
+    /// fields in the order they were given (recorded fields after those
+    /// given at creation). Empty for a `log` record.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// let logs = logged_test::TestLogs::new("docs::span_chain")?;
+    /// let request = tracing::info_span!("request", id = 7);
+    /// let _request = request.enter();
+    /// tracing::info_span!("checkout", items = 2).in_scope(|| tracing::info!("paid"));
+    /// let captured = logs.captured();
+    /// let chain: Vec<(&str, Vec<(&str, &str)>)> = captured.records()[0]
+    ///     .span_chain()
+    ///     .map(|(name, fields)| {
+    ///         (name, fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
+    ///     })
+    ///     .collect();
+    /// assert_eq!(chain, [("request", vec![("id", "7")]), ("checkout", vec![("items", "2")])]);
+    /// # }
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    pub fn span_chain(&self) -> impl Iterator<Item = (&str, &[(String, String)])> {
+        span_chain_of(&self.spans, &self.span_fields)
+    }
+}
+
 impl fmt::Display for CapturedRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         display_record(
@@ -871,6 +1178,7 @@ impl fmt::Display for CapturedRecord {
             &self.target,
             &self.message,
             &self.spans,
+            &self.span_fields,
             &self.fields,
         )
     }
@@ -895,6 +1203,7 @@ pub(crate) fn parse_records(text: &str, generation: u64, out: &mut Vec<CapturedR
                 generation,
                 fields: Vec::new(),
                 spans: Vec::new(),
+                span_fields: Vec::new(),
             };
             (record, false)
         });
@@ -955,6 +1264,7 @@ fn parse_header(line: &str, generation: u64) -> Option<(CapturedRecord, bool)> {
         generation,
         fields: Vec::new(),
         spans: Vec::new(),
+        span_fields: Vec::new(),
     };
     if ends_with_unescaped(target, ':') {
         record.target = unescape(target.get(..target.len() - 1)?);
@@ -968,7 +1278,9 @@ fn parse_header(line: &str, generation: u64) -> Option<(CapturedRecord, bool)> {
     if chain != ":" {
         let mut start = 0;
         for end in unescaped(chain, ':') {
-            record.spans.push(unescape(chain.get(start..end)?));
+            let (name, fields) = parse_span(chain.get(start..end)?);
+            record.spans.push(name);
+            record.span_fields.push(fields);
             start = end + 1;
         }
     }
@@ -1149,7 +1461,7 @@ mod should {
             Some("th"),
             target,
             message,
-            spans.iter().copied(),
+            spans.iter().map(|s| (*s, "")),
             fields.iter().copied(),
         );
         let mut out = Vec::new();
@@ -1180,7 +1492,7 @@ mod should {
             None,
             "my_crate::db",
             "connected",
-            ["outer", "inner"],
+            [("outer", ""), ("inner", "")],
             [("retries", "2"), ("peer", "db 1")],
         );
         assert!(
@@ -1356,6 +1668,119 @@ mod should {
             [("a", "1"), ("b", long.as_str())]
         );
         assert_eq!(full.spans().collect::<Vec<_>>(), ["s0", "s1", "s2"]);
+    }
+
+    #[test]
+    fn write_span_fields_in_braces_and_read_them_back() {
+        type Chain<'a> = &'a [(&'a str, &'a [(&'a str, &'a str)])];
+        let chains: [Chain<'_>; 4] = [
+            &[("request", &[("id", "7")]), ("checkout", &[])],
+            &[(
+                "a{b}:c",
+                &[("k,=:{}", "v a\\l\n,=}{:"), ("", ""), ("e", "\\e")],
+            )],
+            &[("", &[("x", "1")]), ("s", &[("only", "")])],
+            &[
+                ("outer", &[("user", "ada lovelace")]),
+                ("outer", &[("user", "bob")]),
+            ],
+        ];
+        for chain in chains {
+            let texts: Vec<String> = chain.iter().map(|(_, f)| span_fields_text(f)).collect();
+            let mut line = String::new();
+            write_record(
+                &mut line,
+                UNIX_EPOCH,
+                log::Level::Info,
+                Some("th"),
+                "t",
+                "m x=1",
+                chain
+                    .iter()
+                    .zip(&texts)
+                    .map(|((name, _), text)| (*name, text.as_str())),
+                [("k", "v")],
+            );
+            let mut out = Vec::new();
+            parse_records(&line, 0, &mut out);
+            assert_eq!(out.len(), 1, "{line:?}");
+            let record = &out[0];
+            let read: Vec<(String, Vec<(String, String)>)> = record
+                .span_chain()
+                .map(|(n, f)| (n.to_owned(), f.to_vec()))
+                .collect();
+            let written: Vec<(String, Vec<(String, String)>)> = chain
+                .iter()
+                .map(|(n, f)| {
+                    let f = f.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned()));
+                    ((*n).to_owned(), f.collect())
+                })
+                .collect();
+            assert_eq!(read, written, "{line:?}");
+            assert_eq!(record.message, "m x=1");
+            assert_eq!(record.field("k"), Some("v"));
+            assert_eq!(record.to_string(), line.trim_end_matches('\n'));
+        }
+        let mut line = String::new();
+        let text = span_fields_text(&[("id", "7")]);
+        write_record(
+            &mut line,
+            UNIX_EPOCH,
+            log::Level::Info,
+            None,
+            "t",
+            "m",
+            [("request", text.as_str()), ("checkout", "")],
+            [],
+        );
+        assert!(line.ends_with(" t request{id=7}:checkout: m\n"), "{line:?}");
+    }
+
+    #[test]
+    fn share_span_fields_between_entries_and_convert_them_like_the_parser() {
+        let fields: Arc<str> = Arc::from(span_fields_text(&[("id", "7"), ("peer", "db 1")]));
+        let chain = Arc::new(SpanChain {
+            spans: vec![("request", Some(Arc::clone(&fields))), ("query", None)],
+        });
+        let mut extra = ExtraBuilder::new();
+        extra.span_innermost_first("query");
+        extra.span_innermost_first("request");
+        extra.field(Text::Static("n"), format_args!("{}", 1));
+        extra.span_chain(Arc::clone(&chain));
+        let entry = Entry {
+            level: log::Level::Info,
+            target: Text::Static("my_crate"),
+            message: Message::copy("done"),
+            timestamp: UNIX_EPOCH + Duration::new(1_795_000_000, 5_000),
+            thread: None,
+            extra: extra.finish(),
+        };
+        assert!(matches!(entry.extra.as_deref(), Some(Extra::Compact(_))));
+        assert_eq!(Arc::strong_count(&chain), 2);
+        // Too many fields for the compact form: the chain is copied out.
+        let mut full = ExtraBuilder::new();
+        for key in ["a", "b", "c"] {
+            full.field(Text::Static(key), format_args!("{}", 1));
+        }
+        full.span_chain(Arc::clone(&chain));
+        let full = full.finish().unwrap();
+        assert!(matches!(*full, Extra::Full { .. }));
+        assert_eq!(
+            full.span_chain().collect::<Vec<_>>(),
+            [("request", &*fields), ("query", "")]
+        );
+        let mut line = String::new();
+        entry.write_to(&mut line);
+        let mut parsed = Vec::new();
+        parse_records(&line, 0, &mut parsed);
+        let captured = entry.to_captured(0);
+        assert_eq!(parsed[0], captured);
+        assert_eq!(captured.spans, ["request", "query"]);
+        assert_eq!(captured.span_field("request", "peer"), Some("db 1"));
+        assert_eq!(captured.span_field("query", "id"), None);
+        let ui = entry.to_log_line(1, 0);
+        assert_eq!(ui.span_field("request", "id"), Some("7"));
+        assert_eq!(ui.to_string(), captured.to_string());
     }
 
     #[test]

@@ -6,10 +6,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use log::LevelFilter;
 
+use crate::engine::filter::Directives;
 use crate::engine::store::Core;
 
 /// A collector's entry point, shared by the registry, routes and the collector.
@@ -18,12 +19,17 @@ pub(crate) struct Sink {
     pub(crate) id: u64,
     /// Where records go: the collector's store (see `store`).
     pub(crate) core: Arc<Core>,
+    /// The most verbose level captured, plus [`HAS_DIRECTIVES`] when
+    /// `directives` holds per-target directives: one load decides a plain
+    /// level, lock-free.
     level: AtomicUsize,
     alive: AtomicBool,
     /// The origin of the thread the collector was created on (see
     /// `routing::Origin`; 0: none): rule 4 gives it only threads of the
     /// same origin or of none.
     home: AtomicU64,
+    /// Per-target directives (`set_filter`), read only with [`HAS_DIRECTIVES`].
+    directives: RwLock<Option<Arc<Directives>>>,
 }
 
 impl Sink {
@@ -34,6 +40,7 @@ impl Sink {
             level: AtomicUsize::new(LevelFilter::Trace as usize),
             alive: AtomicBool::new(true),
             home: AtomicU64::new(0),
+            directives: RwLock::new(None),
         }
     }
 
@@ -46,22 +53,105 @@ impl Sink {
     }
 
     pub(crate) fn level(&self) -> LevelFilter {
-        level_from_usize(self.level.load(Ordering::Relaxed))
+        level_from_usize(self.level.load(Ordering::Relaxed) & LEVEL_BITS)
     }
 
+    /// Sets a plain level, dropping any per-target directives.
     pub(crate) fn set_level(&self, level: LevelFilter) {
+        *self
+            .directives
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = None;
         self.level.store(level as usize, Ordering::Relaxed);
         refresh_max_level();
     }
 
-    pub(crate) fn accepts(&self, level: log::Level) -> bool {
-        level <= self.level()
+    /// Sets per-target directives; the level becomes the most verbose one
+    /// they let through (for `log`'s max level and the quick reject).
+    pub(crate) fn set_directives(&self, directives: Directives) {
+        let max = directives.max_level();
+        *self
+            .directives
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(directives));
+        self.level
+            .store(max as usize | HAS_DIRECTIVES, Ordering::Release);
+        refresh_max_level();
+    }
+
+    /// Whether the collector captures a record at `level` from `target`:
+    /// its level, then its per-target directives if it has any. Checked
+    /// before anything of the record is formatted.
+    #[inline]
+    pub(crate) fn wants(&self, level: log::Level, target: &str) -> bool {
+        let state = self.level.load(Ordering::Acquire);
+        if level as usize > state & LEVEL_BITS {
+            return false;
+        }
+        state & HAS_DIRECTIVES == 0 || self.directives_pass(level, target)
+    }
+
+    fn directives_pass(&self, level: log::Level, target: &str) -> bool {
+        // A per-collector lock, uncontended but by `set_filter`.
+        match &*self
+            .directives
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+        {
+            Some(directives) => directives.accepts(level, target),
+            None => true,
+        }
+    }
+
+    #[cfg(feature = "tracing")]
+    /// What this collector captures, copied out so that it can be checked
+    /// with no route borrowed (a reference count is touched only when the
+    /// collector has per-target directives).
+    pub(crate) fn wanted(&self) -> Wanted {
+        let state = self.level.load(Ordering::Acquire);
+        let directives = match state & HAS_DIRECTIVES {
+            0 => None,
+            _ => self
+                .directives
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+        };
+        Wanted {
+            level: state & LEVEL_BITS,
+            directives,
+        }
     }
 
     pub(crate) fn is_alive(&self) -> bool {
         self.alive.load(Ordering::Acquire)
     }
 }
+
+/// A collector's filter at one moment ([`Sink::wanted`]).
+#[cfg(feature = "tracing")]
+#[derive(Debug, Clone)]
+pub(crate) struct Wanted {
+    level: usize,
+    directives: Option<Arc<Directives>>,
+}
+
+#[cfg(feature = "tracing")]
+impl Wanted {
+    /// [`Sink::wants`], as the filter was when it was copied.
+    pub(crate) fn wants(&self, level: log::Level, target: &str) -> bool {
+        level as usize <= self.level
+            && self
+                .directives
+                .as_ref()
+                .is_none_or(|directives| directives.accepts(level, target))
+    }
+}
+
+/// The bits of `Sink::level` that hold the level.
+const LEVEL_BITS: usize = 0b111;
+/// Set in `Sink::level` when the collector has per-target directives.
+const HAS_DIRECTIVES: usize = 0b1000;
 
 fn level_from_usize(n: usize) -> LevelFilter {
     match n {

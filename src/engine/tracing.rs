@@ -4,9 +4,12 @@
 //! `#[logged_test]` and the rstest fixture also set the global `tracing`
 //! subscriber, once per process, to a registry with [`layer()`]. Each event is
 //! then routed like a `log` record (same rules, same collector, same level)
-//! and captured with its fields and span names: see
-//! [`CapturedRecord::fields`](crate::CapturedRecord::fields) and
-//! [`CapturedRecord::spans`](crate::CapturedRecord::spans).
+//! and captured with its fields and the chain of its spans, each with its
+//! fields: see [`CapturedRecord::fields`](crate::CapturedRecord::fields),
+//! [`CapturedRecord::span_field`](crate::CapturedRecord::span_field) and
+//! [`CapturedRecord::span_chain`](crate::CapturedRecord::span_chain). A
+//! span's fields are formatted once, when it is created and when a value is
+//! recorded (`span.record(..)`), and shared by every event logged in it.
 //!
 //! A program that sets its own global subscriber adds [`layer()`] to it:
 //!
@@ -24,20 +27,23 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use ::tracing::field::{Field, Visit};
+use ::tracing::span::{Attributes, Id, Record};
 use ::tracing::subscriber::Interest;
-use ::tracing::{Event, Metadata, Subscriber, span};
+use ::tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use crate::engine::capture;
 use crate::engine::message::Message;
-use crate::engine::record::{Entry, ExtraBuilder, Text};
-use crate::engine::registry::Sink;
+use crate::engine::record::{self, Entry, ExtraBuilder, SpanChain, Text, span_fields_text};
+use crate::engine::registry::{Sink, Wanted};
 use crate::engine::routing;
 use crate::engine::unattributed;
 use crate::error::LogError;
@@ -139,17 +145,44 @@ where
         None
     }
 
+    /// Formats the span's fields once, into its extensions, so that every
+    /// event logged in it only clones a reference to their text.
     /// With `log-always`, a new span's line reaches `log` next, and is
     /// left out there (see `is_log_always_copy`).
-    fn on_new_span(&self, attrs: &span::Attributes<'_>, _: &span::Id, _: Context<'_, S>) {
-        drop(Seen(attrs.metadata()));
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let _seen = Seen(attrs.metadata());
+        if attrs.fields().is_empty() || !wanted(attrs.metadata()) {
+            return;
+        }
+        let Some(pairs) = span_values(|visitor| attrs.record(visitor)) else {
+            return;
+        };
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(SpanFields::new(pairs));
+        }
     }
 
-    /// As [`on_new_span`](Self::on_new_span), for `span.record(..)`.
-    fn on_record(&self, id: &span::Id, _: &span::Record<'_>, ctx: Context<'_, S>) {
-        if let Some(metadata) = ctx.metadata(id) {
-            drop(Seen(metadata));
+    /// `span.record(..)`: a new value replaces the field's earlier one.
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        // As for a new span: its `log-always` copy is left out.
+        let _seen = Seen(span.metadata());
+        if !wanted(span.metadata()) {
+            return;
         }
+        // User code runs here, with no lock of ours or the registry's held.
+        let Some(pairs) = span_values(|visitor| values.record(visitor)) else {
+            return;
+        };
+        let mut extensions = span.extensions_mut();
+        match extensions.get_mut::<SpanFields>() {
+            Some(fields) => fields.update(pairs),
+            None => extensions.insert(SpanFields::new(pairs)),
+        }
+        drop(extensions);
+        RECORDED.fetch_add(1, Ordering::AcqRel);
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
@@ -167,17 +200,22 @@ where
             unattributed::report(entry, "a Display implementation logs recursively");
             return;
         }
-        // As the `log` path does: decide whether anyone wants the event,
-        // then format its fields with no route borrowed (a field's `Display`
-        // may `enter()` a collector), then send it where the route points now.
-        let filter = routing::with_route(|route| route.ok().map(Sink::level)).flatten();
-        if filter.is_some_and(|f| level > f) {
+        // As the `log` path does: decide whether anyone wants the event
+        // (before any field is visited: an event no collector wants costs no
+        // formatting), then format its fields with no route borrowed (a
+        // field's `Display` may `enter()` a collector), then send it where
+        // the route points now.
+        let wanted = routing::with_route(|route| route.ok().map(Sink::wanted)).flatten();
+        if wanted
+            .as_ref()
+            .is_some_and(|w| !w.wants(level, metadata.target()))
+        {
             return;
         }
-        let entry = event_entry(event, &ctx, level, depth, filter);
+        let entry = event_entry(event, &ctx, level, depth, wanted.as_ref());
         routing::with_route(move |route| match route {
             Ok(sink) => {
-                if sink.accepts(level) {
+                if sink.wants(level, metadata.target()) {
                     capture::deliver(sink, entry);
                 }
             }
@@ -231,14 +269,14 @@ pub(crate) fn is_log_always_copy(record: &log::Record<'_>) -> bool {
     .unwrap_or(false)
 }
 
-/// Builds the entry for `event`; `filter` (the collector's level, when
-/// routed) filters the span chain, as a level filter would have disabled them.
+/// Builds the entry for `event`; `wanted` (the collector's filter, when
+/// routed) filters the span chain, as a filter would have disabled them.
 fn event_entry<S>(
     event: &Event<'_>,
     ctx: &Context<'_, S>,
     level: log::Level,
     depth: u8,
-    filter: Option<log::LevelFilter>,
+    wanted: Option<&Wanted>,
 ) -> Entry
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -260,10 +298,30 @@ where
         }
     };
     if let Some(scope) = ctx.event_scope(event) {
+        let wants = |metadata: &Metadata<'_>| {
+            wanted.is_none_or(|w| w.wants(level_of(metadata.level()), metadata.target()))
+        };
+        let (mut innermost, mut all_wanted, mut any_fields) = (None, true, false);
         for span in scope {
-            if filter.is_none_or(|f| level_of(span.metadata().level()) <= f) {
+            let metadata = span.metadata();
+            if wants(metadata) {
                 extra.span_innermost_first(span.name());
+                any_fields |= !metadata.fields().is_empty();
+            } else {
+                all_wanted = false;
             }
+            if innermost.is_none() {
+                innermost = Some(span);
+            }
+        }
+        // Spans that declare no field cost only their names, as before.
+        if let (true, Some(innermost)) = (any_fields, innermost) {
+            let chain = match all_wanted {
+                true => cached_chain(&innermost),
+                // A filter leaves some spans out: a chain for this event.
+                false => Arc::new(chain_of(innermost.scope().filter(|s| wants(s.metadata())))),
+            };
+            extra.span_chain(chain);
         }
     }
     let mut entry = capture::entry(level, Text::Static(event.metadata().target()), message);
@@ -329,5 +387,201 @@ impl Visit for FieldVisitor {
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
         self.push(field, format_args!("{value}"));
+    }
+}
+
+/// Whether the collector this thread is routed to wants a span with
+/// `metadata` (an unrouted thread: yes, its records are reported). A span
+/// a filter leaves out (`hyper=off`) costs no formatting of its fields.
+fn wanted(metadata: &Metadata<'_>) -> bool {
+    routing::with_route(|route| match route {
+        Ok(sink) => sink.wants(level_of(metadata.level()), metadata.target()),
+        Err(_) => true,
+    })
+    .unwrap_or(true)
+}
+
+/// Bumped whenever a span records a value: every cached chain made before
+/// may hold that span's old fields, and is made again when next used.
+static RECORDED: AtomicU64 = AtomicU64::new(0);
+
+/// The chain of a span and its parents, cached in its extensions.
+struct CachedChain {
+    /// [`RECORDED`] when it was made.
+    recorded: u64,
+    chain: Arc<SpanChain>,
+}
+
+/// The chain of `innermost` and its parents with their fields: from its
+/// cache, or made (one allocation) and cached while no value is recorded.
+fn cached_chain<S>(innermost: &SpanRef<'_, S>) -> Arc<SpanChain>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    let recorded = RECORDED.load(Ordering::Acquire);
+    if let Some(cached) = innermost.extensions().get::<CachedChain>() {
+        if cached.recorded == recorded {
+            return Arc::clone(&cached.chain);
+        }
+    }
+    let chain = Arc::new(chain_of(innermost.scope()));
+    let fresh = CachedChain {
+        recorded,
+        chain: Arc::clone(&chain),
+    };
+    let mut extensions = innermost.extensions_mut();
+    match extensions.get_mut::<CachedChain>() {
+        Some(cached) => *cached = fresh,
+        None => extensions.insert(fresh),
+    }
+    chain
+}
+
+/// The chain of `spans` (innermost first, as `tracing` walks them), with
+/// each span's fields.
+fn chain_of<'a, S>(spans: impl Iterator<Item = SpanRef<'a, S>>) -> SpanChain
+where
+    S: Subscriber + for<'b> LookupSpan<'b>,
+{
+    let mut spans: Vec<record::SpanRef> = spans
+        .map(|span| {
+            let fields = span
+                .extensions()
+                .get::<SpanFields>()
+                .map(|f| Arc::clone(&f.text));
+            (span.name(), fields)
+        })
+        .collect();
+    spans.reverse();
+    SpanChain { spans }
+}
+
+/// A span's fields, kept in its extensions: the values as given, and
+/// their text as the session file writes it, shared by every event.
+struct SpanFields {
+    pairs: Vec<(&'static str, String)>,
+    text: Arc<str>,
+}
+
+impl SpanFields {
+    fn new(pairs: Vec<(&'static str, String)>) -> SpanFields {
+        let text = Arc::from(span_fields_text(&pairs));
+        SpanFields { pairs, text }
+    }
+
+    fn update(&mut self, recorded: Vec<(&'static str, String)>) {
+        for (key, value) in recorded {
+            match self.pairs.iter_mut().find(|(k, _)| *k == key) {
+                Some(pair) => pair.1 = value,
+                None => self.pairs.push((key, value)),
+            }
+        }
+        self.text = Arc::from(span_fields_text(&self.pairs));
+    }
+}
+
+/// Runs `record` with a visitor collecting a span's values, one nesting
+/// level deeper (a `Display` that logs is a nested record) and catching a
+/// panicking `Display`; `None` when there is no value.
+fn span_values(record: impl FnOnce(&mut SpanVisitor)) -> Option<Vec<(&'static str, String)>> {
+    let depth = capture::nesting();
+    if depth >= capture::MAX_NESTING {
+        return None;
+    }
+    let mut visitor = SpanVisitor(Vec::new());
+    let recorded = capture::nested(depth, || {
+        catch_unwind(AssertUnwindSafe(|| record(&mut visitor)))
+    });
+    if recorded.is_err() {
+        visitor.0.push((
+            "<fields>",
+            "<a Display implementation panicked while formatting this span>".to_owned(),
+        ));
+    }
+    (!visitor.0.is_empty()).then_some(visitor.0)
+}
+
+/// Collects a span's values as text, formatted as events' fields are.
+struct SpanVisitor(Vec<(&'static str, String)>);
+
+impl SpanVisitor {
+    fn push(&mut self, field: &Field, value: fmt::Arguments<'_>) {
+        let mut text = String::new();
+        let _ = text.write_fmt(value);
+        self.0.push((field.name(), text));
+    }
+}
+
+impl Visit for SpanVisitor {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.push(field, format_args!("{value:?}"));
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.push((field.name(), value.to_owned()));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.push(field, format_args!("{value}"));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.push(field, format_args!("{value}"));
+    }
+
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.push(field, format_args!("{value}"));
+    }
+
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.push(field, format_args!("{value}"));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.push(field, format_args!("{value}"));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.push(field, format_args!("{value}"));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.push(field, format_args!("{value}"));
+    }
+}
+
+#[cfg(test)]
+mod should {
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    use crate::engine::collector::LogCollector;
+    use crate::engine::record::parse_records;
+
+    #[test]
+    fn write_span_chains_the_parser_reads_back_as_captured() {
+        let dir = tempfile::tempdir().unwrap();
+        let collector = LogCollector::without_ui(dir.path()).unwrap();
+        let path = collector.start_new_session_blocking("spans.log").unwrap();
+        let _route = collector.enter();
+        let subscriber = tracing_subscriber::registry().with(super::layer());
+        tracing::subscriber::with_default(subscriber, || {
+            let request = tracing::info_span!("request", id = 7, user = tracing::field::Empty);
+            let _request = request.enter();
+            request.record("user", "ada lovelace");
+            tracing::info_span!("check:out", note = "a=b, {c}").in_scope(|| {
+                tracing::info!(n = 1, "round trip");
+            });
+        });
+        let in_memory = collector.captured().unwrap();
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut from_file = Vec::new();
+        parse_records(&text, in_memory.records()[0].generation, &mut from_file);
+        assert_eq!(from_file.len(), 1, "{text}");
+        let (file, memory) = (&from_file[0], &in_memory.records()[0]);
+        assert_eq!(file.spans, ["request", "check:out"]);
+        assert_eq!(file.span_fields, memory.span_fields);
+        assert_eq!(file.span_field("request", "user"), Some("ada lovelace"));
+        assert_eq!(file.span_field("check:out", "note"), Some("a=b, {c}"));
+        assert_eq!(file.to_string(), memory.to_string());
     }
 }

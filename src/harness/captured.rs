@@ -602,6 +602,155 @@ impl CapturedLogs {
         );
     }
 
+    /// Whether some record containing `marker` was logged inside a span
+    /// named `span` (at any depth of its chain). An empty `marker` matches
+    /// every record.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// let logs = logged_test::TestLogs::new("docs::captured_in_span")?;
+    /// tracing::info_span!("request").in_scope(|| tracing::info!("handled"));
+    /// tracing::info!("outside");
+    /// let captured = logs.captured();
+    /// assert!(captured.in_span("request", "handled"));
+    /// assert!(!captured.in_span("request", "outside"));
+    /// # }
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    pub fn in_span(&self, span: &str, marker: &str) -> bool {
+        self.matching(marker)
+            .any(|r| r.spans.iter().any(|name| name == span))
+    }
+
+    /// Asserts that some record containing `marker` was logged inside a
+    /// span named `span` (at any depth of its chain).
+    ///
+    /// # Panics
+    ///
+    /// When none was, saying which spans the records containing `marker`
+    /// were in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// let logs = logged_test::TestLogs::new("docs::captured_assert_in_span")?;
+    /// let _request = tracing::info_span!("request").entered();
+    /// tracing::info_span!("db").in_scope(|| tracing::debug!("query ran"));
+    /// logs.captured().assert_in_span("request", "query ran");
+    /// logs.captured().assert_in_span("db", "query ran");
+    /// # }
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    #[track_caller]
+    pub fn assert_in_span(&self, span: &str, marker: &str) {
+        if self.in_span(span, marker) {
+            return;
+        }
+        let why = self.span_chains_seen(marker);
+        self.fail(
+            &format!("expected a record containing {marker:?} inside a span `{span}`; {why}"),
+            Some(marker),
+        );
+    }
+
+    /// Whether some record containing `marker` was logged inside a span
+    /// named `span` whose field `key` has the value `value` (see
+    /// [`CapturedRecord::span_field`]). An empty `marker` matches every record.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// let logs = logged_test::TestLogs::new("docs::captured_contains_span_field")?;
+    /// tracing::info_span!("request", id = 7).in_scope(|| tracing::info!("handled"));
+    /// let captured = logs.captured();
+    /// assert!(captured.contains_span_field("handled", "request", "id", "7"));
+    /// assert!(!captured.contains_span_field("handled", "request", "id", "8"));
+    /// # }
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    pub fn contains_span_field(&self, marker: &str, span: &str, key: &str, value: &str) -> bool {
+        self.matching(marker).any(|r| {
+            r.span_chain()
+                .filter(|(name, _)| *name == span)
+                .any(|(_, fields)| fields.iter().any(|(k, v)| k == key && v == value))
+        })
+    }
+
+    /// Asserts that some record containing `marker` was logged inside a
+    /// span named `span` whose field `key` has the value `value`: a field
+    /// given when the span was created (`info_span!("request", id = 7)`,
+    /// an `#[instrument]`ed fn's arguments) or recorded later.
+    ///
+    /// # Panics
+    ///
+    /// When none was, saying which span chains the records containing
+    /// `marker` had.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// let logs = logged_test::TestLogs::new("docs::captured_assert_span_field")?;
+    /// tracing::info_span!("request", id = 7).in_scope(|| tracing::info!("handled"));
+    /// logs.captured().assert_span_field("handled", "request", "id", "7");
+    /// # }
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    #[track_caller]
+    pub fn assert_span_field(&self, marker: &str, span: &str, key: &str, value: &str) {
+        if self.contains_span_field(marker, span, key, value) {
+            return;
+        }
+        let why = self.span_chains_seen(marker);
+        self.fail(
+            &format!(
+                "expected a record containing {marker:?} inside a span `{span}` with \
+                 {key}={value:?}; {why}"
+            ),
+            Some(marker),
+        );
+    }
+
+    /// The span chains of the records containing `marker`, for a report.
+    fn span_chains_seen(&self, marker: &str) -> String {
+        let containing = self.record_numbers(marker);
+        if containing.is_empty() {
+            return format!("none of {} records contains {marker:?}", self.records.len());
+        }
+        let mut seen: Vec<String> = Vec::new();
+        for record in self.matching(marker) {
+            let chain = record
+                .span_chain()
+                .map(|(name, fields)| {
+                    let fields: Vec<String> =
+                        fields.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+                    match fields.is_empty() {
+                        true => name.to_owned(),
+                        false => format!("{name}{{{}}}", fields.join(", ")),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(":");
+            let chain = match chain.is_empty() {
+                true => "no span".to_owned(),
+                false => chain,
+            };
+            if !seen.contains(&chain) {
+                seen.push(chain);
+            }
+        }
+        format!(
+            "{} records contain {marker:?} (#{}), in: {}",
+            containing.len(),
+            join_numbers(&containing),
+            seen.join("; ")
+        )
+    }
+
     /// Runs `check` on the records and panics with its message, followed by
     /// the usual report, if it returns `Err`: the escape hatch for any other
     /// assertion.

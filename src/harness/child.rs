@@ -492,20 +492,14 @@ impl Reader {
     }
 }
 
-/// Logs one record through the `log` logger (the dispatcher, which routes
-/// it by this thread's route).
+/// Logs one record, routed by this thread's route like any other.
 fn emit(target: &str, level: Level, pid: u32, stream: &str, message: &str) {
-    let fields: [(&str, log::kv::Value<'_>); 2] = [
-        ("pid", log::kv::Value::from(pid)),
-        ("stream", log::kv::Value::from(stream)),
-    ];
-    log::logger().log(
-        &log::Record::builder()
-            .level(level)
-            .target(target)
-            .args(format_args!("{message}"))
-            .key_values(&fields)
-            .build(),
+    let pid = pid.to_string();
+    crate::engine::logger::log_with_fields(
+        level,
+        target,
+        message,
+        &[("pid", &pid), ("stream", stream)],
     );
 }
 

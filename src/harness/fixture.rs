@@ -16,9 +16,15 @@ use crate::harness::test_logs::TestLogs;
 /// log while they are built is in its log (with `#[logged_test]` above
 /// `#[rstest]`, every fixture's setup is).
 ///
+/// It takes an optional filter in `RUST_LOG`'s syntax, as
+/// [`TestLogs::with_filter`] does: `#[with("info,my_crate::db=trace")]
+/// test_logs: TestLogs`. Without one (or with `""`), `LOGGED_TEST_FILTER`
+/// and `LOGGED_TEST_LEVEL` apply.
+///
 /// # Panics
 ///
-/// If the logs cannot be set up (see [`TestLogs::new`]).
+/// If the logs cannot be set up (see [`TestLogs::new`]), or the filter is
+/// not valid.
 ///
 /// # Examples
 ///
@@ -38,11 +44,23 @@ use crate::harness::test_logs::TestLogs;
 ///     test_logs.assert_contains("config loaded");
 ///     test_logs.assert_contains(&format!("parsing {n}"));
 /// }
+///
+/// #[rstest]
+/// fn queries(#[with("warn,my_app::db=trace")] test_logs: TestLogs) {
+///     log::trace!(target: "my_app::db", "query planned");
+///     log::info!(target: "my_app::api", "not captured");
+///     test_logs.assert_contains("query planned");
+///     test_logs.assert_not_contains("not captured");
+/// }
 /// ```
 #[rstest::fixture]
-pub fn test_logs() -> TestLogs {
+pub fn test_logs(#[default("")] filter: &str) -> TestLogs {
     let name = current_test_name();
-    match TestLogs::new(&name) {
+    let logs = match filter.trim() {
+        "" => TestLogs::new(&name),
+        filter => TestLogs::with_filter(&name, filter),
+    };
+    match logs {
         Ok(logs) => logs,
         #[expect(
             clippy::panic,

@@ -48,6 +48,8 @@ pub struct TestSpec {
     pub module_path: &'static str,
     /// `level = "..."`, checked at compile time by [`check_level`].
     pub level: Option<&'static str>,
+    /// `filter = "..."`, checked at compile time by [`check_filter`].
+    pub filter: Option<&'static str>,
     /// `markers = [...]`.
     pub markers: &'static [&'static str],
     /// `session = "..."`, checked at compile time by [`check_session`].
@@ -155,6 +157,7 @@ pub fn start(spec: &TestSpec) -> TestLogs {
     install_panic_hook();
     let options = Options {
         level: spec.level.and_then(crate::env::parse_level),
+        filter: spec.filter,
         session: spec.session,
         keep: spec.keep,
         expect_panic: matches!(spec.expectation(), Expect::Panics(_)),
@@ -397,6 +400,18 @@ pub const fn check_deny(name: &str) {
 pub const fn check_session(name: &str) {
     if let Some(reason) = crate::engine::session::name_problem(name) {
         panic!("{}", reason);
+    }
+}
+
+/// Checks `filter = "..."` at compile time, with the rule
+/// `TestLogs::set_filter` uses.
+///
+/// # Panics
+///
+/// At compile time, when `filter` is not valid directives.
+pub const fn check_filter(filter: &str) {
+    if let Some(problem) = crate::engine::filter::problem(filter) {
+        panic!("{}", problem);
     }
 }
 
@@ -724,6 +739,7 @@ mod should {
             cases,
             cases_numbered: true,
             deny: None,
+            filter: None,
         }
     }
 

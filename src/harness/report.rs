@@ -311,6 +311,7 @@ mod should {
             generation: 1,
             fields: Vec::new(),
             spans: Vec::new(),
+            span_fields: Vec::new(),
         }
     }
 

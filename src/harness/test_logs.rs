@@ -93,6 +93,8 @@ pub struct TestLogs {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Options<'a> {
     pub(crate) level: Option<LevelFilter>,
+    /// Per-target directives (`filter = "..."`); they win over `level`.
+    pub(crate) filter: Option<&'a str>,
     pub(crate) session: Option<&'a str>,
     pub(crate) keep: bool,
     pub(crate) expect_panic: bool,
@@ -157,6 +159,34 @@ impl TestLogs {
         TestLogs::with_options(test_name, &Options::default())
     }
 
+    /// [`new`](Self::new), capturing only what `filter` lets through:
+    /// per-target directives in `RUST_LOG`'s syntax, as
+    /// [`set_filter`](Self::set_filter) takes them. They replace
+    /// `LOGGED_TEST_FILTER` and `LOGGED_TEST_LEVEL` for this test.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`new`](Self::new), and [`LogError::InvalidFilter`] when
+    /// `filter` is not valid.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logs = logged_test::TestLogs::with_filter("docs::with_filter", "info,my_app::db=trace")?;
+    /// log::trace!(target: "my_app::db", "query planned");
+    /// log::debug!(target: "my_app::api", "too verbose");
+    /// logs.assert_contains("query planned");
+    /// logs.assert_not_contains("too verbose");
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    pub fn with_filter(test_name: &str, filter: &str) -> Result<TestLogs, LogError> {
+        let options = Options {
+            filter: Some(filter),
+            ..Options::default()
+        };
+        TestLogs::with_options(test_name, &options)
+    }
+
     pub(crate) fn with_options(
         test_name: &str,
         options: &Options<'_>,
@@ -173,12 +203,16 @@ impl TestLogs {
         let dir_path = claim_dir(settings, &dir_stem(test_name), attempt)?;
         let live = settings.live.map(|level| (level, test_name));
         let collector = Arc::new(LogCollector::in_memory(dir_path.clone(), live));
-        collector.set_level(
-            options
-                .level
-                .or(settings.level)
-                .unwrap_or(LevelFilter::Trace),
-        );
+        // The test's own filter or level, else `LOGGED_TEST_FILTER`, else
+        // `LOGGED_TEST_LEVEL`, else everything.
+        match (options.filter, options.level, &settings.filter) {
+            (Some(filter), _, _) => collector.set_filter(filter)?,
+            (None, Some(level), _) => collector.set_level(level),
+            (None, None, Some(directives)) => collector.set_directives(directives.clone()),
+            (None, None, None) => {
+                collector.set_level(settings.level.unwrap_or(LevelFilter::Trace));
+            }
+        }
         collector.begin_session_in_memory(&session_name)?;
         let guard = collector.enter_for_owner();
         let deny = options.deny.or(settings.deny);
@@ -287,6 +321,31 @@ impl TestLogs {
     /// ```
     pub fn set_level(&self, level: LevelFilter) {
         self.collector.set_level(level);
+    }
+
+    /// Changes what this test captures from now on, per target, with
+    /// directives in `RUST_LOG`'s syntax (`info,my_crate::db=trace,hyper=off`;
+    /// see [`LogCollector::set_filter`]). Replaces the level or filter the
+    /// test had; other tests are not affected.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::InvalidFilter`] when `filter` is not valid; the test keeps
+    /// what it captured before.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let logs = logged_test::TestLogs::new("docs::set_filter")?;
+    /// logs.set_filter("debug,chatty_dep=off")?;
+    /// log::error!(target: "chatty_dep::conn", "dependency noise");
+    /// log::debug!(target: "my_app", "kept");
+    /// logs.assert_not_contains("dependency noise");
+    /// logs.assert_contains("kept");
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    pub fn set_filter(&self, filter: &str) -> Result<(), LogError> {
+        self.collector.set_filter(filter)
     }
 
     /// Forced flush: everything logged so far is in the session file
@@ -846,6 +905,95 @@ impl TestLogs {
             self.captured_for_report().assert_field(marker, key, value);
         }
         self.expect_marker(true, None, marker);
+    }
+}
+
+impl TestLogs {
+    /// [`CapturedLogs::in_span`] on what was captured so far. Never panics
+    /// (false if the log cannot be read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// let logs = logged_test::TestLogs::new("docs::in_span")?;
+    /// tracing::info_span!("request").in_scope(|| tracing::info!("handled"));
+    /// assert!(logs.in_span("request", "handled"));
+    /// assert!(!logs.in_span("job", "handled"));
+    /// # }
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    pub fn in_span(&self, span: &str, marker: &str) -> bool {
+        self.collector
+            .captured()
+            .is_ok_and(|logs| logs.in_span(span, marker))
+    }
+
+    /// [`CapturedLogs::assert_in_span`] on what was captured so far.
+    ///
+    /// # Panics
+    ///
+    /// When no record containing `marker` was logged in a span named `span`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// let logs = logged_test::TestLogs::new("docs::assert_in_span")?;
+    /// tracing::info_span!("request").in_scope(|| tracing::info!("handled"));
+    /// logs.assert_in_span("request", "handled");
+    /// # }
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    #[track_caller]
+    pub fn assert_in_span(&self, span: &str, marker: &str) {
+        if !self.in_span(span, marker) {
+            self.captured_for_report().assert_in_span(span, marker);
+        }
+    }
+
+    /// [`CapturedLogs::contains_span_field`] on what was captured so far.
+    /// Never panics (false if the log cannot be read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// let logs = logged_test::TestLogs::new("docs::contains_span_field")?;
+    /// tracing::info_span!("request", id = 7).in_scope(|| tracing::info!("handled"));
+    /// assert!(logs.contains_span_field("handled", "request", "id", "7"));
+    /// # }
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    pub fn contains_span_field(&self, marker: &str, span: &str, key: &str, value: &str) -> bool {
+        self.collector
+            .captured()
+            .is_ok_and(|logs| logs.contains_span_field(marker, span, key, value))
+    }
+
+    /// [`CapturedLogs::assert_span_field`] on what was captured so far.
+    ///
+    /// # Panics
+    ///
+    /// When no record containing `marker` was logged in a span named
+    /// `span` whose field `key` is `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tracing")] {
+    /// let logs = logged_test::TestLogs::new("docs::assert_span_field")?;
+    /// tracing::info_span!("request", id = 7).in_scope(|| tracing::info!("handled"));
+    /// logs.assert_span_field("handled", "request", "id", "7");
+    /// # }
+    /// # Ok::<(), logged_test::LogError>(())
+    /// ```
+    #[track_caller]
+    pub fn assert_span_field(&self, marker: &str, span: &str, key: &str, value: &str) {
+        if !self.contains_span_field(marker, span, key, value) {
+            self.captured_for_report()
+                .assert_span_field(marker, span, key, value);
+        }
     }
 }
 

@@ -7,7 +7,7 @@
 use std::process::{Command, Output};
 
 /// Every `LOGGED_TEST_*` variable: a child starts with none of the caller's.
-const VARIABLES: [&str; 7] = [
+const VARIABLES: [&str; 8] = [
     "LOGGED_TEST_DIR",
     "LOGGED_TEST_KEEP",
     "LOGGED_TEST_LEVEL",
@@ -15,6 +15,7 @@ const VARIABLES: [&str; 7] = [
     "LOGGED_TEST_DEBUG",
     "LOGGED_TEST_UNATTRIBUTED",
     "LOGGED_TEST_DENY",
+    "LOGGED_TEST_FILTER",
 ];
 
 /// This test binary, set to run the `#[ignore]`d test `name` alone, on one
