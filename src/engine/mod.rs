@@ -5,7 +5,10 @@
 
 pub(crate) mod capture;
 pub(crate) mod collector;
+#[cfg(unix)]
+pub(crate) mod crash;
 pub(crate) mod diagnostics;
+pub(crate) mod fork;
 #[cfg(logged_test_inherit)]
 pub(crate) mod inherit;
 pub(crate) mod logger;

@@ -51,9 +51,16 @@ pub(crate) fn start() {
         let (tx, rx) = crossbeam_channel::unbounded();
         std::thread::Builder::new()
             .name("logged-test-persister".into())
-            .spawn(move || Persister::default().run(&rx))
+            .spawn(move || {
+                #[cfg(unix)]
+                crate::engine::crash::persister_started();
+                Persister::default().run(&rx);
+            })
             .ok()
-            .map(|_| tx)
+            .map(|_| {
+                crate::engine::fork::persister_started();
+                tx
+            })
     });
 }
 
@@ -81,6 +88,7 @@ struct Persister {
 impl Persister {
     fn run(mut self, rx: &Receiver<Work>) {
         let mut next_poll = Instant::now();
+        let mut flushed = true;
         loop {
             let deadline = DEADLINES
                 .lock()
@@ -93,10 +101,21 @@ impl Persister {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
+            // Everything written is handed to the OS when the inbox ran
+            // empty: from here a crash dump may freeze this thread.
+            #[cfg(unix)]
+            if flushed {
+                crate::engine::crash::persister_idle();
+            }
             let work = match next {
                 Some(at) => rx.recv_deadline(at),
                 None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
             };
+            #[cfg(unix)]
+            if !crate::engine::crash::persister_busy() {
+                // The process is crashing and its dump writes from now on.
+                crate::engine::crash::persister_frozen();
+            }
             match work {
                 Ok(work) => self.handle(work),
                 Err(RecvTimeoutError::Timeout) => {}
@@ -110,7 +129,8 @@ impl Persister {
                 next_poll = Instant::now() + POLL_EVERY;
             }
             open_due();
-            if rx.is_empty() {
+            flushed = rx.is_empty();
+            if flushed {
                 for writer in self.writers.values_mut() {
                     writer.flush_buffer();
                 }

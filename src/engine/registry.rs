@@ -20,6 +20,9 @@ pub(crate) struct Sink {
     pub(crate) core: Arc<Core>,
     level: AtomicUsize,
     alive: AtomicBool,
+    /// The fork epoch it was made in: a forked child's records never reach
+    /// a collector of its parent (see `fork`).
+    pub(crate) fork_epoch: u32,
 }
 
 impl Sink {
@@ -29,6 +32,7 @@ impl Sink {
             core,
             level: AtomicUsize::new(LevelFilter::Trace as usize),
             alive: AtomicBool::new(true),
+            fork_epoch: crate::engine::fork::epoch(),
         }
     }
 

@@ -1,0 +1,425 @@
+//! A test that takes the process down still leaves its whole log, a
+//! manifest line saying `"outcome":"crashed"`, and a line on stderr naming
+//! it (`src/engine/crash.rs`); a forked child never hangs (`src/engine/fork.rs`).
+//! Its own binary: each case kills a child process of this binary.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use logged_test::{TestLogs, logged_test};
+
+/// Records each dying child logs before it dies, at once (no wait).
+const RECORDS: usize = 200;
+
+fn marker(mode: &str, n: usize) -> String {
+    format!("crash-{mode}|{n}")
+}
+
+fn mode() -> Option<String> {
+    std::env::var("CRASH_CHILD_MODE").ok()
+}
+
+#[inline(never)]
+#[allow(unconditional_recursion, reason = "it overflows the stack on purpose")]
+fn overflow(depth: u64) -> u64 {
+    let frame = std::hint::black_box([depth; 512]);
+    frame[0] + overflow(std::hint::black_box(depth + 1))
+}
+
+struct PanicsInDrop;
+
+impl Drop for PanicsInDrop {
+    fn drop(&mut self) {
+        panic!("a second panic, while unwinding");
+    }
+}
+
+/// Logs [`RECORDS`] records (some with fields, one on two lines), then dies
+/// the way `CRASH_CHILD_MODE` says, with its log still in memory.
+#[logged_test]
+#[ignore = "run by the crash tests in a child process"]
+fn child_logs_then_dies() {
+    let Some(mode) = mode() else { return };
+    for n in 0..RECORDS {
+        match n % 3 {
+            0 => log::info!("{}", marker(&mode, n)),
+            1 => log::warn!(n = n, kind = "odd"; "{}", marker(&mode, n)),
+            _ => log::error!("{}\nsecond line", marker(&mode, n)),
+        }
+    }
+    match mode.as_str() {
+        "abort" => std::process::abort(),
+        "segfault" => {
+            // SAFETY: none: this writes through a null pointer on purpose,
+            // to die of SIGSEGV as a buggy FFI call would.
+            unsafe { std::ptr::null_mut::<u64>().write_volatile(1) };
+        }
+        "stack_overflow" => {
+            std::hint::black_box(overflow(0));
+        }
+        "exit" => std::process::exit(3),
+        "panic_in_panic" => {
+            let _bomb = PanicsInDrop;
+            panic!("the first panic");
+        }
+        "sigterm" => {
+            // SAFETY: `raise` has no preconditions.
+            unsafe { libc::raise(libc::SIGTERM) };
+        }
+        other => panic!("unknown CRASH_CHILD_MODE {other:?}"),
+    }
+    unreachable!("the child should have died");
+}
+
+const CHILD: &str = "child_logs_then_dies";
+
+fn run(mode: &str, logs_dir: &Path) -> Output {
+    common::rerun(CHILD)
+        .env("CRASH_CHILD_MODE", mode)
+        .env("LOGGED_TEST_DIR", logs_dir)
+        .env_remove("NEXTEST")
+        .env_remove("NEXTEST_RUN_ID")
+        .output()
+        .unwrap()
+}
+
+fn describe(output: &Output) -> String {
+    format!(
+        "status: {}\n--- output ---\n{}",
+        output.status,
+        common::text(output)
+    )
+}
+
+/// The value of `"key":"..."` in a manifest line (no escapes in our paths).
+fn json_str<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let start = line.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    let rest = line.get(start..)?;
+    rest.get(..rest.find('"')?)
+}
+
+/// Checks what a child that died `mode`'s way left: the manifest line, the
+/// whole log file, and the stderr report.
+fn assert_whole_log_after(mode: &str, signal: Option<i32>, code: Option<i32>) {
+    use std::os::unix::process::ExitStatusExt as _;
+    let root = tempfile::tempdir().unwrap();
+    let output = run(mode, root.path());
+    let seen = describe(&output);
+    assert_eq!(output.status.signal(), signal, "{seen}");
+    assert_eq!(output.status.code(), code, "{seen}");
+
+    let manifest = std::fs::read_to_string(root.path().join("manifest.jsonl"))
+        .unwrap_or_else(|e| panic!("no manifest ({e}); child:\n{seen}"));
+    let lines: Vec<&str> = manifest.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "one line for the one test: {manifest}\n{seen}"
+    );
+    let line = lines[0];
+    assert_eq!(json_str(line, "test"), Some(CHILD), "{line}");
+    assert_eq!(json_str(line, "outcome"), Some("crashed"), "{line}");
+    assert!(
+        line.contains(&format!("\"records\":{RECORDS},")),
+        "{line}\n{seen}"
+    );
+    assert!(
+        line.contains("\"levels\":{\"error\":66,\"warn\":67,\"info\":67,"),
+        "{line}"
+    );
+
+    let log = PathBuf::from(json_str(line, "log").expect("a log path"));
+    let text = std::fs::read_to_string(&log)
+        .unwrap_or_else(|e| panic!("no log at {} ({e}); child:\n{seen}", log.display()));
+    let found: Vec<usize> = (0..RECORDS)
+        .filter(|&n| text.contains(&format!("{}", marker(mode, n))))
+        .collect();
+    assert_eq!(found.len(), RECORDS, "records in the file:\n{text}\n{seen}");
+    let positions: Vec<usize> = (0..RECORDS)
+        .map(|n| {
+            let m = marker(mode, n);
+            // The marker followed by what ends it in the file, so `|1` does
+            // not match `|10`.
+            [" ", "\n"]
+                .iter()
+                .filter_map(|end| text.find(&format!("{m}{end}")))
+                .min()
+                .unwrap_or_else(|| panic!("{m} not whole in the file:\n{text}"))
+        })
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "records out of order:\n{text}"
+    );
+    assert_eq!(
+        text.matches("\n    second line\n").count(),
+        RECORDS / 3,
+        "{text}"
+    );
+    assert!(text.contains(" n=1 kind=odd"), "fields kept: {text}");
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let report = format!(
+        "logged-test: crashed: `{CHILD}`: {RECORDS} records in {}",
+        log.display()
+    );
+    assert!(stderr.contains(&report), "expected {report:?} in:\n{seen}");
+}
+
+const SIGABRT: i32 = 6;
+const SIGSEGV: i32 = 11;
+const SIGTERM: i32 = 15;
+
+#[test]
+fn an_abort_leaves_the_whole_log() {
+    assert_whole_log_after("abort", Some(SIGABRT), None);
+}
+
+#[test]
+fn a_segfault_leaves_the_whole_log() {
+    assert_whole_log_after("segfault", Some(SIGSEGV), None);
+}
+
+#[test]
+fn a_stack_overflow_leaves_the_whole_log_and_std_still_reports_it() {
+    let root = tempfile::tempdir().unwrap();
+    assert_whole_log_after("stack_overflow", Some(SIGABRT), None);
+    let output = run("stack_overflow", root.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("has overflowed its stack"),
+        "std's message is gone:\n{}",
+        describe(&output)
+    );
+}
+
+#[test]
+fn process_exit_leaves_the_whole_log() {
+    assert_whole_log_after("exit", None, Some(3));
+}
+
+#[test]
+fn a_panic_while_panicking_leaves_the_whole_log() {
+    assert_whole_log_after("panic_in_panic", Some(SIGABRT), None);
+}
+
+#[test]
+fn sigterm_leaves_the_whole_log_and_still_kills() {
+    assert_whole_log_after("sigterm", Some(SIGTERM), None);
+}
+
+/// A passing test's process exits normally: no crash report, no
+/// "crashed" line (the `exit` hook sees no test running).
+#[logged_test]
+#[ignore = "run by `a_normal_exit_reports_nothing`"]
+fn child_passes() {
+    log::info!("fine");
+}
+
+#[test]
+fn a_normal_exit_reports_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let output = common::rerun("child_passes")
+        .env("LOGGED_TEST_DIR", root.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", describe(&output));
+    let manifest = std::fs::read_to_string(root.path().join("manifest.jsonl")).unwrap();
+    assert!(manifest.contains("\"outcome\":\"passed\""), "{manifest}");
+    assert!(!manifest.contains("crashed"), "{manifest}");
+    assert!(
+        !common::text(&output).contains("logged-test: crashed"),
+        "{}",
+        describe(&output)
+    );
+}
+
+/// Under nextest (a process per test), the crashed test's records are on
+/// its stderr, which nextest shows under the failure.
+#[test]
+fn under_nextest_a_crash_shows_the_records() {
+    let root = tempfile::tempdir().unwrap();
+    let output = common::rerun(CHILD)
+        .env("CRASH_CHILD_MODE", "abort")
+        .env("LOGGED_TEST_DIR", root.path())
+        .env("NEXTEST", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for n in 0..RECORDS {
+        assert!(
+            stderr.contains(&marker("abort", n)),
+            "record {n} missing from stderr:\n{}",
+            describe(&output)
+        );
+    }
+}
+
+/// The same, through a real `cargo nextest run` of the crashing child, when
+/// this test itself runs under nextest (CI's `cargo nextest run` step):
+/// nextest holds no cargo lock while tests run, so the inner run reuses
+/// the build. Under `cargo test` (which may hold the lock) it is skipped
+/// with a note; `under_nextest_a_crash_shows_the_records` covers it there.
+#[test]
+fn a_real_nextest_run_shows_the_crashed_records() {
+    if std::env::var_os("NEXTEST").is_none() {
+        println!(
+            "note: not under nextest; the real nextest crash case runs in `cargo nextest run`"
+        );
+        return;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let has_nextest = std::process::Command::new(&cargo)
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_nextest {
+        println!("note: cargo-nextest is not installed; the nextest crash case is skipped");
+        return;
+    }
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut features = Vec::new();
+    for (on, feature) in [
+        (cfg!(feature = "inherit"), "inherit"),
+        (cfg!(feature = "tracing"), "tracing"),
+        (cfg!(feature = "rstest"), "rstest"),
+    ] {
+        if on {
+            features.push(feature);
+        }
+    }
+    let root = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new(&cargo);
+    command
+        .current_dir(manifest_dir)
+        .args([
+            "nextest",
+            "run",
+            "--package",
+            "logged-test",
+            "--test",
+            "crash",
+        ])
+        .arg("--no-default-features");
+    if !features.is_empty() {
+        command.args(["--features", &features.join(",")]);
+    }
+    let output = command
+        .args([
+            "--run-ignored",
+            "only",
+            "--no-fail-fast",
+            "--no-tests",
+            "fail",
+        ])
+        .args(["-E", &format!("test(={CHILD})")])
+        .env("CRASH_CHILD_MODE", "abort")
+        .env("LOGGED_TEST_DIR", root.path())
+        .env_remove("LOGGED_TEST_KEEP")
+        .env_remove("LOGGED_TEST_LEVEL")
+        .env_remove("LOGGED_TEST_LIVE")
+        .env_remove("LOGGED_TEST_DEBUG")
+        .output()
+        .unwrap();
+    let text = common::text(&output);
+    assert!(!output.status.success(), "the child should crash:\n{text}");
+    assert!(
+        text.contains("SIGABRT"),
+        "nextest should say how it died:\n{text}"
+    );
+    for n in 0..RECORDS {
+        assert!(
+            text.contains(&marker("abort", n)),
+            "record {n} missing from nextest's output:\n{text}"
+        );
+    }
+    let manifest = std::fs::read_to_string(root.path().join("manifest.jsonl")).unwrap();
+    assert!(manifest.contains("\"outcome\":\"crashed\""), "{manifest}");
+}
+
+/// Forks; in the child, uses the parent's `TestLogs` and a new one, logs,
+/// and exits with 0 if nothing hung and every answer was the documented one.
+#[logged_test]
+#[ignore = "run by `a_forked_child_never_hangs`"]
+fn child_forks(logs: &TestLogs) {
+    log::info!("before the fork");
+    logs.flush();
+    // SAFETY: the child below only calls what this crate documents for a
+    // forked child, then `_exit`s.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let code = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            in_forked_child(logs)
+        })) {
+            Ok(()) => 0,
+            Err(_) => 1,
+        };
+        // SAFETY: ends the child without running the parent's exit hooks.
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: `pid` is our child; `status` is valid for a write.
+    let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert_eq!(waited, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "the forked child failed (status {status:#x}); see its stderr above"
+    );
+    // The parent's log goes on as before, without the child's records.
+    log::info!("after the fork");
+    logs.flush();
+    logs.assert_contains("after the fork");
+    logs.assert_not_contains("from the child");
+}
+
+fn in_forked_child(logs: &TestLogs) {
+    // Records for the parent's collector go nowhere, without blocking.
+    log::info!("from the child, for the parent's log");
+    // What needs the persister fails at once, with a message saying why.
+    let error = logs.collector().wait_for_empty_blocking().unwrap_err();
+    assert!(error.to_string().contains("fork"), "{error}");
+    let flushed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| logs.flush()));
+    assert!(flushed.is_err(), "flush() in a forked child should panic");
+    let _ = logs.dir();
+    // A new TestLogs works in memory.
+    let own = TestLogs::new("forked_child").unwrap();
+    log::info!("from the child, in its own log");
+    own.assert_contains("from the child, in its own log");
+    assert!(own.collector().wait_for_empty_blocking().is_err());
+    drop(own);
+}
+
+#[test]
+fn a_forked_child_never_hangs() {
+    use std::os::unix::process::CommandExt as _;
+    // Its own process group, so the watchdog also ends a hung grandchild.
+    let mut child = common::rerun("child_forks")
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    // A watchdog, not a sleep: the child is killed only if it has not
+    // finished within a minute, which only a hang takes.
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let pid = child.id();
+    let watchdog = std::thread::spawn(move || {
+        if done_rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .is_err()
+        {
+            // SAFETY: `kill` has no memory preconditions.
+            unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
+            return true;
+        }
+        false
+    });
+    let status = child.wait().unwrap();
+    let _ = done_tx.send(());
+    let killed = watchdog.join().unwrap();
+    assert!(!killed, "the forked test hung and was killed");
+    assert!(status.success(), "{status}");
+}
