@@ -3,7 +3,13 @@
 //! it (`src/engine/crash.rs`); a forked child never hangs (`src/engine/fork.rs`).
 //! Its own binary: each case kills a child process of this binary.
 #![cfg(unix)]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test"
+)]
 
 mod common;
 
@@ -136,7 +142,7 @@ fn assert_whole_log_after(mode: &str, signal: Option<i32>, code: Option<i32>) {
     let text = std::fs::read_to_string(&log)
         .unwrap_or_else(|e| panic!("no log at {} ({e}); child:\n{seen}", log.display()));
     let found: Vec<usize> = (0..RECORDS)
-        .filter(|&n| text.contains(&format!("{}", marker(mode, n))))
+        .filter(|&n| text.contains(&marker(mode, n)))
         .collect();
     assert_eq!(found.len(), RECORDS, "records in the file:\n{text}\n{seen}");
     let positions: Vec<usize> = (0..RECORDS)

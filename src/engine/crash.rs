@@ -580,7 +580,7 @@ fn dump_claimed(reason: Reason) {
         }
         if echo {
             scratch.clear();
-            let _ = write!(scratch, "logged-test: the records of `{}`:\n", harness.test);
+            let _ = writeln!(scratch, "logged-test: the records of `{}`:", harness.test);
             write_all(2, scratch.as_bytes());
         }
         let outcome = dump_store(tracked, scratch, echo);
@@ -592,10 +592,10 @@ fn dump_claimed(reason: Reason) {
     let untracked = UNTRACKED.load(Ordering::Relaxed);
     if header_done && untracked > 0 {
         scratch.clear();
-        let _ = write!(
+        let _ = writeln!(
             scratch,
             "logged-test: {untracked} more collectors were alive than the crash path can see; \
-             their logs are not written\n"
+             their logs are not written"
         );
         write_all(2, scratch.as_bytes());
     }
@@ -996,9 +996,9 @@ fn manifest_line(scratch: &mut String, manifest: &Manifest, outcome: &DumpOutcom
         scratch.push_str(",\"log\":null,\"log_note\":\"not written: see the test's output\"");
     }
     let [error, warn, info, debug, trace] = tally.levels;
-    let _ = write!(
+    let _ = writeln!(
         scratch,
-        ",\"outcome\":\"crashed\",\"records\":{},\"levels\":{{\"error\":{error},\"warn\":{warn},\"info\":{info},\"debug\":{debug},\"trace\":{trace}}}}}\n",
+        ",\"outcome\":\"crashed\",\"records\":{},\"levels\":{{\"error\":{error},\"warn\":{warn},\"info\":{info},\"debug\":{debug},\"trace\":{trace}}}}}",
         tally.records
     );
     // SAFETY: NUL-terminated paths made at `describe`; the flags refuse a
