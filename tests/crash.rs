@@ -48,9 +48,15 @@ impl Drop for PanicsInDrop {
 /// the way `CRASH_CHILD_MODE` says, with its log still in memory.
 #[logged_test]
 #[ignore = "run by the crash tests in a child process"]
-fn child_logs_then_dies() {
+fn child_logs_then_dies(logs: &TestLogs) {
     let Some(mode) = mode() else { return };
+    // Mode `abort_on_disk`: the first half is written by the persister
+    // (the flush puts the log on disk), the rest is queued when it aborts.
+    let on_disk = mode == "abort_on_disk";
     for n in 0..RECORDS {
+        if on_disk && n == RECORDS / 2 {
+            logs.flush();
+        }
         match n % 3 {
             0 => log::info!("{}", marker(&mode, n)),
             1 => log::warn!(n = n, kind = "odd"; "{}", marker(&mode, n)),
@@ -58,7 +64,7 @@ fn child_logs_then_dies() {
         }
     }
     match mode.as_str() {
-        "abort" => std::process::abort(),
+        "abort" | "abort_on_disk" => std::process::abort(),
         "segfault" => {
             // SAFETY: none: this writes through a null pointer on purpose,
             // to die of SIGSEGV as a buggy FFI call would.
@@ -183,6 +189,13 @@ const SIGTERM: i32 = 15;
 #[test]
 fn an_abort_leaves_the_whole_log() {
     assert_whole_log_after("abort", Some(SIGABRT), None);
+}
+
+/// The persister, which writes a log that is on disk, finishes what is
+/// queued before the process goes.
+#[test]
+fn an_abort_leaves_the_whole_log_of_a_test_on_disk() {
+    assert_whole_log_after("abort_on_disk", Some(SIGABRT), None);
 }
 
 #[test]
@@ -428,4 +441,54 @@ fn a_forked_child_never_hangs() {
     let killed = watchdog.join().unwrap();
     assert!(!killed, "the forked test hung and was killed");
     assert!(status.success(), "{status}");
+}
+
+static PLAIN_HANDLER_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+extern "C" fn plain_handler(_signal: libc::c_int) {
+    PLAIN_HANDLER_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Handlers the program installed before the first collector still get
+/// their signals, and when they return (the program goes on) nothing is
+/// written or reported.
+#[test]
+#[ignore = "run by `handlers_installed_before_still_run_and_nothing_is_dumped`"]
+fn child_with_earlier_handlers() {
+    let handler = plain_handler as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: `plain_handler` only bumps an atomic, which is
+    // async-signal-safe; `signal` installs it without SA_SIGINFO.
+    unsafe {
+        libc::signal(libc::SIGTERM, handler);
+        libc::signal(libc::SIGILL, handler);
+    }
+    let logs = TestLogs::new("child_with_earlier_handlers").unwrap();
+    log::info!("before the signals");
+    // SAFETY: `raise` has no preconditions; both handlers return.
+    unsafe {
+        libc::raise(libc::SIGTERM);
+        libc::raise(libc::SIGILL);
+    }
+    assert_eq!(
+        PLAIN_HANDLER_CALLS.load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
+    log::info!("after the signals");
+    logs.assert_in_order(&["before the signals", "after the signals"]);
+    // The persister was not frozen: the log still goes to disk.
+    logs.flush();
+}
+
+#[test]
+fn handlers_installed_before_still_run_and_nothing_is_dumped() {
+    let root = tempfile::tempdir().unwrap();
+    let output = common::rerun("child_with_earlier_handlers")
+        .env("LOGGED_TEST_DIR", root.path())
+        .output()
+        .unwrap();
+    let seen = describe(&output);
+    assert!(output.status.success(), "{seen}");
+    assert!(!seen.contains("logged-test: crashed"), "{seen}");
+    let manifest = std::fs::read_to_string(root.path().join("manifest.jsonl")).unwrap();
+    assert!(manifest.contains("\"outcome\":\"passed\""), "{manifest}");
 }
