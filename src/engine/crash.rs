@@ -648,10 +648,7 @@ fn disk_work_pending() -> bool {
         if tracked.fork_epoch != epoch {
             continue;
         }
-        match tracked.core.try_lock() {
-            Some(store) => pending |= store.mode == Mode::Disk && !store.queue.is_empty(),
-            None => pending = true,
-        }
+        pending |= queued_for_disk(&tracked.core);
         if pending {
             break;
         }
@@ -683,6 +680,17 @@ impl Tally {
         if let Some(n) = self.levels.get_mut(entry.level as usize - 1) {
             *n += 1;
         }
+    }
+}
+
+// The store's layout is known here only: `queued_for_disk` and `dump_store`.
+
+/// Whether `core` is on disk with items the persister has not taken yet
+/// (or its store is busy, which may mean the same).
+fn queued_for_disk(core: &Core) -> bool {
+    match core.try_lock() {
+        Some(store) => store.mode == Mode::Disk && !store.queue.is_empty(),
+        None => true,
     }
 }
 
