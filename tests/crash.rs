@@ -198,6 +198,29 @@ fn an_abort_leaves_the_whole_log_of_a_test_on_disk() {
     assert_whole_log_after("abort_on_disk", Some(SIGABRT), None);
 }
 
+/// A second crash of the same test moves the first one's log aside, as a
+/// rerun does: the file holds the second run's records only.
+#[test]
+fn a_crash_replaces_the_log_of_an_earlier_crash() {
+    let root = tempfile::tempdir().unwrap();
+    let first = run("abort", root.path());
+    let second = run("abort", root.path());
+    let manifest = std::fs::read_to_string(root.path().join("manifest.jsonl")).unwrap();
+    let logs: Vec<&str> = manifest
+        .lines()
+        .filter_map(|line| json_str(line, "log"))
+        .collect();
+    assert_eq!(logs.len(), 2, "{manifest}\n{}", describe(&second));
+    assert_eq!(logs[0], logs[1], "{manifest}");
+    let text = std::fs::read_to_string(logs[1]).unwrap();
+    assert_eq!(
+        text.matches(&format!("{}\n", marker("abort", 0))).count(),
+        1,
+        "the second crash appended to the first one's log:\n{text}\n{}",
+        describe(&first)
+    );
+}
+
 #[test]
 fn a_segfault_leaves_the_whole_log() {
     assert_whole_log_after("segfault", Some(SIGSEGV), None);

@@ -32,7 +32,7 @@
 //! on disk already, and the persister finishes their queues.
 #![deny(unsafe_op_in_unsafe_fn)]
 
-use std::ffi::{CString, c_int, c_void};
+use std::ffi::{CStr, CString, c_int, c_void};
 use std::fmt::Write as _;
 use std::os::unix::ffi::OsStrExt as _;
 use std::path::Path;
@@ -62,11 +62,8 @@ pub(crate) struct Tracked {
     core: Arc<Core>,
     slot: AtomicUsize,
     fork_epoch: u32,
-    /// The directory, its missing ancestors to create (root first), and
-    /// where an existing one (an earlier run's kept log) is moved.
+    /// The directory, absolute.
     dir: CString,
-    ancestors: Vec<CString>,
-    old_dir: CString,
     harness: OnceLock<Harness>,
 }
 
@@ -98,6 +95,10 @@ const DONE: u8 = 2;
 static DUMP: AtomicU8 = AtomicU8::new(IDLE);
 /// The line buffer, taken by the one dump.
 static SCRATCH: AtomicPtr<String> = AtomicPtr::new(ptr::null_mut());
+/// The path buffer (a directory's ancestors, its `.old-<pid>` name), taken
+/// by the one dump.
+static PATH: AtomicPtr<[u8; PATH_BYTES]> = AtomicPtr::new(ptr::null_mut());
+const PATH_BYTES: usize = 8192;
 /// Under nextest (a process per test) the records are also written to
 /// stderr, which nextest shows under a failed test.
 static ECHO: AtomicBool = AtomicBool::new(false);
@@ -134,26 +135,11 @@ pub(crate) fn track(core: &Arc<Core>) -> Option<Arc<Tracked>> {
     install();
     let path = core.dir.as_os_str().as_bytes();
     let dir = CString::new(path).ok()?;
-    let ancestors = core
-        .dir
-        .ancestors()
-        .skip(1)
-        .filter(|p| !p.as_os_str().is_empty() && *p != Path::new("/"))
-        .filter_map(|p| CString::new(p.as_os_str().as_bytes()).ok())
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    let mut old = path.to_vec();
-    old.extend_from_slice(format!(".old-{}", std::process::id()).as_bytes());
-    let old_dir = CString::new(old).ok()?;
     let tracked = Arc::new(Tracked {
         core: Arc::clone(core),
         slot: AtomicUsize::new(usize::MAX),
         fork_epoch: fork::epoch(),
         dir,
-        ancestors,
-        old_dir,
         harness: OnceLock::new(),
     });
     let raw = Arc::into_raw(Arc::clone(&tracked)).cast_mut();
@@ -258,6 +244,7 @@ fn install() {
         fork::install();
         let scratch = Box::new(String::with_capacity(SCRATCH_BYTES));
         SCRATCH.store(Box::into_raw(scratch), Ordering::Release);
+        PATH.store(Box::into_raw(Box::new([0; PATH_BYTES])), Ordering::Release);
         #[cfg(all(
             target_os = "linux",
             target_env = "gnu",
@@ -557,6 +544,13 @@ fn dump_claimed(reason: Reason) {
         DUMP.store(DONE, Ordering::SeqCst);
         return;
     };
+    let path = PATH.swap(ptr::null_mut(), Ordering::SeqCst);
+    // SAFETY: as `SCRATCH`: a leaked box from `install`, now this dump's.
+    let mut no_path = [0u8; 0];
+    let path: &mut [u8] = match unsafe { path.as_mut() } {
+        Some(path) => path,
+        None => &mut no_path,
+    };
     let persister = freeze_persister();
     let epoch = fork::epoch();
     let echo = ECHO.load(Ordering::Relaxed);
@@ -583,7 +577,7 @@ fn dump_claimed(reason: Reason) {
             let _ = writeln!(scratch, "logged-test: the records of `{}`:", harness.test);
             write_all(2, scratch.as_bytes());
         }
-        let outcome = dump_store(tracked, scratch, echo);
+        let outcome = dump_store(tracked, scratch, path, echo);
         report(scratch, harness, &outcome);
         if let Some(manifest) = &harness.manifest {
             manifest_line(scratch, manifest, &outcome);
@@ -697,7 +691,7 @@ fn queued_for_disk(core: &Core) -> bool {
 /// The one function that knows the store's layout: writes the records a
 /// harness collector holds in memory (and any still queued) into its
 /// directory, each into its session's file, in order.
-fn dump_store(tracked: &Tracked, scratch: &mut String, echo: bool) -> DumpOutcome {
+fn dump_store(tracked: &Tracked, scratch: &mut String, path: &mut [u8], echo: bool) -> DumpOutcome {
     let Some(store) = lock_for(&tracked.core, STORE_WAIT_MS) else {
         return DumpOutcome::Busy;
     };
@@ -715,7 +709,7 @@ fn dump_store(tracked: &Tracked, scratch: &mut String, echo: bool) -> DumpOutcom
         }
         return DumpOutcome::OnDisk { tally, unwritten };
     }
-    let mut files = match SessionFiles::open(tracked) {
+    let mut files = match SessionFiles::open(&tracked.dir, path) {
         Ok(files) => files,
         Err(errno) => {
             return DumpOutcome::Written {
@@ -777,25 +771,57 @@ struct SessionFiles {
 }
 
 impl SessionFiles {
-    fn open(tracked: &Tracked) -> Result<SessionFiles, c_int> {
-        for ancestor in &tracked.ancestors {
-            // SAFETY: a NUL-terminated path; an existing directory is fine.
-            unsafe { libc::mkdir(ancestor.as_ptr(), 0o755) };
-        }
-        // SAFETY (this block): NUL-terminated paths made at `track`.
-        let made = unsafe { libc::mkdir(tracked.dir.as_ptr(), 0o700) } == 0 || {
-            // An earlier run's kept log: moved aside, as the persister does.
-            let moved =
-                unsafe { libc::rename(tracked.dir.as_ptr(), tracked.old_dir.as_ptr()) } == 0;
-            moved && unsafe { libc::mkdir(tracked.dir.as_ptr(), 0o700) } == 0
+    /// Makes the directory `dir` (and its missing parents), moving an
+    /// existing one (an earlier run's kept log) to `<dir>.old-<pid>` as the
+    /// persister does, and opens it; `path` is room to build those paths.
+    fn open(dir: &CStr, path: &mut [u8]) -> Result<SessionFiles, c_int> {
+        let bytes = dir.to_bytes();
+        let len = bytes.len();
+        let Some(room) = path.get_mut(..len + 32) else {
+            return Err(libc::ENAMETOOLONG);
         };
+        if let Some(name) = room.get_mut(..len) {
+            name.copy_from_slice(bytes);
+        }
+        if let Some(end) = room.get_mut(len) {
+            *end = 0;
+        }
+        // The parents: the path cut at each `/` but the first.
+        for i in 1..len {
+            if room.get(i) == Some(&b'/') {
+                if let Some(cut) = room.get_mut(i) {
+                    *cut = 0;
+                }
+                // SAFETY: `room` is NUL-terminated at `i`; an existing
+                // directory is fine (EEXIST, ignored).
+                unsafe { libc::mkdir(room.as_ptr().cast(), 0o755) };
+                if let Some(cut) = room.get_mut(i) {
+                    *cut = b'/';
+                }
+            }
+        }
+        // SAFETY: `dir` is NUL-terminated.
+        let mut made = unsafe { libc::mkdir(dir.as_ptr(), 0o700) } == 0;
+        if !made {
+            if let Some(suffix) = room.get_mut(len + 1..) {
+                old_name(suffix);
+            }
+            if let Some(end) = room.get_mut(len) {
+                *end = b'.';
+            }
+            // SAFETY: `dir` and `room` (`<dir>.old-<pid>`, by `old_name`)
+            // are NUL-terminated.
+            let moved = unsafe { libc::rename(dir.as_ptr(), room.as_ptr().cast()) } == 0;
+            // SAFETY: as above.
+            made = moved && unsafe { libc::mkdir(dir.as_ptr(), 0o700) } == 0;
+        }
         if !made {
             return Err(errno());
         }
         // SAFETY: a NUL-terminated path; the flags refuse a symlink.
         let dir = unsafe {
             libc::open(
-                tracked.dir.as_ptr(),
+                dir.as_ptr(),
                 libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
             )
         };
@@ -877,6 +903,39 @@ impl SessionFiles {
         unsafe { libc::close(self.dir) };
         self.error
     }
+}
+
+/// Writes `old-<pid>` and a NUL into `out` (31 bytes suffice), after the
+/// `.` the caller puts before it.
+fn old_name(out: &mut [u8]) {
+    // SAFETY: `getpid` has no preconditions and cannot fail.
+    let mut pid = unsafe { libc::getpid() }.unsigned_abs();
+    let mut digits = [0u8; 10];
+    let mut n = 0;
+    loop {
+        if let Some(d) = digits.get_mut(n) {
+            *d = b'0' + (pid % 10) as u8;
+        }
+        n += 1;
+        pid /= 10;
+        if pid == 0 || n == digits.len() {
+            break;
+        }
+    }
+    let mut at = 0;
+    let mut put = |b: u8| {
+        if let Some(slot) = out.get_mut(at) {
+            *slot = b;
+        }
+        at += 1;
+    };
+    for b in *b"old-" {
+        put(b);
+    }
+    for i in (0..n).rev() {
+        put(digits.get(i).copied().unwrap_or(b'0'));
+    }
+    put(0);
 }
 
 /// Hands `entry`'s line, in the file format, to `out`, without allocating:
