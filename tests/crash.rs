@@ -52,7 +52,17 @@ fn child_logs_then_dies(logs: &TestLogs) {
     let Some(mode) = mode() else { return };
     // Mode `abort_on_disk`: the first half is written by the persister
     // (the flush puts the log on disk), the rest is queued when it aborts.
-    let on_disk = mode == "abort_on_disk";
+    let on_disk = mode == "abort_on_disk" || mode == "abort_while_logging";
+    if mode == "abort_while_logging" {
+        // Keeps the persister busy with this test's queue until the end.
+        logged_test::thread::spawn(|| {
+            for n in 0.. {
+                log::trace!("noise {n}");
+                // Continuous, but not a flood the machine spends its time on.
+                std::thread::yield_now();
+            }
+        });
+    }
     for n in 0..RECORDS {
         if on_disk && n == RECORDS / 2 {
             logs.flush();
@@ -64,7 +74,7 @@ fn child_logs_then_dies(logs: &TestLogs) {
         }
     }
     match mode.as_str() {
-        "abort" | "abort_on_disk" => std::process::abort(),
+        "abort" | "abort_on_disk" | "abort_while_logging" => std::process::abort(),
         "segfault" => {
             // SAFETY: none: this writes through a null pointer on purpose,
             // to die of SIGSEGV as a buggy FFI call would.
@@ -219,6 +229,35 @@ fn a_crash_replaces_the_log_of_an_earlier_crash() {
         "the second crash appended to the first one's log:\n{text}\n{}",
         describe(&first)
     );
+}
+
+/// Another thread logging without pause into the crashed test does not keep
+/// the crash path waiting: once the persister has written what was queued
+/// at the crash, it is stopped, and every record logged before is there.
+#[test]
+fn a_crash_while_another_thread_keeps_logging_still_writes_everything_before_it() {
+    let root = tempfile::tempdir().unwrap();
+    let output = run("abort_while_logging", root.path());
+    let seen = describe(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("logged-test: crashed: `{CHILD}`: ")),
+        "{seen}"
+    );
+    assert!(
+        !stderr.contains("did not finish"),
+        "the crash path gave up waiting for the persister:\n{seen}"
+    );
+    let manifest = std::fs::read_to_string(root.path().join("manifest.jsonl")).unwrap();
+    let log = json_str(&manifest, "log").unwrap_or_else(|| panic!("{manifest}\n{seen}"));
+    let text = std::fs::read_to_string(log).unwrap();
+    for n in 0..RECORDS {
+        let m = marker("abort_while_logging", n);
+        assert!(
+            text.contains(&format!("{m}\n")) || text.contains(&format!("{m} ")),
+            "{m} missing"
+        );
+    }
 }
 
 #[test]

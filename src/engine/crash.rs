@@ -50,7 +50,7 @@ use crate::engine::store::{Core, Mode, Store};
 /// written on a crash (and say so then).
 const SLOTS: usize = 4096;
 /// How long the crash path waits for the persister, and for a busy store.
-const WAIT_MS: u32 = 1000;
+const WAIT_MS: u32 = 3000;
 const STORE_WAIT_MS: u32 = 100;
 /// The preallocated buffer a record is formatted into.
 const SCRATCH_BYTES: usize = 256 * 1024;
@@ -109,6 +109,8 @@ const P_IDLE: u8 = 1;
 const P_FROZEN: u8 = 2;
 static PERSISTER: AtomicU8 = AtomicU8::new(P_BUSY);
 static PERSISTER_THREAD: AtomicUsize = AtomicUsize::new(0);
+/// Set by a dump: the persister writes what is queued, then freezes.
+static FREEZE: AtomicBool = AtomicBool::new(false);
 
 /// The signals the crash path handles.
 const SIGNALS: [(c_int, &str); 7] = [
@@ -222,6 +224,12 @@ pub(crate) fn persister_idle() {
     let _ = PERSISTER.compare_exchange(P_BUSY, P_IDLE, Ordering::AcqRel, Ordering::Relaxed);
 }
 
+/// Whether a dump froze the persister (checked before each batch too, in
+/// case the dump stopped waiting for it).
+pub(crate) fn persister_is_frozen() -> bool {
+    PERSISTER.load(Ordering::Acquire) == P_FROZEN
+}
+
 /// The persister got work; false if a dump froze it, when it must stop
 /// touching any file or store.
 pub(crate) fn persister_busy() -> bool {
@@ -231,8 +239,14 @@ pub(crate) fn persister_busy() -> bool {
     }
 }
 
+/// Whether a dump asked the persister to write what is queued and stop.
+pub(crate) fn freeze_requested() -> bool {
+    FREEZE.load(Ordering::Acquire)
+}
+
 /// Where a frozen persister stays until the process is gone.
 pub(crate) fn persister_frozen() -> ! {
+    PERSISTER.store(P_FROZEN, Ordering::SeqCst);
     loop {
         std::thread::park();
     }
@@ -614,7 +628,14 @@ fn freeze_persister() -> Persister {
         PERSISTER.store(P_FROZEN, Ordering::SeqCst);
         return Persister::Frozen;
     }
+    FREEZE.store(true, Ordering::SeqCst);
     for _ in 0..WAIT_MS {
+        // It saw the request: it wrote every queue and stopped.
+        if PERSISTER.load(Ordering::SeqCst) == P_FROZEN {
+            return Persister::Frozen;
+        }
+        // Waiting for work with nothing queued: it may never wake, and has
+        // nothing to write; frozen here (it stops if it wakes).
         if !disk_work_pending()
             && PERSISTER
                 .compare_exchange(P_IDLE, P_FROZEN, Ordering::SeqCst, Ordering::SeqCst)
@@ -1005,9 +1026,10 @@ fn header(scratch: &mut String, reason: Reason, persister: Persister) {
     }
     scratch.push_str(" while these tests were running; their logs are written as they were:\n");
     if persister == Persister::TimedOut {
-        scratch.push_str(
-            "logged-test: the persister thread did not finish within 1 s; \
-             records it was still writing may be missing\n",
+        let _ = writeln!(
+            scratch,
+            "logged-test: the persister thread did not finish within {WAIT_MS} ms; \
+             records it was still writing may be missing"
         );
     }
     write_all(2, scratch.as_bytes());

@@ -121,8 +121,10 @@ impl Persister {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
+            self.crash_checkpoint(rx);
             while let Ok(work) = rx.try_recv() {
                 self.handle(work);
+                self.crash_checkpoint(rx);
             }
             if Instant::now() >= next_poll {
                 self.poll();
@@ -136,6 +138,32 @@ impl Persister {
                 }
             }
         }
+    }
+
+    /// If the process is crashing (see `crash`): writes every queue as it
+    /// is now, hands all of it to the OS, and stops here for good, so the
+    /// crash path can write the logs still in memory alone.
+    fn crash_checkpoint(&mut self, rx: &Receiver<Work>) {
+        #[cfg(unix)]
+        if crate::engine::crash::freeze_requested() {
+            // What is in the inbox now, not what other threads keep adding.
+            for _ in 0..rx.len() {
+                if let Ok(work) = rx.try_recv() {
+                    self.handle(work);
+                }
+            }
+            let cores: Vec<Arc<Core>> =
+                self.writers.values().map(|w| Arc::clone(&w.core)).collect();
+            for core in cores {
+                self.handle(Work::Ready(core));
+            }
+            for writer in self.writers.values_mut() {
+                writer.flush_buffer();
+            }
+            crate::engine::crash::persister_frozen();
+        }
+        #[cfg(not(unix))]
+        let _ = rx;
     }
 
     /// Takes the queued records of every collector it writes for.
@@ -177,6 +205,11 @@ impl Persister {
     }
 
     fn process(&mut self, core: &Arc<Core>) {
+        #[cfg(unix)]
+        if crate::engine::crash::persister_is_frozen() {
+            // A crash dump writes from now on (it stopped waiting for us).
+            crate::engine::crash::persister_frozen();
+        }
         let mut batch = std::mem::take(&mut self.spare);
         {
             let mut store = core.lock();
