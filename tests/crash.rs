@@ -554,3 +554,65 @@ fn handlers_installed_before_still_run_and_nothing_is_dumped() {
     let manifest = std::fs::read_to_string(root.path().join("manifest.jsonl")).unwrap();
     assert!(manifest.contains("\"outcome\":\"passed\""), "{manifest}");
 }
+
+/// Our handler, as `sigaction` reported it when the next one was installed.
+static OURS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static CHAINING_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A later handler that passes the signal on to the one before it, as
+/// signal-hook (under `tokio::signal`) does.
+extern "C" fn chaining_handler(
+    signal: libc::c_int,
+    info: *mut libc::siginfo_t,
+    context: *mut libc::c_void,
+) {
+    CHAINING_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let previous = OURS.load(std::sync::atomic::Ordering::SeqCst);
+    if previous > 1 {
+        type Action = extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void);
+        // SAFETY: `previous` is the `SA_SIGINFO` handler that was installed
+        // before this one (ours), not a special value.
+        let action = unsafe { std::mem::transmute::<usize, Action>(previous) };
+        action(signal, info, context);
+    }
+}
+
+/// A `SIGTERM` handler installed after the first collector, which passes
+/// the signal on to ours: the program handles it and goes on.
+#[test]
+#[ignore = "run by `a_later_handler_that_passes_sigterm_on_keeps_the_process`"]
+fn child_with_a_later_chaining_handler() {
+    let logs = TestLogs::new("child_with_a_later_chaining_handler").unwrap();
+    // SAFETY: all-zero `sigaction`s are valid; the new action is a complete
+    // `SA_SIGINFO` handler that only touches atomics and calls ours.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        let mut new: libc::sigaction = std::mem::zeroed();
+        new.sa_sigaction = chaining_handler as *const () as usize;
+        new.sa_flags = libc::SA_SIGINFO;
+        libc::sigemptyset(&mut new.sa_mask);
+        assert_eq!(libc::sigaction(libc::SIGTERM, &new, &mut old), 0);
+        assert!(
+            old.sa_flags & libc::SA_SIGINFO != 0,
+            "ours was not installed"
+        );
+        OURS.store(old.sa_sigaction, std::sync::atomic::Ordering::SeqCst);
+        libc::raise(libc::SIGTERM);
+    }
+    assert_eq!(CHAINING_CALLS.load(std::sync::atomic::Ordering::SeqCst), 1);
+    log::info!("still running");
+    logs.assert_contains("still running");
+    logs.flush();
+}
+
+#[test]
+fn a_later_handler_that_passes_sigterm_on_keeps_the_process() {
+    let root = tempfile::tempdir().unwrap();
+    let output = common::rerun("child_with_a_later_chaining_handler")
+        .env("LOGGED_TEST_DIR", root.path())
+        .output()
+        .unwrap();
+    let seen = describe(&output);
+    assert!(output.status.success(), "{seen}");
+    assert!(!seen.contains("logged-test: crashed"), "{seen}");
+}

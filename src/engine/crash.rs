@@ -340,11 +340,22 @@ extern "C" fn on_signal(signal: c_int, info: *mut libc::siginfo_t, context: *mut
         .and_then(OnceLock::get)
         .copied();
     let handler = previous.map_or(libc::SIG_DFL, |p| p.handler);
-    if handler != libc::SIG_DFL && handler != libc::SIG_IGN {
+    let chains = handler != libc::SIG_DFL && handler != libc::SIG_IGN;
+    let terminate = signal == libc::SIGTERM || signal == libc::SIGINT;
+    if terminate && !still_ours(signal) {
+        // Called by a handler installed after ours that passes the signal
+        // on (signal-hook, under `tokio::signal`, does): the program
+        // handles it, and may go on.
+        if chains {
+            // SAFETY: as below.
+            unsafe { call_previous(previous, signal, info, context) };
+        }
+        return;
+    }
+    if chains {
         // SAFETY: `handler` is the action installed before ours, called with
         // the arguments the kernel gave us, in the form its flags say.
         unsafe { call_previous(previous, signal, info, context) };
-        let terminate = signal == libc::SIGTERM || signal == libc::SIGINT;
         if terminate || still_ours(signal) {
             // It dealt with the signal itself; the process may go on.
             return;
