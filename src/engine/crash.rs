@@ -4,18 +4,22 @@
 //! `"outcome":"crashed"`, and stderr names the tests and their files.
 //!
 //! The handlers are installed once, when the first collector is made, and
-//! run in a dying process, often in a signal handler on a small alternate
-//! stack, maybe on a thread that holds a lock. So the crash path:
-//! - allocates nothing: what it needs (paths as `CString`s, the manifest
-//!   line's start, a 256 KiB line buffer) is made beforehand, and the slots
-//!   it reads are a fixed array of atomic pointers;
+//! run in a dying process, often in a signal handler, maybe on a thread
+//! that holds a lock. So the crash path:
+//! - allocates nothing: what it needs (each collector's directory as a
+//!   `CString`, the manifest line's start, a 256 KiB line buffer, an 8 KiB
+//!   path buffer, a 1 MiB stack) is made beforehand, and the slots it reads
+//!   are a fixed array of atomic pointers;
+//! - runs on that stack of its own (Linux, glibc), as a handler may run on
+//!   a thread's 8 KiB alternate stack (a stack overflow's `abort` does);
 //! - takes no lock it could wait on: a store is `try_lock`ed (for a bounded
 //!   time), and one that stays busy is skipped and reported as skipped;
 //! - makes only plain syscalls (`mkdir`, `rename`, `open`, `write`,
-//!   `fsync`, `nanosleep`);
-//! - first lets the persister thread (alive: only the crashing thread is in
-//!   trouble) finish what is queued, then freezes it, so nothing else
-//!   writes the same files while the records still in memory are written;
+//!   `fsync`, `nanosleep`, and glibc's `swapcontext`);
+//! - first has the persister thread (alive: only the crashing thread is in
+//!   trouble) write every queue as it is and stop at a checkpoint between
+//!   batches, or freezes it where it waits with nothing queued, so nothing
+//!   else writes while the records still in memory are written;
 //! - then chains: to the handler installed before (std's stack-overflow
 //!   report runs, then its `abort` comes back here), or re-raises the signal
 //!   with the default action. A previous handler that returns with its own
@@ -25,7 +29,8 @@
 //! `SIGTERM` and `SIGINT` (nextest ends a hanging test with `SIGTERM`) are
 //! handled like fatal signals when their action was the default; a handler
 //! installed before ours is called instead, with no dump (the program may
-//! go on); an ignored one stays ignored.
+//! go on), and so is nothing but that when a handler installed after ours
+//! passes the signal on (signal-hook does); an ignored one stays ignored.
 //!
 //! Only collectors made by the harness (`TestLogs`, which calls
 //! [`describe`]) are written and reported: an application's collectors are
@@ -613,8 +618,8 @@ fn dump_claimed(reason: Reason) {
         scratch.clear();
         let _ = writeln!(
             scratch,
-            "logged-test: {untracked} more collectors were alive than the crash path can see; \
-             their logs are not written"
+            "logged-test: {untracked} collectors made while 4096 were alive were not seen \
+             by the crash path; their logs are not written"
         );
         write_all(2, scratch.as_bytes());
     }
