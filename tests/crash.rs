@@ -99,6 +99,60 @@ fn child_logs_then_dies(logs: &TestLogs) {
 
 const CHILD: &str = "child_logs_then_dies";
 
+/// Set by the child's own `SIGABRT` handler, which runs just before ours:
+/// from then on every allocation on the crashing thread (the persister
+/// still works normally on its own) is reported on stderr.
+static ARMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static CRASHING_THREAD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+struct Watching;
+
+// SAFETY: forwards to the system allocator unchanged; the check only reads
+// an atomic and writes a constant with `write(2)`.
+unsafe impl std::alloc::GlobalAlloc for Watching {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: `pthread_self` has no preconditions.
+        let me = unsafe { libc::pthread_self() } as usize;
+        if ARMED.load(std::sync::atomic::Ordering::SeqCst)
+            && CRASHING_THREAD.load(std::sync::atomic::Ordering::SeqCst) == me
+        {
+            let note = b"\nALLOCATION-DURING-CRASH-DUMP ";
+            // SAFETY: a valid buffer of its length.
+            unsafe { libc::write(2, note.as_ptr().cast(), note.len()) };
+            let mut digits = [b'\n'; 21];
+            let mut size = layout.size();
+            let mut at = 19;
+            loop {
+                digits[at] = b'0' + (size % 10) as u8;
+                size /= 10;
+                if size == 0 || at == 0 {
+                    break;
+                }
+                at -= 1;
+            }
+            // SAFETY: a valid buffer of its length.
+            unsafe { libc::write(2, digits[at..].as_ptr().cast(), 21 - at) };
+        }
+        // SAFETY: the caller's layout, to the system allocator.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: `ptr` came from `alloc` above, with this layout.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Watching = Watching;
+
+extern "C" fn arm(_signal: libc::c_int) {
+    // SAFETY: `pthread_self` has no preconditions.
+    let me = unsafe { libc::pthread_self() } as usize;
+    CRASHING_THREAD.store(me, std::sync::atomic::Ordering::SeqCst);
+    ARMED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
 fn run(mode: &str, logs_dir: &Path) -> Output {
     common::rerun(CHILD)
         .env("CRASH_CHILD_MODE", mode)
@@ -190,6 +244,58 @@ fn assert_whole_log_after(mode: &str, signal: Option<i32>, code: Option<i32>) {
         log.display()
     );
     assert!(stderr.contains(&report), "expected {report:?} in:\n{seen}");
+}
+
+/// Installs `arm` for `SIGABRT` before the first collector (so ours calls
+/// it, then dumps), logs, and aborts.
+#[test]
+#[ignore = "run by `the_crash_path_allocates_nothing`"]
+fn child_aborts_watching_allocations() {
+    let handler = arm as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    // SAFETY: a plain handler that only sets an atomic.
+    unsafe { libc::signal(libc::SIGABRT, handler) };
+    let _logs = TestLogs::new("child_aborts_watching_allocations").unwrap();
+    for n in 0..RECORDS {
+        match n % 3 {
+            0 => log::info!("{}", marker("watching", n)),
+            1 => log::warn!(n = n, kind = "odd"; "{}", marker("watching", n)),
+            _ => log::error!("{}\nsecond line", marker("watching", n)),
+        }
+    }
+    log::info!("{}", "a long record ".repeat(30_000));
+    std::process::abort();
+}
+
+/// From the first handler to the end of the dump (200 records, a 420 KB
+/// one too, the manifest line, the report), the crashing thread allocates
+/// nothing.
+#[test]
+fn the_crash_path_allocates_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let output = common::rerun("child_aborts_watching_allocations")
+        .env("LOGGED_TEST_DIR", root.path())
+        .output()
+        .unwrap();
+    let seen = describe(&output);
+    assert!(
+        seen.contains(&format!(
+            "logged-test: crashed: `child_aborts_watching_allocations`: {} records",
+            RECORDS + 1
+        )),
+        "{seen}"
+    );
+    assert!(
+        !seen.contains("ALLOCATION-DURING-CRASH-DUMP"),
+        "the crash path allocated:\n{seen}"
+    );
+    let manifest = std::fs::read_to_string(root.path().join("manifest.jsonl")).unwrap();
+    let log = json_str(&manifest, "log").unwrap_or_else(|| panic!("{manifest}"));
+    let text = std::fs::read_to_string(log).unwrap();
+    assert!(
+        text.contains(&"a long record ".repeat(30_000)),
+        "the long record is cut"
+    );
+    assert!(text.contains(&marker("watching", RECORDS - 1)));
 }
 
 const SIGABRT: i32 = 6;

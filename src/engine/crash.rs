@@ -361,7 +361,8 @@ extern "C" fn on_signal(signal: c_int, info: *mut libc::siginfo_t, context: *mut
         // SAFETY: `handler` is the action installed before ours, called with
         // the arguments the kernel gave us, in the form its flags say.
         unsafe { call_previous(previous, signal, info, context) };
-        if terminate || still_ours(signal) {
+        // `abort` goes on to kill the process whatever its handler did.
+        if terminate || (signal != libc::SIGABRT && still_ours(signal)) {
             // It dealt with the signal itself; the process may go on.
             return;
         }
