@@ -1152,3 +1152,82 @@ fn sleep_ms(ms: u32) {
     // SAFETY: `pause` is a valid duration; no remainder is asked for.
     unsafe { libc::nanosleep(&pause, ptr::null_mut()) };
 }
+
+#[cfg(test)]
+mod should {
+    use super::*;
+    use crate::engine::message::Message;
+    use crate::engine::record::{ExtraBuilder, Text};
+
+    fn entry(message: &str, fields: &[(&'static str, &str)]) -> Entry {
+        let mut extra = ExtraBuilder::new();
+        for (key, value) in fields {
+            extra.field_str(Text::Static(key), value);
+        }
+        Entry {
+            level: log::Level::Warn,
+            target: Text::Static("a target"),
+            message: Message::copy(message),
+            timestamp: std::time::UNIX_EPOCH + std::time::Duration::from_micros(1_234_567),
+            thread: Some("worker 1"),
+            extra: extra.finish(),
+        }
+    }
+
+    fn formatted(entry: &Entry, capacity: usize) -> String {
+        let mut scratch = String::with_capacity(capacity);
+        let mut out = Vec::new();
+        format_entry(entry, &mut scratch, &mut |bytes| {
+            out.extend_from_slice(bytes)
+        });
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn format_a_record_as_the_file_does_without_growing_the_buffer() {
+        let long = "x".repeat(3000);
+        let cases = [
+            entry("plain", &[]),
+            entry("two\nlines", &[]),
+            entry("with fields", &[("order", "42"), ("who", "a b")]),
+            entry("fields\nand lines", &[("k", "v")]),
+            entry(&long, &[]),
+            entry(&long, &[("k", "v")]),
+        ];
+        for (i, entry) in cases.iter().enumerate() {
+            let mut whole = String::new();
+            entry.write_to(&mut whole);
+            // Room for all of it, and too little (pieces, or a note).
+            assert_eq!(formatted(entry, SCRATCH_BYTES), whole, "case {i}");
+            let mut scratch = String::with_capacity(512);
+            let capacity = scratch.capacity();
+            format_entry(entry, &mut scratch, &mut |_| {});
+            assert_eq!(scratch.capacity(), capacity, "case {i} grew the buffer");
+        }
+        // Too long for the buffer: the plain one in pieces, unchanged.
+        let mut whole = String::new();
+        cases[4].write_to(&mut whole);
+        assert_eq!(formatted(&cases[4], 512), whole);
+        // With fields: its header and a note, never a partial line.
+        let noted = formatted(&cases[5], 512);
+        assert!(noted.ends_with("(a record too long to write while the process crashes)\n"));
+        assert_eq!(noted.matches('\n').count(), 1);
+    }
+
+    #[test]
+    fn not_promise_a_bound_for_a_line_that_would_allocate() {
+        assert!(line_bound(&entry("a=b", &[("k", "v")])).is_none());
+        assert!(line_bound(&entry("a=b", &[])).is_some());
+    }
+
+    #[test]
+    fn name_the_old_directory_after_this_process() {
+        let mut out = [0xffu8; 32];
+        old_name(&mut out);
+        let end = out.iter().position(|b| *b == 0).unwrap();
+        assert_eq!(
+            std::str::from_utf8(&out[..end]).unwrap(),
+            format!("old-{}", std::process::id())
+        );
+    }
+}
