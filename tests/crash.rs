@@ -366,6 +366,26 @@ fn a_crash_while_another_thread_keeps_logging_still_writes_everything_before_it(
     }
 }
 
+/// `LOGGED_TEST_DIR` relative to the working directory, as in the
+/// README's CI recipe.
+#[test]
+fn a_relative_logged_test_dir_gets_the_crashed_line() {
+    let cwd = tempfile::tempdir().unwrap();
+    let output = common::rerun(CHILD)
+        .current_dir(cwd.path())
+        .env("CRASH_CHILD_MODE", "abort")
+        .env("LOGGED_TEST_DIR", "test-logs")
+        .output()
+        .unwrap();
+    let manifest = std::fs::read_to_string(cwd.path().join("test-logs/manifest.jsonl"))
+        .unwrap_or_else(|e| panic!("{e}\n{}", describe(&output)));
+    assert!(manifest.contains("\"outcome\":\"crashed\""), "{manifest}");
+    let log = json_str(&manifest, "log").unwrap();
+    assert!(Path::new(log).starts_with(cwd.path()), "{log}");
+    let text = std::fs::read_to_string(log).unwrap();
+    assert!(text.contains(&format!("{}\n", marker("abort", RECORDS - 2))), "{text}");
+}
+
 #[test]
 fn a_segfault_leaves_the_whole_log() {
     assert_whole_log_after("segfault", Some(SIGSEGV), None);

@@ -191,6 +191,9 @@ pub(crate) fn describe(
     manifest: Option<(&Path, String, String)>,
 ) {
     let manifest = manifest.and_then(|(dir, test_json, log_json)| {
+        // Where it is now: a test may change the working directory later.
+        let dir = std::path::absolute(dir).ok()?;
+        let dir = dir.as_path();
         Some(Manifest {
             dir: CString::new(dir.as_os_str().as_bytes()).ok()?,
             file: CString::new(
