@@ -383,7 +383,10 @@ fn a_relative_logged_test_dir_gets_the_crashed_line() {
     let log = json_str(&manifest, "log").unwrap();
     assert!(Path::new(log).starts_with(cwd.path()), "{log}");
     let text = std::fs::read_to_string(log).unwrap();
-    assert!(text.contains(&format!("{}\n", marker("abort", RECORDS - 2))), "{text}");
+    assert!(
+        text.contains(&format!("{}\n", marker("abort", RECORDS - 2))),
+        "{text}"
+    );
 }
 
 #[test]
