@@ -68,7 +68,8 @@ pub enum LogError {
     },
     /// The persister (one thread per process) cannot serve this collector:
     /// its thread could not be started, or it failed while writing this
-    /// collector's records (a bug in `logged-test`).
+    /// collector's records (a bug in `logged-test`), or this is a forked
+    /// child process (the persister thread is not in it).
     PersisterGone,
     /// The collector was shut down ([`LogCollector::shutdown`](crate::LogCollector::shutdown),
     /// or `TestLogs` ending its test) and a method that needs its persister
@@ -122,8 +123,10 @@ impl fmt::Display for LogError {
             ),
             LogError::PersisterGone => f.write_str(
                 "the persister cannot write this collector's records (its thread could not \
-                 be started, or it failed on them); if the process is not out of threads, \
-                 this is a bug in logged-test, please report it",
+                 be started, or it failed on them, or this is a forked child process, which \
+                 has no persister: a child keeps its logs in memory only); if the process is \
+                 not out of threads and did not fork, this is a bug in logged-test, please \
+                 report it",
             ),
             LogError::CollectorShutDown => f.write_str(
                 "the collector was shut down, so records and sessions can no longer be \

@@ -82,5 +82,10 @@ pub(crate) fn nested<R>(depth: u8, f: impl FnOnce() -> R) -> R {
 /// the record is reported as unattributed instead.
 #[inline]
 pub(crate) fn deliver(sink: &Sink, entry: Entry) {
+    if sink.fork_epoch != crate::engine::fork::epoch() {
+        // A forked child logging into its parent's collector: its store
+        // and persister are the parent's (see `fork`). Dropped.
+        return;
+    }
     Core::push(&sink.core, entry);
 }

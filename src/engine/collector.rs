@@ -68,6 +68,9 @@ pub struct LogCollector {
     lazy: bool,
     /// Set by the first [`shutdown`](Self::shutdown) (or drop).
     shut: AtomicBool,
+    /// What the crash path knows of this collector, until it shuts down.
+    #[cfg(unix)]
+    crash: Option<Arc<crate::engine::crash::Tracked>>,
 }
 
 impl LogCollector {
@@ -164,11 +167,15 @@ impl LogCollector {
         let sink = Arc::new(Sink::new(Arc::new(core)));
         registry::register(Arc::clone(&sink));
         routing::note_created_here(&sink);
+        #[cfg(unix)]
+        let crash = crate::engine::crash::track(&sink.core);
         LogCollector {
             sink,
             log_dir,
             lazy,
             shut: AtomicBool::new(false),
+            #[cfg(unix)]
+            crash,
         }
     }
 
@@ -943,11 +950,32 @@ impl LogCollector {
             return;
         }
         registry::unregister(&self.sink);
+        #[cfg(unix)]
+        if let Some(tracked) = &self.crash {
+            crate::engine::crash::untrack(tracked);
+        }
         let (tx, rx) = crossbeam_channel::bounded(1);
         if Core::seal(self.core(), remove_dir, Ack::Blocking(tx)) {
             // Bounded by what was queued at the seal: nothing is added after.
             let _ = rx.recv();
         }
+    }
+
+    /// Tells the crash path this is the test `test`'s collector, with the
+    /// session file `log` and, under `LOGGED_TEST_DIR`, its manifest line's
+    /// start: a crash then writes the log and reports it.
+    pub(crate) fn describe_for_crash(
+        &self,
+        test: &str,
+        log: &Path,
+        manifest: Option<(&Path, String, String)>,
+    ) {
+        #[cfg(unix)]
+        if let Some(tracked) = &self.crash {
+            crate::engine::crash::describe(tracked, test, log, manifest);
+        }
+        #[cfg(not(unix))]
+        let _ = (test, log, manifest);
     }
 
     /// Frees the records held in memory (the harness, once a test is over).

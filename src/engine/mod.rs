@@ -5,8 +5,11 @@
 
 pub(crate) mod capture;
 pub(crate) mod collector;
+#[cfg(unix)]
+pub(crate) mod crash;
 pub(crate) mod diagnostics;
 pub(crate) mod filter;
+pub(crate) mod fork;
 #[cfg(logged_test_inherit)]
 pub(crate) mod inherit;
 pub(crate) mod logger;

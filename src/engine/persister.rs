@@ -51,9 +51,16 @@ pub(crate) fn start() {
         let (tx, rx) = crossbeam_channel::unbounded();
         std::thread::Builder::new()
             .name("logged-test-persister".into())
-            .spawn(move || Persister::default().run(&rx))
+            .spawn(move || {
+                #[cfg(unix)]
+                crate::engine::crash::persister_started();
+                Persister::default().run(&rx);
+            })
             .ok()
-            .map(|_| tx)
+            .map(|_| {
+                crate::engine::fork::persister_started();
+                tx
+            })
     });
 }
 
@@ -81,6 +88,7 @@ struct Persister {
 impl Persister {
     fn run(mut self, rx: &Receiver<Work>) {
         let mut next_poll = Instant::now();
+        let mut flushed = true;
         loop {
             let deadline = DEADLINES
                 .lock()
@@ -93,29 +101,69 @@ impl Persister {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
+            // Everything written is handed to the OS when the inbox ran
+            // empty: from here a crash dump may freeze this thread.
+            #[cfg(unix)]
+            if flushed {
+                crate::engine::crash::persister_idle();
+            }
             let work = match next {
                 Some(at) => rx.recv_deadline(at),
                 None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
             };
+            #[cfg(unix)]
+            if !crate::engine::crash::persister_busy() {
+                // The process is crashing and its dump writes from now on.
+                crate::engine::crash::persister_frozen();
+            }
             match work {
                 Ok(work) => self.handle(work),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
+            self.crash_checkpoint(rx);
             while let Ok(work) = rx.try_recv() {
                 self.handle(work);
+                self.crash_checkpoint(rx);
             }
             if Instant::now() >= next_poll {
                 self.poll();
                 next_poll = Instant::now() + POLL_EVERY;
             }
             open_due();
-            if rx.is_empty() {
+            flushed = rx.is_empty();
+            if flushed {
                 for writer in self.writers.values_mut() {
                     writer.flush_buffer();
                 }
             }
         }
+    }
+
+    /// If the process is crashing (see `crash`): writes every queue as it
+    /// is now, hands all of it to the OS, and stops here for good, so the
+    /// crash path can write the logs still in memory alone.
+    fn crash_checkpoint(&mut self, rx: &Receiver<Work>) {
+        #[cfg(unix)]
+        if crate::engine::crash::freeze_requested() {
+            // What is in the inbox now, not what other threads keep adding.
+            for _ in 0..rx.len() {
+                if let Ok(work) = rx.try_recv() {
+                    self.handle(work);
+                }
+            }
+            let cores: Vec<Arc<Core>> =
+                self.writers.values().map(|w| Arc::clone(&w.core)).collect();
+            for core in cores {
+                self.handle(Work::Ready(core));
+            }
+            for writer in self.writers.values_mut() {
+                writer.flush_buffer();
+            }
+            crate::engine::crash::persister_frozen();
+        }
+        #[cfg(not(unix))]
+        let _ = rx;
     }
 
     /// Takes the queued records of every collector it writes for.
@@ -157,6 +205,11 @@ impl Persister {
     }
 
     fn process(&mut self, core: &Arc<Core>) {
+        #[cfg(unix)]
+        if crate::engine::crash::persister_is_frozen() {
+            // A crash dump writes from now on (it stopped waiting for us).
+            crate::engine::crash::persister_frozen();
+        }
         let mut batch = std::mem::take(&mut self.spare);
         {
             let mut store = core.lock();

@@ -1299,17 +1299,25 @@ fn write_timestamp(out: &mut String, t: SystemTime) {
     }
     let since = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     let secs = since.as_secs();
-    let cached = SECOND.try_with(|cell| {
-        let mut cell = cell.try_borrow_mut().ok()?;
-        if cell.0 != secs {
-            cell.1.clear();
-            write_second(&mut cell.1, secs);
-            cell.0 = secs;
-        }
-        out.push_str(&cell.1);
-        Some(())
+    // A crash dump must not touch a thread-local (its first use may
+    // allocate): it does the arithmetic each time.
+    #[cfg(unix)]
+    let dumping = crate::engine::crash::dumping();
+    #[cfg(not(unix))]
+    let dumping = false;
+    let cached = (!dumping).then(|| {
+        SECOND.try_with(|cell| {
+            let mut cell = cell.try_borrow_mut().ok()?;
+            if cell.0 != secs {
+                cell.1.clear();
+                write_second(&mut cell.1, secs);
+                cell.0 = secs;
+            }
+            out.push_str(&cell.1);
+            Some(())
+        })
     });
-    if !matches!(cached, Ok(Some(()))) {
+    if !matches!(cached, Some(Ok(Some(())))) {
         write_second(out, secs);
     }
     let mut micros = since.subsec_micros();

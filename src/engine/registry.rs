@@ -30,6 +30,9 @@ pub(crate) struct Sink {
     home: AtomicU64,
     /// Per-target directives (`set_filter`), read only with [`HAS_DIRECTIVES`].
     directives: RwLock<Option<Arc<Directives>>>,
+    /// The fork epoch it was made in: a forked child's records never reach
+    /// a collector of its parent (see `fork`).
+    pub(crate) fork_epoch: u32,
 }
 
 impl Sink {
@@ -41,6 +44,7 @@ impl Sink {
             alive: AtomicBool::new(true),
             home: AtomicU64::new(0),
             directives: RwLock::new(None),
+            fork_epoch: crate::engine::fork::epoch(),
         }
     }
 

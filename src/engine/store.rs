@@ -206,7 +206,13 @@ pub(crate) fn schedule(core: Arc<Core>) {
     };
     // No persister thread could be started: answer every control so no
     // caller waits forever, and count the records as not written.
-    let items = std::mem::take(&mut core.lock().queue);
+    let items = {
+        let mut store = core.lock();
+        // Every later control must come here again (not wait for a wake-up
+        // that never comes).
+        store.scheduled = false;
+        std::mem::take(&mut store.queue)
+    };
     for item in items {
         match item {
             Item::Line(_) => {
@@ -218,6 +224,10 @@ pub(crate) fn schedule(core: Arc<Core>) {
 }
 
 pub(crate) fn inbox() -> Option<&'static crossbeam_channel::Sender<Work>> {
+    // A forked child has no persister thread: nothing may wait for it.
+    if !crate::engine::fork::persister_here() {
+        return None;
+    }
     WORK.get().and_then(Option::as_ref)
 }
 
@@ -258,6 +268,15 @@ impl Core {
         // Every critical section leaves the store consistent (pushes and
         // swaps), and no user code runs under this lock: recover from poison.
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The store if no one holds it (the crash path, which must not wait).
+    pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, Store>> {
+        match self.store.try_lock() {
+            Ok(store) => Some(store),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
     }
 
     /// The hot path: takes this collector's lock only, no I/O (but for the

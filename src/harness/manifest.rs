@@ -141,6 +141,16 @@ fn render(entry: &Line<'_>) -> String {
     line
 }
 
+/// The start of a test's line, `{"test":"..."`, and its log part,
+/// `,"log":"..."`, for the crash path to complete without allocating.
+pub(crate) fn crash_line_parts(test: &str, log: &Path) -> (String, String) {
+    let mut test_json = String::from("{\"test\":");
+    push_json_string(&mut test_json, test);
+    let mut log_json = String::from(",\"log\":");
+    push_json_string(&mut log_json, &log.to_string_lossy());
+    (test_json, log_json)
+}
+
 fn push_json_string(out: &mut String, text: &str) {
     out.push('"');
     for c in text.chars() {

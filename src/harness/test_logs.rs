@@ -214,11 +214,17 @@ impl TestLogs {
             }
         }
         collector.begin_session_in_memory(&session_name)?;
+        let session_path = dir_path.join(&session_name);
+        let manifest = settings.dir.as_deref().map(|dir| {
+            let (test_json, log_json) = manifest::crash_line_parts(test_name, &session_path);
+            (dir, test_json, log_json)
+        });
+        collector.describe_for_crash(test_name, &session_path, manifest);
         let guard = collector.enter_for_owner();
         let deny = options.deny.or(settings.deny);
         let logs = TestLogs {
             guard: Some(guard),
-            session_path: dir_path.join(&session_name),
+            session_path,
             dir_path,
             collector,
             test_name: test_name.to_owned(),
