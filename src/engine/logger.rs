@@ -233,7 +233,11 @@ pub(crate) fn log_with_fields(
     fields: &[(&'static str, &str)],
 ) {
     let build = || {
-        let mut built = entry(level, Text::Shared(interned_target(target)), Message::copy(message));
+        let mut built = entry(
+            level,
+            Text::Shared(interned_target(target)),
+            Message::copy(message),
+        );
         let mut extra = ExtraBuilder::new();
         for (key, value) in fields {
             extra.field_str(Text::Static(key), value);

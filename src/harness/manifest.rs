@@ -141,11 +141,30 @@ fn render(entry: &Line<'_>) -> String {
     line
 }
 
-/// The start of a test's line, `{"test":"..."`, and its log part,
-/// `,"log":"..."`, for the crash path to complete without allocating.
-pub(crate) fn crash_line_parts(test: &str, log: &Path) -> (String, String) {
+/// The start of a test's line, `{"test":"...","binary":"..."` (with the
+/// attempt fields where known), and its log part, `,"log":"..."`, for the
+/// crash path to complete without allocating.
+pub(crate) fn crash_line_parts(
+    test: &str,
+    binary: &str,
+    attempt: (Option<u32>, Option<u32>),
+    run_id: Option<&str>,
+    log: &Path,
+) -> (String, String) {
     let mut test_json = String::from("{\"test\":");
     push_json_string(&mut test_json, test);
+    test_json.push_str(",\"binary\":");
+    push_json_string(&mut test_json, binary);
+    if let Some(attempt) = attempt.0 {
+        let _ = write!(test_json, ",\"attempt\":{attempt}");
+    }
+    if let Some(attempts) = attempt.1 {
+        let _ = write!(test_json, ",\"attempts\":{attempts}");
+    }
+    if let Some(run_id) = run_id {
+        test_json.push_str(",\"run_id\":");
+        push_json_string(&mut test_json, run_id);
+    }
     let mut log_json = String::from(",\"log\":");
     push_json_string(&mut log_json, &log.to_string_lossy());
     (test_json, log_json)

@@ -216,7 +216,17 @@ impl TestLogs {
         collector.begin_session_in_memory(&session_name)?;
         let session_path = dir_path.join(&session_name);
         let manifest = settings.dir.as_deref().map(|dir| {
-            let (test_json, log_json) = manifest::crash_line_parts(test_name, &session_path);
+            let attempt = match attempt {
+                Some(attempt) => (Some(attempt.number), attempt.total),
+                None => (settings.attempt, settings.attempts),
+            };
+            let (test_json, log_json) = manifest::crash_line_parts(
+                test_name,
+                binary().name.as_str(),
+                attempt,
+                settings.run_id.as_deref(),
+                &session_path,
+            );
             (dir, test_json, log_json)
         });
         collector.describe_for_crash(test_name, &session_path, manifest);
