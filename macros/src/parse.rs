@@ -625,7 +625,7 @@ mod should {
         );
         assert_eq!(
             built(quote!(registered_by_others)),
-            Err(vec!["unknown option `registered_by_others`; did you mean `registered_by_other`? expected one of `level`, `markers`, `session`, `keep`, `flavor`, `worker_threads`, `registered_by_other`, `attempts`".to_owned()])
+            Err(vec!["unknown option `registered_by_others`; did you mean `registered_by_other`? expected one of `level`, `filter`, `markers`, `session`, `keep`, `flavor`, `worker_threads`, `registered_by_other`, `attempts`, `deny`".to_owned()])
         );
     }
 
