@@ -551,20 +551,13 @@ impl LogCollector {
     /// ```
     pub fn captured(&self) -> Result<CapturedLogs, LogError> {
         self.settle()?;
-        let (mut records, spilled) = {
+        let (memory, spilled) = {
             let store = self.core().lock();
-            let records: Vec<_> = store
-                .records
-                .iter()
-                .map(|held| held.entry.to_captured(held.generation))
-                .collect();
-            (records, store.spilled.clone())
+            (store.records.snapshot(), store.spilled.clone())
         };
-        if !spilled.is_empty() {
-            records.extend(persister::read_spilled(&spilled)?);
-        }
-        Ok(CapturedLogs::new(
-            records,
+        Ok(CapturedLogs::shared(
+            memory,
+            spilled,
             self.id(),
             self.known_session_path(),
         ))

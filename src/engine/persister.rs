@@ -831,25 +831,84 @@ fn write_all(file: &File, bytes: &[u8]) -> (usize, Option<io::Error>) {
     (written, None)
 }
 
+/// Bytes read from a spilled file at a time: read-back holds about this
+/// much (plus the longest record) whatever the size of the log.
+const READ_BLOCK: usize = 1024 * 1024;
+
 /// Reads back the records that are only on disk, through the handles the
-/// persister opened (never by path: a deleted or replaced file reads the same).
-pub(crate) fn read_spilled(segments: &[Segment]) -> Result<Vec<CapturedRecord>, LogError> {
-    let mut records = Vec::new();
-    let mut bytes = Vec::new();
+/// persister opened (never by path: a deleted or replaced file reads the
+/// same), handing each to `each` until it breaks. Streams: memory stays
+/// bounded by [`READ_BLOCK`] plus the longest record, whatever the log's size.
+pub(crate) fn for_each_spilled(
+    segments: &[Segment],
+    mut each: impl FnMut(CapturedRecord) -> std::ops::ControlFlow<()>,
+) -> Result<(), LogError> {
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut parsed = Vec::new();
     for segment in segments {
         let io_error = |e| LogError::io(segment.path.to_path_buf(), e);
         for &(start, end) in &segment.ranges {
             bytes.clear();
-            bytes.resize(usize::try_from(end - start).unwrap_or(0), 0);
-            read_at(&segment.file, &mut bytes, start).map_err(io_error)?;
-            let text = match std::str::from_utf8(&bytes) {
-                Ok(text) => std::borrow::Cow::Borrowed(text),
-                Err(_) => String::from_utf8_lossy(&bytes),
-            };
-            crate::engine::record::parse_records(&text, segment.generation, &mut records);
+            let mut at = start;
+            while at < end || !bytes.is_empty() {
+                let take = usize::try_from(end - at)
+                    .unwrap_or(usize::MAX)
+                    .min(READ_BLOCK);
+                if take > 0 {
+                    let old = bytes.len();
+                    bytes.resize(old + take, 0);
+                    let slot = bytes.get_mut(old..).unwrap_or_default();
+                    read_at(&segment.file, slot, at).map_err(io_error)?;
+                    at += take as u64;
+                }
+                // Parse the whole records read so far: up to the last line
+                // that the next one shows is not continued.
+                let cut = if at >= end {
+                    bytes.len()
+                } else {
+                    match whole_records_end(&bytes) {
+                        Some(cut) => cut,
+                        None => continue,
+                    }
+                };
+                let text = match std::str::from_utf8(bytes.get(..cut).unwrap_or_default()) {
+                    Ok(text) => std::borrow::Cow::Borrowed(text),
+                    Err(_) => String::from_utf8_lossy(bytes.get(..cut).unwrap_or_default()),
+                };
+                parsed.clear();
+                crate::engine::record::parse_records(&text, segment.generation, &mut parsed);
+                for record in parsed.drain(..) {
+                    if each(record).is_break() {
+                        return Ok(());
+                    }
+                }
+                bytes.drain(..cut);
+            }
         }
     }
-    Ok(records)
+    Ok(())
+}
+
+/// Where the records in `bytes` that are known to be whole end: after the
+/// last `\n` followed by a line that is not a continuation (so it starts a
+/// record). `None` if no such point is known yet.
+fn whole_records_end(bytes: &[u8]) -> Option<usize> {
+    let continuation = crate::engine::record::CONTINUATION.as_bytes();
+    let mut end = bytes.len();
+    while let Some(nl) = bytes
+        .get(..end)
+        .and_then(|b| b.iter().rposition(|&c| c == b'\n'))
+    {
+        let next = bytes.get(nl + 1..).unwrap_or_default();
+        if next.len() >= continuation.len() && !next.starts_with(continuation) {
+            return Some(nl + 1);
+        }
+        if next.len() < continuation.len() && !continuation.starts_with(next) {
+            return Some(nl + 1);
+        }
+        end = nl;
+    }
+    None
 }
 
 /// Reads without moving the handle's offset, which the writer relies on.

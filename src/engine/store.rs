@@ -45,41 +45,239 @@ impl Held {
     }
 }
 
-/// Records held in memory, in fixed-size chunks: appending never moves
-/// the records already held (a growing `Vec` would copy them all).
-#[derive(Debug, Default)]
-pub(crate) struct Records {
-    chunks: Vec<Vec<Held>>,
-}
+pub(crate) use arena::{Records, Snapshot};
 
-impl Records {
-    const CHUNK: usize = 1024;
+/// Records held in memory: an append-only arena of chunks shared through
+/// `Arc`, so a snapshot (`captured()`) clones a handful of pointers instead
+/// of copying every record, and appending never moves a record already held.
+mod arena {
+    use std::cell::UnsafeCell;
+    use std::mem::MaybeUninit;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
-    #[inline]
-    pub(crate) fn push(&mut self, held: Held) {
-        match self.chunks.last_mut() {
-            Some(chunk) if chunk.len() < Records::CHUNK => chunk.push(held),
-            _ => {
-                let mut chunk = Vec::with_capacity(Records::CHUNK);
-                chunk.push(held);
-                self.chunks.push(chunk);
+    use super::Held;
+
+    /// Capacity of the first chunk; each next one doubles, up to [`LAST`].
+    const FIRST: usize = 32;
+    const LAST: usize = 1024;
+
+    /// A fixed-capacity run of records. Slots `..len` are initialised and
+    /// never change again; only the one [`Records`] that made the chunk
+    /// appends to it (behind the store's lock), and readers only look at
+    /// slots below a `len` they loaded.
+    pub(crate) struct Chunk {
+        slots: Box<[UnsafeCell<MaybeUninit<Held>>]>,
+        len: AtomicUsize,
+    }
+
+    // SAFETY: a `Chunk` hands out `&Held` only for published (initialised,
+    // never again written) slots, and is written by one owner at a time (see
+    // `push`); so sharing it is sharing `&Held`s, sound when `Held` is
+    // `Send + Sync` (checked below).
+    unsafe impl Sync for Chunk {}
+    // SAFETY: as above; moving the chunk moves the `Held`s it drops.
+    unsafe impl Send for Chunk {}
+
+    const _: () = {
+        const fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Held>();
+    };
+
+    impl Chunk {
+        fn new(capacity: usize) -> Chunk {
+            Chunk {
+                slots: (0..capacity)
+                    .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
+                    .collect(),
+                len: AtomicUsize::new(0),
+            }
+        }
+
+        /// Appends `held`, or hands it back if the chunk is full.
+        ///
+        /// Only [`Records`] calls this, on its last chunk, through `&mut
+        /// Records`: there is never more than one writer of a chunk.
+        fn push(&self, held: Held) -> Result<(), Held> {
+            let len = self.len.load(Ordering::Relaxed);
+            let Some(slot) = self.slots.get(len) else {
+                return Err(held);
+            };
+            // SAFETY: slot `len` is not published yet (readers only see
+            // slots below `len`), and this is the only writer (see above),
+            // so nobody else accesses it.
+            unsafe { (*slot.get()).write(held) };
+            self.len.store(len + 1, Ordering::Release);
+            Ok(())
+        }
+
+        /// The first `n` records (at most the published ones).
+        pub(crate) fn published(&self, n: usize) -> &[Held] {
+            let n = n.min(self.len.load(Ordering::Acquire));
+            // SAFETY: slots `..n` were initialised before `len` was stored
+            // with Release (loaded above with Acquire) and are never written
+            // again nor dropped while `self` lives. `UnsafeCell<MaybeUninit<T>>`
+            // has the layout of `T`.
+            unsafe { std::slice::from_raw_parts(self.slots.as_ptr().cast::<Held>(), n) }
+        }
+    }
+
+    impl Drop for Chunk {
+        fn drop(&mut self) {
+            let len = *self.len.get_mut();
+            for slot in self.slots.iter_mut().take(len) {
+                // SAFETY: slots `..len` are initialised, and dropped once,
+                // here, as the chunk goes.
+                unsafe { slot.get_mut().assume_init_drop() };
             }
         }
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Held> {
-        self.chunks.iter().flatten()
+    impl std::fmt::Debug for Chunk {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Chunk")
+                .field("len", &self.len.load(Ordering::Relaxed))
+                .field("capacity", &self.slots.len())
+                .finish()
+        }
     }
 
-    pub(crate) fn clear(&mut self) {
-        self.chunks = Vec::new();
+    /// The records a collector holds in memory, oldest first.
+    #[derive(Debug, Default)]
+    pub(crate) struct Records {
+        chunks: Vec<Arc<Chunk>>,
+        len: usize,
     }
-}
 
-impl Extend<Held> for Records {
-    fn extend<I: IntoIterator<Item = Held>>(&mut self, records: I) {
-        for held in records {
-            self.push(held);
+    impl Records {
+        #[inline]
+        pub(crate) fn push(&mut self, held: Held) {
+            let held = match self.chunks.last() {
+                Some(chunk) => match chunk.push(held) {
+                    Ok(()) => {
+                        self.len += 1;
+                        return;
+                    }
+                    Err(held) => held,
+                },
+                None => held,
+            };
+            let capacity = self
+                .chunks
+                .last()
+                .map_or(FIRST, |c| (c.slots.len() * 2).min(LAST));
+            let chunk = Chunk::new(capacity);
+            // A new chunk has room.
+            let _ = chunk.push(held);
+            self.chunks.push(Arc::new(chunk));
+            self.len += 1;
+        }
+
+        pub(crate) fn iter(&self) -> impl Iterator<Item = &Held> {
+            self.chunks
+                .iter()
+                .flat_map(|chunk| chunk.published(usize::MAX))
+        }
+
+        /// The records held now, sharing the chunks: O(chunks).
+        pub(crate) fn snapshot(&self) -> Snapshot {
+            Snapshot {
+                chunks: self.chunks.clone(),
+                len: self.len,
+            }
+        }
+
+        pub(crate) fn clear(&mut self) {
+            self.chunks = Vec::new();
+            self.len = 0;
+        }
+    }
+
+    impl Extend<Held> for Records {
+        fn extend<I: IntoIterator<Item = Held>>(&mut self, records: I) {
+            for held in records {
+                self.push(held);
+            }
+        }
+    }
+
+    /// The first `len` records of a collector, sharing its chunks: records
+    /// appended later are not part of it.
+    #[derive(Debug, Clone, Default)]
+    pub(crate) struct Snapshot {
+        chunks: Vec<Arc<Chunk>>,
+        len: usize,
+    }
+
+    impl Snapshot {
+        pub(crate) fn len(&self) -> usize {
+            self.len
+        }
+
+        pub(crate) fn iter(&self) -> impl Iterator<Item = &Held> {
+            let mut left = self.len;
+            self.chunks.iter().flat_map(move |chunk| {
+                let part = chunk.published(left);
+                left -= part.len();
+                part
+            })
+        }
+    }
+
+    #[cfg(test)]
+    mod should {
+        use super::*;
+        use crate::engine::capture;
+        use crate::engine::message::Message;
+        use crate::engine::record::Text;
+
+        fn held(i: usize) -> Held {
+            let message = Message::Heap(format!("record {i}"));
+            let entry = capture::entry(log::Level::Info, Text::Static("t"), message);
+            Held {
+                entry,
+                generation: i as u64,
+            }
+        }
+
+        #[test]
+        fn share_records_with_snapshots_that_outlive_the_store() {
+            let mut records = Records::default();
+            let mut snapshots = Vec::new();
+            for i in 0..5_000 {
+                records.push(held(i));
+                if i % 997 == 0 {
+                    snapshots.push((i + 1, records.snapshot()));
+                }
+            }
+            let all = records.snapshot();
+            records.clear();
+            drop(records);
+            for (n, snapshot) in &snapshots {
+                assert_eq!(snapshot.len(), *n);
+                let got: Vec<u64> = snapshot.iter().map(|h| h.generation).collect();
+                assert_eq!(got, (0..*n as u64).collect::<Vec<_>>());
+            }
+            assert_eq!(all.iter().count(), 5_000);
+            assert_eq!(&*all.iter().last().unwrap().entry.message, "record 4999");
+        }
+
+        #[test]
+        fn read_while_another_thread_appends() {
+            let records = std::sync::Mutex::new(Records::default());
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    for i in 0..20_000 {
+                        records.lock().unwrap().push(held(i));
+                    }
+                });
+                for _ in 0..200 {
+                    let snapshot = records.lock().unwrap().snapshot();
+                    for (i, h) in snapshot.iter().enumerate() {
+                        assert_eq!(h.generation, i as u64);
+                    }
+                }
+            });
         }
     }
 }

@@ -68,12 +68,8 @@ fn report_once(path: &Path, error: &io::Error) {
     reason = "`log::Level` is 1 (error) to 5 (trace), one slot each"
 )]
 fn render(test: &str, log: Option<&Path>, failed: bool, logs: Option<&CapturedLogs>) -> String {
-    let mut levels = [0usize; 5];
-    if let Some(logs) = logs {
-        for record in logs.records() {
-            levels[record.level as usize - 1] += 1;
-        }
-    }
+    // Counted streaming: a spilled log is never loaded whole.
+    let levels = logs.map_or([0usize; 5], CapturedLogs::level_counts);
     let mut line = String::from("{\"test\":");
     push_json_string(&mut line, test);
     // A passing test whose log was not kept has no file to point at; nor
@@ -89,7 +85,7 @@ fn render(test: &str, log: Option<&Path>, failed: bool, logs: Option<&CapturedLo
         None => line.push_str(",\"log\":null,\"log_note\":\"not kept: the test passed\""),
     }
     let outcome = if failed { "failed" } else { "passed" };
-    let records = logs.map_or(0, CapturedLogs::len);
+    let records: usize = levels.iter().sum();
     let _ = write!(
         line,
         ",\"outcome\":\"{outcome}\",\"records\":{records},\"levels\":{{\"error\":{},\"warn\":{},\"info\":{},\"debug\":{},\"trace\":{}}}}}",

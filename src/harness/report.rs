@@ -82,21 +82,33 @@ fn render_closest(out: &mut String, records: &[CapturedRecord], marker: &str, bu
 /// The numbered records, the last `limit` of them; only those are formatted.
 pub(crate) fn render_records(out: &mut String, records: &[CapturedRecord], limit: usize) {
     let skipped = records.len().saturating_sub(limit);
-    if records.is_empty() {
+    render_tail(
+        out,
+        records.get(skipped..).unwrap_or_default(),
+        records.len(),
+        limit,
+    );
+}
+
+/// [`render_records`] given only the last records (`tail`, at most `limit`)
+/// of `total`: for a log read back streaming.
+pub(crate) fn render_tail(out: &mut String, tail: &[CapturedRecord], total: usize, limit: usize) {
+    let records_len = total;
+    let skipped = total.saturating_sub(tail.len());
+    if total == 0 {
         out.push_str("captured records: none\n");
         return;
     }
     if skipped > 0 {
         let _ = writeln!(
             out,
-            "captured records (last {limit} of {}; {skipped} earlier records omitted):",
-            records.len()
+            "captured records (last {} of {records_len}; {skipped} earlier records omitted):",
+            tail.len().min(limit)
         );
     } else {
-        let _ = writeln!(out, "captured records ({}):", records.len());
+        let _ = writeln!(out, "captured records ({records_len}):");
     }
-    let width = records.len().to_string().len();
-    let tail = records.get(skipped..).unwrap_or_default();
+    let width = records_len.to_string().len();
     for (n, record) in (skipped + 1..).zip(tail) {
         let text = shown(record);
         let mut lines = text.split('\n');

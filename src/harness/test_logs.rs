@@ -305,32 +305,30 @@ impl TestLogs {
     }
 
     /// Runs `check` over the records without copying them when they are all
-    /// in memory, else over a snapshot.
-    fn check<R>(&self, check: impl Fn(&mut dyn Iterator<Item = (log::Level, &str)>) -> R) -> R {
-        let fast = self
-            .collector
-            .check_records(|records| check(&mut records.map(|e| (e.level, &*e.message))));
-        match fast {
-            Some(answer) => answer,
-            None => {
-                let logs = self
-                    .collector
-                    .captured()
-                    .unwrap_or_else(|_| CapturedLogs::new(Vec::new(), self.collector.id(), None));
-                check(&mut logs.records().iter().map(|r| (r.level, r.message.as_str())))
-            }
-        }
+    /// in memory; `None` when some are only on disk.
+    fn check<R>(
+        &self,
+        check: impl Fn(&mut dyn Iterator<Item = (log::Level, &str)>) -> R,
+    ) -> Option<R> {
+        self.collector
+            .check_records(|records| check(&mut records.map(|e| (e.level, &*e.message))))
     }
 
     /// Whether some record matches `matches(level, message)`.
     fn any(&self, matches: impl Fn(log::Level, &str) -> bool) -> bool {
-        self.check(|records| {
+        let fast = self.check(|records| {
             for (level, message) in records {
                 if matches(level, message) {
                     return true;
                 }
             }
             false
+        });
+        // A spilled log is read back streaming, never loaded whole.
+        fast.unwrap_or_else(|| {
+            self.collector
+                .captured()
+                .is_ok_and(|logs| logs.any_message(&matches))
         })
     }
 
@@ -362,6 +360,11 @@ impl TestLogs {
     /// ```
     pub fn count(&self, marker: &str) -> usize {
         self.check(|records| records.filter(|(_, m)| m.contains(marker)).count())
+            .unwrap_or_else(|| {
+                self.collector
+                    .captured()
+                    .map_or(0, |logs| logs.count(marker))
+            })
     }
 
     /// How many records `matches` accepts (any test over a
@@ -675,7 +678,9 @@ impl TestLogs {
                     "\n---- captured log of `{}` (logged-test) ----\n",
                     self.test_name
                 ));
-                report::render_records(&mut out, logs.records(), TAIL_RECORDS);
+                // Streamed: a huge spilled log is never loaded whole.
+                let (tail, total) = logs.tail(TAIL_RECORDS);
+                report::render_tail(&mut out, &tail, total, TAIL_RECORDS);
             }
         }
         match on_disk {
