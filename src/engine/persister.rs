@@ -16,8 +16,8 @@ use std::fs::File;
 use std::io::{self, Seek as _, Write as _};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::atomic::{AtomicBool, Ordering, fence};
+use std::sync::{Arc, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError};
@@ -42,8 +42,27 @@ const POLL_EVERY: Duration = Duration::from_millis(1);
 /// in memory, so loggers of that collector wait at most that long.
 const CHUNK: usize = 512;
 
-/// Harness collectors to open once their deadline passes, oldest first.
-static DEADLINES: Mutex<VecDeque<(Instant, Weak<Core>)>> = Mutex::new(VecDeque::new());
+/// How often the persister looks at the deadlines while any may be pending:
+/// a test is written out between [`OPEN_AFTER`] and this much later.
+const TICK: Duration = Duration::from_millis(25);
+/// Ticks with no pending deadline after which the timer stops (about 1 s),
+/// so an idle process sleeps, and back-to-back tests never wake it.
+const IDLE_TICKS: u32 = 40;
+
+/// A harness collector to open once its deadline passes.
+type Deadline = (Instant, Weak<Core>);
+
+/// Deadlines of new harness collectors, on their way to the persister: a
+/// lock-free queue the persister drains when it ticks, so a test that ends
+/// before its deadline costs a push and nothing else (no wake-up, no lock).
+static NEW_DEADLINES: std::sync::LazyLock<(
+    crossbeam_channel::Sender<Deadline>,
+    Receiver<Deadline>,
+)> = std::sync::LazyLock::new(crossbeam_channel::unbounded);
+
+/// The persister is ticking (it will see new deadlines by itself); when
+/// not, the first new deadline wakes it once.
+static TIMER_ARMED: AtomicBool = AtomicBool::new(false);
 
 /// Starts the persister thread, once per process.
 pub(crate) fn start() {
@@ -58,12 +77,18 @@ pub(crate) fn start() {
 }
 
 /// Opens `core`'s log on disk if it is still in memory after [`OPEN_AFTER`].
+///
+/// Costs a lock-free push: the persister, ticking while tests run, picks
+/// the deadline up by itself. Only the first test after an idle second
+/// wakes it.
 pub(crate) fn open_later(core: &Arc<Core>) {
-    let mut deadlines = DEADLINES.lock().unwrap_or_else(PoisonError::into_inner);
-    let wake = deadlines.is_empty();
-    deadlines.push_back((Instant::now() + OPEN_AFTER, Arc::downgrade(core)));
-    drop(deadlines);
-    if wake {
+    let _ = NEW_DEADLINES
+        .0
+        .send((Instant::now() + OPEN_AFTER, Arc::downgrade(core)));
+    // Pairs with the fence in `Persister::disarm`: either it sees this
+    // deadline, or this sees the timer disarmed and wakes it.
+    fence(Ordering::SeqCst);
+    if !TIMER_ARMED.load(Ordering::SeqCst) && !TIMER_ARMED.swap(true, Ordering::SeqCst) {
         if let Some(tx) = crate::engine::store::inbox() {
             let _ = tx.send(Work::Tick);
         }
@@ -73,6 +98,11 @@ pub(crate) fn open_later(core: &Arc<Core>) {
 #[derive(Default)]
 struct Persister {
     writers: HashMap<u64, Writer>,
+    /// Harness collectors to open once their deadline passes, oldest first.
+    deadlines: VecDeque<Deadline>,
+    /// When the timer ticks next, while it is armed.
+    next_tick: Option<Instant>,
+    idle_ticks: u32,
     /// The emptied queue of the last batch, swapped in for the next one,
     /// so loggers push into a vector that already has room.
     spare: Vec<Item>,
@@ -82,11 +112,7 @@ impl Persister {
     fn run(mut self, rx: &Receiver<Work>) {
         let mut next_poll = Instant::now();
         loop {
-            let deadline = DEADLINES
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .front()
-                .map(|(at, _)| *at);
+            let deadline = self.next_tick;
             // Poll only while some collector is busy.
             let poll = self.writers.values().any(|w| w.polled).then_some(next_poll);
             let next = match (deadline, poll) {
@@ -109,7 +135,7 @@ impl Persister {
                 self.poll();
                 next_poll = Instant::now() + POLL_EVERY;
             }
-            open_due();
+            self.tick();
             if rx.is_empty() {
                 for writer in self.writers.values_mut() {
                     writer.flush_buffer();
@@ -143,7 +169,14 @@ impl Persister {
     }
 
     fn handle(&mut self, work: Work) {
-        let Work::Ready(core) = work else { return };
+        let core = match work {
+            Work::Ready(core) => core,
+            Work::Tick => {
+                // Armed by `open_later`: tick from now on.
+                self.next_tick.get_or_insert_with(|| Instant::now() + TICK);
+                return;
+            }
+        };
         let id = core.id;
         // A fault here must not stop the thread every collector relies on:
         // the collector at fault loses its writer (its waiters are answered
@@ -265,23 +298,51 @@ impl Persister {
     }
 }
 
-/// Opens the logs of the harness collectors whose deadline passed.
-fn open_due() {
-    let now = Instant::now();
-    loop {
-        let due = {
-            let mut deadlines = DEADLINES.lock().unwrap_or_else(PoisonError::into_inner);
-            match deadlines.front() {
-                Some((at, _)) if *at <= now => deadlines.pop_front(),
-                _ => None,
+impl Persister {
+    /// When the timer is due: opens the logs of the harness collectors
+    /// whose deadline passed, and stops the timer after an idle second.
+    fn tick(&mut self) {
+        let Some(at) = self.next_tick else { return };
+        let now = Instant::now();
+        if now < at {
+            return;
+        }
+        self.deadlines.extend(NEW_DEADLINES.1.try_iter());
+        while let Some((at, _)) = self.deadlines.front() {
+            if *at > now {
+                break;
             }
-        };
-        let Some((_, core)) = due else { break };
-        if let Some(core) = core.upgrade() {
-            if core.mode() == Mode::Memory {
-                let _ = Core::open(&core, None);
+            let Some((_, core)) = self.deadlines.pop_front() else {
+                break;
+            };
+            // A test that ended before its deadline is gone: nothing to do.
+            if let Some(core) = core.upgrade() {
+                if core.mode() == Mode::Memory {
+                    let _ = Core::open(&core, None);
+                }
             }
         }
+        if self.deadlines.is_empty() {
+            self.idle_ticks += 1;
+        } else {
+            self.idle_ticks = 0;
+        }
+        self.next_tick = Some(now + TICK);
+        if self.idle_ticks >= IDLE_TICKS {
+            self.disarm();
+        }
+    }
+
+    fn disarm(&mut self) {
+        TIMER_ARMED.store(false, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if NEW_DEADLINES.1.is_empty() || TIMER_ARMED.swap(true, Ordering::SeqCst) {
+            // Idle; or a new deadline came in and its `open_later` re-armed
+            // the timer (its `Tick` is on the way).
+            self.next_tick = None;
+        }
+        // Else a deadline came in that saw the timer armed: keep ticking.
+        self.idle_ticks = 0;
     }
 }
 
