@@ -20,13 +20,13 @@ use std::sync::atomic::{AtomicBool, Ordering, fence};
 use std::sync::{Arc, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::{Receiver, TryRecvError};
 use tokio::sync::mpsc;
 
 use crate::engine::protocol::{Control, Item};
 use crate::engine::record::{CapturedRecord, Entry, LogLine};
 use crate::engine::session::{self, LogDir};
-use crate::engine::store::{Core, CreateDir, Held, Mode, SPILL_BYTES, Segment, WORK, Work};
+use crate::engine::store::{Core, CreateDir, Held, Inbox, Mode, SPILL_BYTES, Segment, WORK, Work};
 use crate::error::LogError;
 
 const BUFFER_BYTES: usize = 64 * 1024;
@@ -72,7 +72,10 @@ pub(crate) fn start() {
             .name("logged-test-persister".into())
             .spawn(move || Persister::default().run(&rx))
             .ok()
-            .map(|_| tx)
+            .map(|handle| Inbox {
+                tx,
+                thread: handle.thread().clone(),
+            })
     });
 }
 
@@ -112,34 +115,40 @@ impl Persister {
     fn run(mut self, rx: &Receiver<Work>) {
         let mut next_poll = Instant::now();
         loop {
-            let deadline = self.next_tick;
-            // Poll only while some collector is busy.
-            let poll = self.writers.values().any(|w| w.polled).then_some(next_poll);
-            let next = match (deadline, poll) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            let work = match next {
-                Some(at) => rx.recv_deadline(at),
-                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            };
-            match work {
-                Ok(work) => self.handle(work),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
-            while let Ok(work) = rx.try_recv() {
-                self.handle(work);
+            loop {
+                match rx.try_recv() {
+                    Ok(work) => self.handle(work),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => return,
+                }
             }
             if Instant::now() >= next_poll {
                 self.poll();
                 next_poll = Instant::now() + POLL_EVERY;
             }
             self.tick();
-            if rx.is_empty() {
-                for writer in self.writers.values_mut() {
-                    writer.flush_buffer();
+            if !rx.is_empty() {
+                continue;
+            }
+            for writer in self.writers.values_mut() {
+                writer.flush_buffer();
+            }
+            // Poll only while some collector is busy; tick while armed.
+            let poll = self.writers.values().any(|w| w.polled).then_some(next_poll);
+            let next = match (self.next_tick, poll) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            // A send after the `is_empty` above unparks: the token makes
+            // this park return at once, so no wake-up is lost.
+            match next {
+                Some(at) => {
+                    let now = Instant::now();
+                    if at > now {
+                        std::thread::park_timeout(at - now);
+                    }
                 }
+                None => std::thread::park(),
             }
         }
     }

@@ -389,8 +389,25 @@ pub(crate) enum Work {
 /// The persister's inbox, set once by `persister::start` (which every
 /// collector calls before it can queue anything); `None` if the thread
 /// could not be started.
-pub(crate) static WORK: std::sync::OnceLock<Option<crossbeam_channel::Sender<Work>>> =
-    std::sync::OnceLock::new();
+pub(crate) static WORK: std::sync::OnceLock<Option<Inbox>> = std::sync::OnceLock::new();
+
+/// The persister's inbox: a queue, and the thread to unpark. The persister
+/// parks (one futex wait, no spinning) rather than blocking in the
+/// channel, whose receive spins with `sched_yield` before it sleeps.
+#[derive(Debug)]
+pub(crate) struct Inbox {
+    pub(crate) tx: crossbeam_channel::Sender<Work>,
+    pub(crate) thread: std::thread::Thread,
+}
+
+impl Inbox {
+    /// Queues `work` and wakes the persister (a no-op if it is awake).
+    pub(crate) fn send(&self, work: Work) -> Result<(), crossbeam_channel::SendError<Work>> {
+        self.tx.send(work)?;
+        self.thread.unpark();
+        Ok(())
+    }
+}
 
 /// Tells the persister that `core` has items.
 pub(crate) fn schedule(core: Arc<Core>) {
@@ -415,7 +432,7 @@ pub(crate) fn schedule(core: Arc<Core>) {
     }
 }
 
-pub(crate) fn inbox() -> Option<&'static crossbeam_channel::Sender<Work>> {
+pub(crate) fn inbox() -> Option<&'static Inbox> {
     WORK.get().and_then(Option::as_ref)
 }
 
