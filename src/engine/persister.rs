@@ -200,9 +200,10 @@ impl Persister {
 
     fn process(&mut self, core: &Arc<Core>) {
         let mut batch = std::mem::take(&mut self.spare);
-        {
+        let waiting = {
             let mut store = core.lock();
             store.scheduled = false;
+            store.stalled = false;
             std::mem::swap(&mut store.queue, &mut batch);
             if let Some(writer) = self.writers.get_mut(&core.id) {
                 // Busy again: poll it rather than be woken per batch.
@@ -210,10 +211,13 @@ impl Persister {
                 writer.polled = true;
                 writer.idle_polls = 0;
             }
-        }
+            store.waiting_for_room > 0
+        };
+        core.room_made(waiting);
         let mut items = batch.drain(..);
         self.run_batch(core, &mut items);
         drop(items);
+        crate::engine::store::PERSISTER_PROGRESS.fetch_add(1, Ordering::Relaxed);
         if batch.capacity() <= 64 * 1024 {
             self.spare = batch;
         }
@@ -701,6 +705,7 @@ impl Writer {
         if self.buffer.is_empty() {
             return;
         }
+        crate::engine::store::PERSISTER_PROGRESS.fetch_add(1, Ordering::Relaxed);
         let Some(out) = &self.out else {
             self.buffer.clear();
             self.ends.clear();
@@ -903,7 +908,7 @@ fn write_all(file: &File, bytes: &[u8]) -> (usize, Option<io::Error>) {
 
 /// Bytes read from a spilled file at a time: read-back holds about this
 /// much (plus the longest record) whatever the size of the log.
-const READ_BLOCK: usize = 1024 * 1024;
+const READ_BLOCK: usize = if cfg!(test) { 97 } else { 1024 * 1024 };
 
 /// Reads back the records that are only on disk, through the handles the
 /// persister opened (never by path: a deleted or replaced file reads the
@@ -919,6 +924,8 @@ pub(crate) fn for_each_spilled(
         let io_error = |e| LogError::io(segment.path.to_path_buf(), e);
         for &(start, end) in &segment.ranges {
             bytes.clear();
+            // How much of `bytes` is known to hold no record boundary.
+            let mut searched = 0;
             let mut at = start;
             while at < end || !bytes.is_empty() {
                 let take = usize::try_from(end - at)
@@ -936,9 +943,14 @@ pub(crate) fn for_each_spilled(
                 let cut = if at >= end {
                     bytes.len()
                 } else {
-                    match whole_records_end(&bytes) {
+                    match whole_records_end(&bytes, searched) {
                         Some(cut) => cut,
-                        None => continue,
+                        None => {
+                            // A record longer than a block: search only
+                            // what the next read adds (no quadratic rescan).
+                            searched = bytes.len();
+                            continue;
+                        }
                     }
                 };
                 let text = match std::str::from_utf8(bytes.get(..cut).unwrap_or_default()) {
@@ -953,6 +965,7 @@ pub(crate) fn for_each_spilled(
                     }
                 }
                 bytes.drain(..cut);
+                searched = 0;
             }
         }
     }
@@ -961,13 +974,17 @@ pub(crate) fn for_each_spilled(
 
 /// Where the records in `bytes` that are known to be whole end: after the
 /// last `\n` followed by a line that is not a continuation (so it starts a
-/// record). `None` if no such point is known yet.
-fn whole_records_end(bytes: &[u8]) -> Option<usize> {
+/// record). `None` if no such point is known yet. The first `searched`
+/// bytes were searched before (with less after them) and held none.
+fn whole_records_end(bytes: &[u8], searched: usize) -> Option<usize> {
     let continuation = crate::engine::record::CONTINUATION.as_bytes();
+    // A newline this close to the old end was undecided: look again.
+    let from = searched.saturating_sub(continuation.len() + 1);
     let mut end = bytes.len();
     while let Some(nl) = bytes
-        .get(..end)
+        .get(from..end)
         .and_then(|b| b.iter().rposition(|&c| c == b'\n'))
+        .map(|i| i + from)
     {
         let next = bytes.get(nl + 1..).unwrap_or_default();
         if next.len() >= continuation.len() && !next.starts_with(continuation) {
@@ -1001,4 +1018,79 @@ fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod should {
+    use super::*;
+    use crate::engine::record::write_record;
+
+    fn segment_of(text: &str, generation: u64) -> (tempfile::TempDir, Segment) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.log");
+        std::fs::write(&path, text).unwrap();
+        let file = File::open(&path).unwrap();
+        let segment = Segment {
+            path: Arc::from(path.as_path()),
+            file: Arc::new(file),
+            generation,
+            ranges: vec![(0, text.len() as u64)],
+        };
+        (dir, segment)
+    }
+
+    #[test]
+    fn stream_records_across_blocks_whatever_their_length() {
+        let mut text = String::new();
+        let mut expected = Vec::new();
+        for i in 0..60 {
+            let message = match i % 4 {
+                0 => format!("short {i}"),
+                1 => format!("two lines {i}\n  second"),
+                2 => format!("long {i} {}", "x".repeat(i * 37)),
+                _ => format!("{}\n\n{}", "y".repeat(300), "z".repeat(250)),
+            };
+            write_record(
+                &mut text,
+                std::time::UNIX_EPOCH,
+                log::Level::Info,
+                Some("t"),
+                "target",
+                &message,
+                [],
+                [],
+            );
+            expected.push(message);
+        }
+        let (_dir, segment) = segment_of(&text, 2);
+        let mut got = Vec::new();
+        for_each_spilled(std::slice::from_ref(&segment), |record| {
+            assert_eq!(record.generation, 2);
+            got.push(record.message);
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(got, expected);
+        // Stops when asked.
+        let mut seen = 0;
+        for_each_spilled(std::slice::from_ref(&segment), |_| {
+            seen += 1;
+            std::ops::ControlFlow::Break(())
+        })
+        .unwrap();
+        assert_eq!(seen, 1);
+    }
+
+    #[test]
+    fn find_record_boundaries_only_where_the_next_line_is_known() {
+        assert_eq!(whole_records_end(b"a\n ", 0), None);
+        assert_eq!(whole_records_end(b"a\nb", 0), Some(2));
+        assert_eq!(whole_records_end(b"a\nbcde", 0), Some(2));
+        assert_eq!(whole_records_end(b"a\n    more\n  ", 0), None);
+        assert_eq!(whole_records_end(b"a\n    more\nx", 0), Some(11));
+        // What was searched before is not searched again, but a newline
+        // near its end is.
+        assert_eq!(whole_records_end(b"a\nbcde\n    x", 7), None);
+        assert_eq!(whole_records_end(b"abc\nde", 4), Some(4));
+    }
 }

@@ -28,6 +28,22 @@ use crate::error::LogError;
 /// Records a polled collector queues before it wakes the persister anyway.
 const WAKE_AT: usize = 4096;
 
+/// Items a disk-mode queue holds before a logging thread waits for the
+/// persister to take them (backpressure): about 6 MiB of records per
+/// collector, so many fast loggers cannot outrun the disk into swap.
+pub(crate) const QUEUE_BOUND: usize = 8 * WAKE_AT;
+
+/// How long a logging thread waits for room before it checks that the
+/// persister is getting anywhere. A persister that finished no batch (of
+/// any collector) for this long is stuck (a blocked write, a huge directory
+/// being removed): logging goes on unbounded until it takes this queue
+/// again, rather than stall the test.
+const ROOM_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Batches and buffers the persister has finished, of every collector: how
+/// a waiting logger tells a busy persister from a stuck one.
+pub(crate) static PERSISTER_PROGRESS: AtomicU64 = AtomicU64::new(0);
+
 /// Records kept in memory per collector before later ones are only on disk.
 pub(crate) const SPILL_BYTES: usize = 8 * 1024 * 1024;
 
@@ -333,6 +349,11 @@ pub(crate) struct Store {
     /// The persister looks at this queue by itself every `POLL_EVERY`, so
     /// records need not wake it (only controls do, or a long queue).
     pub(crate) polled: bool,
+    /// Logging threads waiting for room in `queue` (see [`QUEUE_BOUND`]).
+    pub(crate) waiting_for_room: usize,
+    /// The persister took no batch for [`ROOM_WAIT`] while the queue was
+    /// full: do not wait again until it takes one.
+    pub(crate) stalled: bool,
     pub(crate) watches: Vec<Watch>,
 }
 
@@ -352,6 +373,8 @@ pub(crate) struct Stats {
 pub(crate) struct Core {
     pub(crate) id: u64,
     store: Mutex<Store>,
+    /// Signalled when the persister takes the queue and threads wait for room.
+    room: std::sync::Condvar,
     pub(crate) stats: Stats,
     /// The log directory: created by the collector (`LogCollector::new`) or
     /// by the persister when the store first goes to disk (the harness).
@@ -451,6 +474,7 @@ impl Core {
             ui: Mutex::new(ui),
             dir_handle: Mutex::new(None),
             live: None,
+            room: std::sync::Condvar::new(),
             store: Mutex::new(Store {
                 mode,
                 sealed: false,
@@ -463,6 +487,8 @@ impl Core {
                 queue: Vec::new(),
                 scheduled: false,
                 polled: false,
+                waiting_for_room: 0,
+                stalled: false,
                 watches: Vec::new(),
             }),
             stats: Stats::default(),
@@ -485,6 +511,9 @@ impl Core {
             }
         }
         let mut store = core.lock();
+        if store.mode == Mode::Disk && store.queue.len() >= QUEUE_BOUND && !store.stalled {
+            store = Core::wait_for_room(core, store);
+        }
         if store.sealed {
             drop(store);
             crate::engine::unattributed::report(entry, "its collector was shut down");
@@ -519,6 +548,51 @@ impl Core {
         }
         if wake {
             schedule(Arc::clone(core));
+        }
+    }
+
+    /// Backpressure: the queue is full, so wait (at most [`ROOM_WAIT`])
+    /// until the persister takes it. No user code runs while waiting, and
+    /// no lock but this store's is held (released while waiting).
+    #[cold]
+    fn wait_for_room<'a>(
+        core: &'a Arc<Core>,
+        mut store: MutexGuard<'a, Store>,
+    ) -> MutexGuard<'a, Store> {
+        if !std::mem::replace(&mut store.scheduled, true) {
+            drop(store);
+            schedule(Arc::clone(core));
+            store = core.lock();
+        }
+        let mut deadline = std::time::Instant::now() + ROOM_WAIT;
+        let mut done = PERSISTER_PROGRESS.load(Ordering::Relaxed);
+        store.waiting_for_room += 1;
+        while store.queue.len() >= QUEUE_BOUND && !store.sealed {
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                let now_done = PERSISTER_PROGRESS.load(Ordering::Relaxed);
+                if now_done == done {
+                    store.stalled = true;
+                    break;
+                }
+                // Busy with other collectors' batches: keep waiting.
+                done = now_done;
+                deadline = now + ROOM_WAIT;
+            }
+            store = core
+                .room
+                .wait_timeout(store, deadline - now)
+                .map_or_else(|poison| poison.into_inner().0, |(guard, _)| guard);
+        }
+        store.waiting_for_room -= 1;
+        store
+    }
+
+    /// Called by the persister after it took the queue: wakes the threads
+    /// waiting for room, if any.
+    pub(crate) fn room_made(&self, waiting: bool) {
+        if waiting {
+            self.room.notify_all();
         }
     }
 
