@@ -166,7 +166,7 @@ mod arena {
     }
 
     impl Records {
-        #[inline]
+        #[inline(always)]
         pub(crate) fn push(&mut self, held: Held) {
             let held = match self.chunks.last() {
                 Some(chunk) => match chunk.push(held) {
