@@ -654,6 +654,22 @@ impl Core {
         true
     }
 
+    /// For a crash handler: hands each record held in memory (oldest
+    /// first, with its generation) to `each` without waiting and without
+    /// allocating: `false`, with nothing handed over, if the store's lock is
+    /// busy (possibly held by the crashing thread). Records queued for the
+    /// persister (disk mode) are not included: they are the persister's.
+    #[allow(dead_code)] // For the crash path.
+    pub(crate) fn try_for_each_held(&self, mut each: impl FnMut(&Held)) -> bool {
+        let store = match self.store.try_lock() {
+            Ok(store) => store,
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return false,
+        };
+        store.records.iter().for_each(|held| each(held));
+        true
+    }
+
     pub(crate) fn mode(&self) -> Mode {
         self.lock().mode
     }
@@ -700,12 +716,21 @@ impl Core {
 /// so a hanging test shows where it is.
 fn print_live(test: &str, entry: &Entry) {
     use std::io::Write as _;
+    let _ = std::io::stderr().write_all(live_line(test, entry).as_bytes());
+}
+
+/// The `LOGGED_TEST_LIVE` line of `entry`: the record's line, prefixed with
+/// `[test]` unless its thread field already names the test (libtest names
+/// a test's thread after the test), so the test is named once.
+fn live_line(test: &str, entry: &Entry) -> String {
     let mut line = String::with_capacity(64 + test.len() + entry.message.len());
-    line.push('[');
-    line.push_str(test);
-    line.push_str("] ");
+    if entry.thread != Some(test) {
+        line.push('[');
+        line.push_str(test);
+        line.push_str("] ");
+    }
     entry.write_to(&mut line);
-    let _ = std::io::stderr().write_all(line.as_bytes());
+    line
 }
 
 impl Store {
@@ -738,5 +763,46 @@ impl Store {
         }
         // An abandoned watch's send is a no-op: its waiter is gone.
         taken
+    }
+}
+
+#[cfg(test)]
+mod should {
+    use super::*;
+    use crate::engine::message::Message;
+    use crate::engine::record::Text;
+
+    #[test]
+    fn name_the_test_once_in_a_live_line() {
+        let mut entry = crate::engine::capture::entry(
+            log::Level::Info,
+            Text::Static("my_crate"),
+            Message::copy("hello"),
+        );
+        entry.thread = Some("tests::a");
+        let own = live_line("tests::a", &entry);
+        assert_eq!(own.matches("tests::a").count(), 1, "{own}");
+        assert!(own.ends_with("INFO  [tests::a] my_crate: hello\n"), "{own}");
+        entry.thread = Some("worker");
+        let other = live_line("tests::a", &entry);
+        // The crash path's iteration: everything held, or nothing if busy.
+        let core = Core::new(1, Mode::Memory, "/nowhere".into(), CreateDir::Fresh, None);
+        let core = Arc::new(core);
+        Core::push(
+            &core,
+            crate::engine::capture::entry(
+                log::Level::Info,
+                Text::Static("t"),
+                Message::copy("one"),
+            ),
+        );
+        let mut seen = Vec::new();
+        assert!(core.try_for_each_held(|held| seen.push(held.entry.message.to_string())));
+        assert_eq!(seen, ["one"]);
+        let busy = core.lock();
+        assert!(!core.try_for_each_held(|_| panic!("handed a record while the lock is busy")));
+        drop(busy);
+        assert!(other.starts_with("[tests::a] "), "{other}");
+        assert!(other.contains("[worker] my_crate: hello"), "{other}");
     }
 }
