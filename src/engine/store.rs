@@ -114,6 +114,10 @@ mod arena {
         ///
         /// Only [`Records`] calls this, on its last chunk, through `&mut
         /// Records`: there is never more than one writer of a chunk.
+        #[expect(
+            clippy::result_large_err,
+            reason = "a full chunk hands the record back by value, once per chunk"
+        )]
         fn push(&self, held: Held) -> Result<(), Held> {
             let len = self.len.load(Ordering::Relaxed);
             let Some(slot) = self.slots.get(len) else {
@@ -666,7 +670,7 @@ impl Core {
             Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return false,
         };
-        store.records.iter().for_each(|held| each(held));
+        store.records.iter().for_each(&mut each);
         true
     }
 

@@ -63,10 +63,6 @@ fn report_once(path: &Path, error: &io::Error) {
     }
 }
 
-#[expect(
-    clippy::indexing_slicing,
-    reason = "`log::Level` is 1 (error) to 5 (trace), one slot each"
-)]
 fn render(test: &str, log: Option<&Path>, failed: bool, logs: Option<&CapturedLogs>) -> String {
     // Counted streaming: a spilled log is never loaded whole.
     let levels = logs.map_or([0usize; 5], CapturedLogs::level_counts);
