@@ -118,6 +118,7 @@ mod arena {
             clippy::result_large_err,
             reason = "a full chunk hands the record back by value, once per chunk"
         )]
+        #[inline(always)]
         fn push(&self, held: Held) -> Result<(), Held> {
             let len = self.len.load(Ordering::Relaxed);
             let Some(slot) = self.slots.get(len) else {
@@ -547,8 +548,10 @@ impl Core {
             }
         };
         drop(store);
-        for watch in woken {
-            watch.notify.send(());
+        if !woken.is_empty() {
+            for watch in woken {
+                watch.notify.send(());
+            }
         }
         if wake {
             schedule(Arc::clone(core));
