@@ -13,6 +13,9 @@
 #      all, every one captured by `#[logged_test]`; test-log keeps its
 #      default `info` filter as the suites ported from it do); all pass.
 #      Target: at most 1.05x test-log.
+#   4. one million calls: one test logging 1,000,000 `info!("latency line {i}")`
+#      (past 8 MiB, so on disk for #[logged_test]); the time per call measured
+#      inside the test. Target: at most 100 ns and 0.7x test-log's.
 #
 #   bench/suite/run.sh            # 9 rounds (3 for the real suite), --test-threads=2
 #   ROUNDS=15 REAL_ROUNDS=5 THREADS=2 bench/suite/run.sh
@@ -29,13 +32,14 @@ cd "$(dirname "$0")"
 ROUNDS=${ROUNDS:-9}
 REAL_ROUNDS=${REAL_ROUNDS:-3}
 THREADS=${THREADS:-2}
-WORKLOADS=${WORKLOADS:-"four two real"}
+WORKLOADS=${WORKLOADS:-"four two real million"}
 TESTS=400
 REAL_TESTS=24
 LINES=200
 VARIANTS=(baseline logged_test logged_test_tracing test_log testing_logger tracing_test)
 TWO_VARIANTS=(two_baseline two_logged_test two_logged_test_captured two_test_log two_testing_logger)
 REAL_VARIANTS=(real_baseline real_logged_test real_test_log)
+MILLION_VARIANTS=(million_logged_test million_test_log million_testing_logger)
 # Variants that are not ours: the best of them is the yardstick.
 PEERS=" test_log testing_logger tracing_test two_test_log two_testing_logger real_test_log "
 declare -A LABEL=(
@@ -53,6 +57,9 @@ declare -A LABEL=(
     [real_baseline]='`#[test]`, no logger (baseline)'
     [real_logged_test]='`#[logged_test]` (level trace: every record captured)'
     [real_test_log]='`#[test_log::test]` (env_logger, default filter)'
+    [million_logged_test]='`#[logged_test]`'
+    [million_test_log]='`#[test_log::test]` (env_logger)'
+    [million_testing_logger]='`testing_logger`'
 )
 # The peers' behaviour depends on these; run every variant without them.
 unset RUST_LOG RUST_LOG_SPAN_EVENTS LOGGED_TEST_DIR LOGGED_TEST_KEEP LOGGED_TEST_LEVEL LOGGED_TEST_DEBUG SUITE_WRONG_MARKER
@@ -65,7 +72,7 @@ while IFS= read -r line; do
     if [[ -n $name && -n $exe ]]; then BIN[$name]=$exe; fi
 done < <(cargo test --release --no-run --message-format=json-render-diagnostics 2>/dev/null \
     | grep '"reason":"compiler-artifact"' | grep '"executable":"/')
-for v in "${VARIANTS[@]}" "${TWO_VARIANTS[@]}" "${REAL_VARIANTS[@]}"; do
+for v in "${VARIANTS[@]}" "${TWO_VARIANTS[@]}" "${REAL_VARIANTS[@]}" "${MILLION_VARIANTS[@]}"; do
     [[ -n ${BIN[$v]:-} ]] || { echo "no test binary for $v" >&2; exit 1; }
 done
 want() { [[ " $WORKLOADS " == *" $1 "* ]]; }
@@ -180,5 +187,29 @@ if want real; then
     r=$(median <<<"${TIMES[real_logged_test]}")
     p=$(median <<<"${TIMES[real_test_log]}")
     awk -v r="$r" -v p="$p" 'BEGIN { printf "real suite: #[logged_test] / test-log = %.3fx (target <= 1.05x)\n", r / p }'
+fi
+if want million; then
+    declare -A NS
+    for ((r = 0; r < REAL_ROUNDS; r++)); do
+        for ((i = 0; i < ${#MILLION_VARIANTS[@]}; i++)); do
+            v=${MILLION_VARIANTS[$(((i + r) % ${#MILLION_VARIANTS[@]}))]}
+            ns=$(run "$v" 2>&1 | sed -n 's/.*ns_per_call=\([0-9.]*\).*/\1/p' | head -1)
+            [[ -n $ns ]] || { echo "$v: no ns_per_call line" >&2; exit 1; }
+            NS[$v]+="$ns "
+        done
+        echo "one million calls: round $((r + 1))/$REAL_ROUNDS done" >&2
+    done
+    echo
+    echo "one test, 1,000,000 info!(\"latency line {i}\") calls, time per call inside the test, median of $REAL_ROUNDS runs"
+    echo
+    echo "| variant | ns per call | ratio to test-log |"
+    echo "| --- | --- | --- |"
+    tl=$(median <<<"${NS[million_test_log]}")
+    for v in "${MILLION_VARIANTS[@]}"; do
+        m=$(median <<<"${NS[$v]}")
+        awk -v v="${LABEL[$v]}" -v m="$m" -v t="$tl" 'BEGIN { printf "| %s | %.1f | %.2fx |\n", v, m, m / t }'
+    done
+    echo
+    echo "target: #[logged_test] at most 100 ns per call and 0.7x test-log's"
 fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

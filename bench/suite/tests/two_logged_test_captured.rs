@@ -13,7 +13,12 @@ macro_rules! case {
             common::log_two_args(name);
             let marker = common::two_arg_marker(name);
             let captured = logs.captured();
-            assert!(captured.records().iter().any(|r| r.message.contains(&marker)));
+            assert!(
+                captured
+                    .records()
+                    .iter()
+                    .any(|r| r.message.contains(&marker))
+            );
         }
     };
 }

@@ -68,7 +68,11 @@ pub fn real_work(n: u32) -> u64 {
                     for _ in 0..200 {
                         h = h.rotate_left(5).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(step);
                     }
-                    log::trace!("worker {w} step {step} key={:x} len={}", h & 0xffff, h % 977);
+                    log::trace!(
+                        "worker {w} step {step} key={:x} len={}",
+                        h & 0xffff,
+                        h % 977
+                    );
                     if step % 100 == 0 {
                         log::info!("worker {w} of test {n} at step {step}");
                     }
@@ -80,5 +84,28 @@ pub fn real_work(n: u32) -> u64 {
             })
         })
         .collect();
-    workers.into_iter().map(|t| t.join().unwrap_or(0)).fold(0, |a, b| a ^ b)
+    workers
+        .into_iter()
+        .map(|t| t.join().unwrap_or(0))
+        .fold(0, |a, b| a ^ b)
+}
+
+/// Calls of the one-million-call workload.
+#[allow(dead_code)]
+pub const MILLION: u32 = 1_000_000;
+
+/// The one-million-call workload: `info!("latency line {i}")` a million
+/// times; prints the nanoseconds per call measured around the loop (the
+/// logging thread's cost) to the real stderr, where `run.sh` reads it.
+#[allow(dead_code)]
+pub fn log_million() {
+    let start = std::time::Instant::now();
+    for i in 0..MILLION {
+        log::info!("latency line {i}");
+    }
+    let ns = start.elapsed().as_nanos() as f64 / f64::from(MILLION);
+    // Past libtest's capture (which `eprintln!` would go to), so that the
+    // run needs no `--nocapture`, which would change what test-log does.
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "ns_per_call={ns:.1}");
 }
