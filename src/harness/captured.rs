@@ -219,6 +219,20 @@ impl CapturedLogs {
         });
     }
 
+    /// Whether `matches` accepts some record, streaming.
+    pub(crate) fn any_record(&self, matches: impl Fn(&CapturedRecord) -> bool) -> bool {
+        let mut found = false;
+        self.scan_records(|record| {
+            found = matches(record);
+            if found {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        found
+    }
+
     /// Whether some record's level and message satisfy `matches`, streaming.
     pub(crate) fn any_message(&self, matches: impl Fn(log::Level, &str) -> bool) -> bool {
         let mut found = false;
@@ -505,16 +519,7 @@ impl CapturedLogs {
     /// ```
     #[track_caller]
     pub fn assert_any(&self, what: &str, matches: impl Fn(&CapturedRecord) -> bool) {
-        let mut found = false;
-        self.scan_records(|r| {
-            found = matches(r);
-            if found {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        });
-        if !found {
+        if !self.any_record(matches) {
             self.fail(
                 &format!("expected {what}; none of {} records matched", self.len()),
                 None,
