@@ -148,7 +148,9 @@ impl Persister {
                         std::thread::park_timeout(at - now);
                     }
                 }
-                None => std::thread::park(),
+                // Not forever: should anything in this thread ever take
+                // the park token, the next look is at most a second away.
+                None => std::thread::park_timeout(Duration::from_secs(1)),
             }
         }
     }
