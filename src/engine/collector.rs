@@ -425,7 +425,7 @@ impl LogCollector {
     /// Writes `line` to this collector as an `Info` record with target
     /// `logged_test`, whatever the routing and the level. Never blocks on
     /// I/O; when the collector writes to disk and the persister is 32,768
-    /// records behind, waits for it (at most 200 ms while it is stuck).
+    /// records behind, waits for it (at most a second while it is stuck).
     ///
     /// # Examples
     ///
