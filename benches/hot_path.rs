@@ -23,6 +23,11 @@
 //! no formatting, `app_debug_expensive` is captured; `reference/expensive_display`
 //! is the cost of that `Display` alone.
 //!
+//! `captured/snapshot_10000` is one `TestLogs::captured()` of a test that
+//! logged 10,000 records (target: at most 2 us, whatever the count: the
+//! snapshot shares the record chunks), and `captured/contains_10000` a
+//! `contains` over that snapshot (a scan, O(records)).
+//!
 //! Run with `cargo bench --bench hot_path`.
 #![allow(
     clippy::unwrap_used,
@@ -221,8 +226,50 @@ fn per_call(c: &mut Criterion) {
     group.finish();
 }
 
+/// A test that logged 10,000 records, still in memory (a fresh one well
+/// within the 100 ms after which a test's log goes to disk).
+fn ten_thousand() -> logged_test::TestLogs {
+    let logs = logged_test::TestLogs::new("bench::captured").expect("test logs");
+    for i in 0..10_000 {
+        log::info!("record {i}");
+    }
+    logs
+}
+
+fn captured(c: &mut Criterion) {
+    let mut group = c.benchmark_group("captured");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    group.bench_function("snapshot_10000", |b| {
+        b.iter_custom(|iters| {
+            let mut timed = Duration::ZERO;
+            let mut done = 0;
+            while done < iters {
+                let logs = ten_thousand();
+                let n = (iters - done).min(2_000);
+                let start = Instant::now();
+                for _ in 0..n {
+                    black_box(logs.captured());
+                }
+                timed += start.elapsed();
+                done += n;
+            }
+            timed
+        });
+    });
+    let snapshot = ten_thousand().captured();
+    assert_eq!(snapshot.len(), 10_000);
+    group.bench_function("contains_10000", |b| {
+        b.iter(|| black_box(snapshot.contains(black_box("record 9999"))))
+    });
+    group.finish();
+}
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
+    captured(&mut c);
     per_call(&mut c);
     c.final_summary();
 }

@@ -480,7 +480,9 @@ impl LogCollector {
     }
 
     /// Writes `line` to this collector as an `Info` record with target
-    /// `logged_test`, whatever the routing and the level. Never blocks.
+    /// `logged_test`, whatever the routing and the level. Never blocks on
+    /// I/O; when the collector writes to disk and the persister is 32,768
+    /// records behind, waits for it (at most a second while it is stuck).
     ///
     /// # Examples
     ///
@@ -502,7 +504,8 @@ impl LogCollector {
 
     /// Writes `message` to this collector at `level` (target `logged_test`),
     /// if the collector's level (or [filter](Self::set_filter)) lets it
-    /// through. Never blocks.
+    /// through. Never blocks on I/O (see [`log_str`](Self::log_str) for the
+    /// wait when the disk is far behind).
     ///
     /// # Examples
     ///
@@ -583,16 +586,19 @@ impl LogCollector {
     /// Every record this collector captured, in all its sessions, in order
     /// (only its own: earlier content of a reused file is left out).
     ///
-    /// Records are read from memory; past 8 MiB, later ones are read back
-    /// from the session files through the handles the persister holds (never
-    /// by path, so a deleted or replaced file reads back the same). On a
-    /// collector that writes to disk, everything returned has also been
-    /// handed to the OS, as by a flush.
+    /// The snapshot shares the records held in memory instead of copying
+    /// them (it costs O(chunks of records), not O(records)); past 8 MiB,
+    /// later records are read back, when the snapshot is read, from the
+    /// session files through the handles the persister holds (never by path,
+    /// so a deleted or replaced file reads back the same), a block at a time.
+    /// If that read fails, the snapshot shows an `Error` record saying so
+    /// where the rest of the log would be. On a collector that writes to
+    /// disk, everything returned has also been handed to the OS, as by a
+    /// flush.
     ///
     /// # Errors
     ///
-    /// As [`wait_for_empty`](Self::wait_for_empty), plus [`LogError::Io`] if
-    /// a file cannot be read back.
+    /// As [`wait_for_empty`](Self::wait_for_empty).
     ///
     /// # Examples
     ///
@@ -609,20 +615,13 @@ impl LogCollector {
     /// ```
     pub fn captured(&self) -> Result<CapturedLogs, LogError> {
         self.settle()?;
-        let (mut records, spilled) = {
+        let (memory, spilled) = {
             let store = self.core().lock();
-            let records: Vec<_> = store
-                .records
-                .iter()
-                .map(|held| held.entry.to_captured(held.generation))
-                .collect();
-            (records, store.spilled.clone())
+            (store.records.snapshot(), store.spilled.clone())
         };
-        if !spilled.is_empty() {
-            records.extend(persister::read_spilled(&spilled)?);
-        }
-        Ok(CapturedLogs::new(
-            records,
+        Ok(CapturedLogs::shared(
+            memory,
+            spilled,
             self.id(),
             self.known_session_path(),
         ))

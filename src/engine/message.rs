@@ -51,9 +51,14 @@ impl Deref for Message {
         match self {
             Message::Static(text) => text,
             Message::Inline { len, bytes } => {
-                // Only whole `str`s are ever copied in, so this cannot fail.
                 let used = bytes.get(..usize::from(*len)).unwrap_or_default();
-                std::str::from_utf8(used).unwrap_or_default()
+                // Read on every search of a snapshot: skip re-validating.
+                debug_assert!(std::str::from_utf8(used).is_ok());
+                // SAFETY: `MessageWriter` only copies whole `str`s into
+                // `bytes` and sets `len` to the end of the last one, so
+                // `used` is UTF-8 (`keep_short_text_inline_and_long_text_whole`
+                // and the debug assertion above check it).
+                unsafe { std::str::from_utf8_unchecked(used) }
             }
             Message::Heap(text) => text,
         }

@@ -16,17 +16,17 @@ use std::fs::File;
 use std::io::{self, Seek as _, Write as _};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::atomic::{AtomicBool, Ordering, fence};
+use std::sync::{Arc, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::{Receiver, TryRecvError};
 use tokio::sync::mpsc;
 
 use crate::engine::protocol::{Control, Item};
 use crate::engine::record::{CapturedRecord, Entry, LogLine};
 use crate::engine::session::{self, LogDir};
-use crate::engine::store::{Core, CreateDir, Held, Mode, SPILL_BYTES, Segment, WORK, Work};
+use crate::engine::store::{Core, CreateDir, Held, Inbox, Mode, SPILL_BYTES, Segment, WORK, Work};
 use crate::error::LogError;
 
 const BUFFER_BYTES: usize = 64 * 1024;
@@ -42,8 +42,27 @@ const POLL_EVERY: Duration = Duration::from_millis(1);
 /// in memory, so loggers of that collector wait at most that long.
 const CHUNK: usize = 512;
 
-/// Harness collectors to open once their deadline passes, oldest first.
-static DEADLINES: Mutex<VecDeque<(Instant, Weak<Core>)>> = Mutex::new(VecDeque::new());
+/// How often the persister looks at the deadlines while any may be pending:
+/// a test is written out between [`OPEN_AFTER`] and this much later.
+const TICK: Duration = Duration::from_millis(25);
+/// Ticks with no pending deadline after which the timer stops (about 1 s),
+/// so an idle process sleeps, and back-to-back tests never wake it.
+const IDLE_TICKS: u32 = 40;
+
+/// A harness collector to open once its deadline passes.
+type Deadline = (Instant, Weak<Core>);
+
+/// Deadlines of new harness collectors, on their way to the persister: a
+/// lock-free queue the persister drains when it ticks, so a test that ends
+/// before its deadline costs a push and nothing else (no wake-up, no lock).
+static NEW_DEADLINES: std::sync::LazyLock<(
+    crossbeam_channel::Sender<Deadline>,
+    Receiver<Deadline>,
+)> = std::sync::LazyLock::new(crossbeam_channel::unbounded);
+
+/// The persister is ticking (it will see new deadlines by itself); when
+/// not, the first new deadline wakes it once.
+static TIMER_ARMED: AtomicBool = AtomicBool::new(false);
 
 /// Starts the persister thread, once per process.
 pub(crate) fn start() {
@@ -57,20 +76,29 @@ pub(crate) fn start() {
                 Persister::default().run(&rx);
             })
             .ok()
-            .map(|_| {
+            .map(|handle| {
                 crate::engine::fork::persister_started();
-                tx
+                Inbox {
+                    tx,
+                    thread: handle.thread().clone(),
+                }
             })
     });
 }
 
 /// Opens `core`'s log on disk if it is still in memory after [`OPEN_AFTER`].
+///
+/// Costs a lock-free push: the persister, ticking while tests run, picks
+/// the deadline up by itself. Only the first test after an idle second
+/// wakes it.
 pub(crate) fn open_later(core: &Arc<Core>) {
-    let mut deadlines = DEADLINES.lock().unwrap_or_else(PoisonError::into_inner);
-    let wake = deadlines.is_empty();
-    deadlines.push_back((Instant::now() + OPEN_AFTER, Arc::downgrade(core)));
-    drop(deadlines);
-    if wake {
+    let _ = NEW_DEADLINES
+        .0
+        .send((Instant::now() + OPEN_AFTER, Arc::downgrade(core)));
+    // Pairs with the fence in `Persister::disarm`: either it sees this
+    // deadline, or this sees the timer disarmed and wakes it.
+    fence(Ordering::SeqCst);
+    if !TIMER_ARMED.load(Ordering::SeqCst) && !TIMER_ARMED.swap(true, Ordering::SeqCst) {
         if let Some(tx) = crate::engine::store::inbox() {
             let _ = tx.send(Work::Tick);
         }
@@ -80,6 +108,11 @@ pub(crate) fn open_later(core: &Arc<Core>) {
 #[derive(Default)]
 struct Persister {
     writers: HashMap<u64, Writer>,
+    /// Harness collectors to open once their deadline passes, oldest first.
+    deadlines: VecDeque<Deadline>,
+    /// When the timer ticks next, while it is armed.
+    next_tick: Option<Instant>,
+    idle_ticks: u32,
     /// The emptied queue of the last batch, swapped in for the next one,
     /// so loggers push into a vector that already has room.
     spare: Vec<Item>,
@@ -88,54 +121,55 @@ struct Persister {
 impl Persister {
     fn run(mut self, rx: &Receiver<Work>) {
         let mut next_poll = Instant::now();
-        let mut flushed = true;
         loop {
-            let deadline = DEADLINES
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .front()
-                .map(|(at, _)| *at);
-            // Poll only while some collector is busy.
-            let poll = self.writers.values().any(|w| w.polled).then_some(next_poll);
-            let next = match (deadline, poll) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            // Everything written is handed to the OS when the inbox ran
-            // empty: from here a crash dump may freeze this thread.
-            #[cfg(unix)]
-            if flushed {
-                crate::engine::crash::persister_idle();
-            }
-            let work = match next {
-                Some(at) => rx.recv_deadline(at),
-                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-            };
-            #[cfg(unix)]
-            if !crate::engine::crash::persister_busy() {
-                // The process is crashing and its dump writes from now on.
-                crate::engine::crash::persister_frozen();
-            }
-            match work {
-                Ok(work) => self.handle(work),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
-            }
-            self.crash_checkpoint(rx);
-            while let Ok(work) = rx.try_recv() {
-                self.handle(work);
-                self.crash_checkpoint(rx);
+            loop {
+                match rx.try_recv() {
+                    Ok(work) => {
+                        self.handle(work);
+                        self.crash_checkpoint(rx);
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => return,
+                }
             }
             if Instant::now() >= next_poll {
                 self.poll();
                 next_poll = Instant::now() + POLL_EVERY;
             }
-            open_due();
-            flushed = rx.is_empty();
-            if flushed {
-                for writer in self.writers.values_mut() {
-                    writer.flush_buffer();
+            self.tick();
+            if !rx.is_empty() {
+                continue;
+            }
+            for writer in self.writers.values_mut() {
+                writer.flush_buffer();
+            }
+            // Poll only while some collector is busy; tick while armed.
+            let poll = self.writers.values().any(|w| w.polled).then_some(next_poll);
+            let next = match (self.next_tick, poll) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            // Everything written is handed to the OS: from here a crash
+            // dump may freeze this thread (it checks on waking).
+            #[cfg(unix)]
+            crate::engine::crash::persister_idle();
+            // A send after the `is_empty` above unparks: the token makes
+            // this park return at once, so no wake-up is lost.
+            match next {
+                Some(at) => {
+                    let now = Instant::now();
+                    if at > now {
+                        std::thread::park_timeout(at - now);
+                    }
                 }
+                // Not forever: should anything in this thread ever take
+                // the park token, the next look is at most a second away.
+                None => std::thread::park_timeout(Duration::from_secs(1)),
+            }
+            #[cfg(unix)]
+            if !crate::engine::crash::persister_busy() {
+                // The process is crashing and its dump writes from now on.
+                crate::engine::crash::persister_frozen();
             }
         }
     }
@@ -191,7 +225,14 @@ impl Persister {
     }
 
     fn handle(&mut self, work: Work) {
-        let Work::Ready(core) = work else { return };
+        let core = match work {
+            Work::Ready(core) => core,
+            Work::Tick => {
+                // Armed by `open_later`: tick from now on.
+                self.next_tick.get_or_insert_with(|| Instant::now() + TICK);
+                return;
+            }
+        };
         let id = core.id;
         // A fault here must not stop the thread every collector relies on:
         // the collector at fault loses its writer (its waiters are answered
@@ -211,9 +252,10 @@ impl Persister {
             crate::engine::crash::persister_frozen();
         }
         let mut batch = std::mem::take(&mut self.spare);
-        {
+        let waiting = {
             let mut store = core.lock();
             store.scheduled = false;
+            store.stalled = false;
             std::mem::swap(&mut store.queue, &mut batch);
             if let Some(writer) = self.writers.get_mut(&core.id) {
                 // Busy again: poll it rather than be woken per batch.
@@ -221,10 +263,13 @@ impl Persister {
                 writer.polled = true;
                 writer.idle_polls = 0;
             }
-        }
+            store.waiting_for_room > 0
+        };
+        core.room_made(waiting);
         let mut items = batch.drain(..);
         self.run_batch(core, &mut items);
         drop(items);
+        crate::engine::store::PERSISTER_PROGRESS.fetch_add(1, Ordering::Relaxed);
         if batch.capacity() <= 64 * 1024 {
             self.spare = batch;
         }
@@ -318,23 +363,51 @@ impl Persister {
     }
 }
 
-/// Opens the logs of the harness collectors whose deadline passed.
-fn open_due() {
-    let now = Instant::now();
-    loop {
-        let due = {
-            let mut deadlines = DEADLINES.lock().unwrap_or_else(PoisonError::into_inner);
-            match deadlines.front() {
-                Some((at, _)) if *at <= now => deadlines.pop_front(),
-                _ => None,
+impl Persister {
+    /// When the timer is due: opens the logs of the harness collectors
+    /// whose deadline passed, and stops the timer after an idle second.
+    fn tick(&mut self) {
+        let Some(at) = self.next_tick else { return };
+        let now = Instant::now();
+        if now < at {
+            return;
+        }
+        self.deadlines.extend(NEW_DEADLINES.1.try_iter());
+        while let Some((at, _)) = self.deadlines.front() {
+            if *at > now {
+                break;
             }
-        };
-        let Some((_, core)) = due else { break };
-        if let Some(core) = core.upgrade() {
-            if core.mode() == Mode::Memory {
-                let _ = Core::open(&core, None);
+            let Some((_, core)) = self.deadlines.pop_front() else {
+                break;
+            };
+            // A test that ended before its deadline is gone: nothing to do.
+            if let Some(core) = core.upgrade() {
+                if core.mode() == Mode::Memory {
+                    let _ = Core::open(&core, None);
+                }
             }
         }
+        if self.deadlines.is_empty() {
+            self.idle_ticks += 1;
+        } else {
+            self.idle_ticks = 0;
+        }
+        self.next_tick = Some(now + TICK);
+        if self.idle_ticks >= IDLE_TICKS {
+            self.disarm();
+        }
+    }
+
+    fn disarm(&mut self) {
+        TIMER_ARMED.store(false, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if NEW_DEADLINES.1.is_empty() || TIMER_ARMED.swap(true, Ordering::SeqCst) {
+            // Idle; or a new deadline came in and its `open_later` re-armed
+            // the timer (its `Tick` is on the way).
+            self.next_tick = None;
+        }
+        // Else a deadline came in that saw the timer armed: keep ticking.
+        self.idle_ticks = 0;
     }
 }
 
@@ -666,6 +739,7 @@ impl Writer {
         if self.buffer.is_empty() {
             return;
         }
+        crate::engine::store::PERSISTER_PROGRESS.fetch_add(1, Ordering::Relaxed);
         let Some(out) = &self.out else {
             self.buffer.clear();
             self.ends.clear();
@@ -866,25 +940,96 @@ fn write_all(file: &File, bytes: &[u8]) -> (usize, Option<io::Error>) {
     (written, None)
 }
 
+/// Bytes read from a spilled file at a time: read-back holds about this
+/// much (plus the longest record) whatever the size of the log.
+const READ_BLOCK: usize = if cfg!(test) { 97 } else { 1024 * 1024 };
+
 /// Reads back the records that are only on disk, through the handles the
-/// persister opened (never by path: a deleted or replaced file reads the same).
-pub(crate) fn read_spilled(segments: &[Segment]) -> Result<Vec<CapturedRecord>, LogError> {
-    let mut records = Vec::new();
-    let mut bytes = Vec::new();
+/// persister opened (never by path: a deleted or replaced file reads the
+/// same), handing each to `each` until it breaks. Streams: memory stays
+/// bounded by [`READ_BLOCK`] plus the longest record, whatever the log's size.
+pub(crate) fn for_each_spilled(
+    segments: &[Segment],
+    mut each: impl FnMut(CapturedRecord) -> std::ops::ControlFlow<()>,
+) -> Result<(), LogError> {
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut parsed = Vec::new();
     for segment in segments {
         let io_error = |e| LogError::io(segment.path.to_path_buf(), e);
         for &(start, end) in &segment.ranges {
             bytes.clear();
-            bytes.resize(usize::try_from(end - start).unwrap_or(0), 0);
-            read_at(&segment.file, &mut bytes, start).map_err(io_error)?;
-            let text = match std::str::from_utf8(&bytes) {
-                Ok(text) => std::borrow::Cow::Borrowed(text),
-                Err(_) => String::from_utf8_lossy(&bytes),
-            };
-            crate::engine::record::parse_records(&text, segment.generation, &mut records);
+            // How much of `bytes` is known to hold no record boundary.
+            let mut searched = 0;
+            let mut at = start;
+            while at < end || !bytes.is_empty() {
+                let take = usize::try_from(end - at)
+                    .unwrap_or(usize::MAX)
+                    .min(READ_BLOCK);
+                if take > 0 {
+                    let old = bytes.len();
+                    bytes.resize(old + take, 0);
+                    let slot = bytes.get_mut(old..).unwrap_or_default();
+                    read_at(&segment.file, slot, at).map_err(io_error)?;
+                    at += take as u64;
+                }
+                // Parse the whole records read so far: up to the last line
+                // that the next one shows is not continued.
+                let cut = if at >= end {
+                    bytes.len()
+                } else {
+                    match whole_records_end(&bytes, searched) {
+                        Some(cut) => cut,
+                        None => {
+                            // A record longer than a block: search only
+                            // what the next read adds (no quadratic rescan).
+                            searched = bytes.len();
+                            continue;
+                        }
+                    }
+                };
+                let text = match std::str::from_utf8(bytes.get(..cut).unwrap_or_default()) {
+                    Ok(text) => std::borrow::Cow::Borrowed(text),
+                    Err(_) => String::from_utf8_lossy(bytes.get(..cut).unwrap_or_default()),
+                };
+                parsed.clear();
+                crate::engine::record::parse_records(&text, segment.generation, &mut parsed);
+                for record in parsed.drain(..) {
+                    if each(record).is_break() {
+                        return Ok(());
+                    }
+                }
+                bytes.drain(..cut);
+                searched = 0;
+            }
         }
     }
-    Ok(records)
+    Ok(())
+}
+
+/// Where the records in `bytes` that are known to be whole end: after the
+/// last `\n` followed by a line that is not a continuation (so it starts a
+/// record). `None` if no such point is known yet. The first `searched`
+/// bytes were searched before (with less after them) and held none.
+fn whole_records_end(bytes: &[u8], searched: usize) -> Option<usize> {
+    let continuation = crate::engine::record::CONTINUATION.as_bytes();
+    // A newline this close to the old end was undecided: look again.
+    let from = searched.saturating_sub(continuation.len() + 1);
+    let mut end = bytes.len();
+    while let Some(nl) = bytes
+        .get(from..end)
+        .and_then(|b| b.iter().rposition(|&c| c == b'\n'))
+        .map(|i| i + from)
+    {
+        let next = bytes.get(nl + 1..).unwrap_or_default();
+        if next.len() >= continuation.len() && !next.starts_with(continuation) {
+            return Some(nl + 1);
+        }
+        if next.len() < continuation.len() && !continuation.starts_with(next) {
+            return Some(nl + 1);
+        }
+        end = nl;
+    }
+    None
 }
 
 /// Reads without moving the handle's offset, which the writer relies on.
@@ -907,4 +1052,79 @@ fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod should {
+    use super::*;
+    use crate::engine::record::write_record;
+
+    fn segment_of(text: &str, generation: u64) -> (tempfile::TempDir, Segment) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.log");
+        std::fs::write(&path, text).unwrap();
+        let file = File::open(&path).unwrap();
+        let segment = Segment {
+            path: Arc::from(path.as_path()),
+            file: Arc::new(file),
+            generation,
+            ranges: vec![(0, text.len() as u64)],
+        };
+        (dir, segment)
+    }
+
+    #[test]
+    fn stream_records_across_blocks_whatever_their_length() {
+        let mut text = String::new();
+        let mut expected = Vec::new();
+        for i in 0..60 {
+            let message = match i % 4 {
+                0 => format!("short {i}"),
+                1 => format!("two lines {i}\n  second"),
+                2 => format!("long {i} {}", "x".repeat(i * 37)),
+                _ => format!("{}\n\n{}", "y".repeat(300), "z".repeat(250)),
+            };
+            write_record(
+                &mut text,
+                std::time::UNIX_EPOCH,
+                log::Level::Info,
+                Some("t"),
+                "target",
+                &message,
+                [],
+                [],
+            );
+            expected.push(message);
+        }
+        let (_dir, segment) = segment_of(&text, 2);
+        let mut got = Vec::new();
+        for_each_spilled(std::slice::from_ref(&segment), |record| {
+            assert_eq!(record.generation, 2);
+            got.push(record.message);
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(got, expected);
+        // Stops when asked.
+        let mut seen = 0;
+        for_each_spilled(std::slice::from_ref(&segment), |_| {
+            seen += 1;
+            std::ops::ControlFlow::Break(())
+        })
+        .unwrap();
+        assert_eq!(seen, 1);
+    }
+
+    #[test]
+    fn find_record_boundaries_only_where_the_next_line_is_known() {
+        assert_eq!(whole_records_end(b"a\n ", 0), None);
+        assert_eq!(whole_records_end(b"a\nb", 0), Some(2));
+        assert_eq!(whole_records_end(b"a\nbcde", 0), Some(2));
+        assert_eq!(whole_records_end(b"a\n    more\n  ", 0), None);
+        assert_eq!(whole_records_end(b"a\n    more\nx", 0), Some(11));
+        // What was searched before is not searched again, but a newline
+        // near its end is.
+        assert_eq!(whole_records_end(b"a\nbcde\n    x", 7), None);
+        assert_eq!(whole_records_end(b"abc\nde", 4), Some(4));
+    }
 }

@@ -28,6 +28,23 @@ use crate::error::LogError;
 /// Records a polled collector queues before it wakes the persister anyway.
 const WAKE_AT: usize = 4096;
 
+/// Items a disk-mode queue holds before a logging thread waits for the
+/// persister to take them (backpressure): about 6 MiB of records per
+/// collector, so many fast loggers cannot outrun the disk into swap.
+pub(crate) const QUEUE_BOUND: usize = 8 * WAKE_AT;
+
+/// How long a logging thread waits for room before it checks that the
+/// persister is getting anywhere (long enough that a persister merely
+/// starved of CPU on a loaded machine is not taken for a stuck one). A persister that finished no batch (of
+/// any collector) for this long is stuck (a blocked write, a huge directory
+/// being removed): logging goes on unbounded until it takes this queue
+/// again, rather than stall the test.
+const ROOM_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Batches and buffers the persister has finished, of every collector: how
+/// a waiting logger tells a busy persister from a stuck one.
+pub(crate) static PERSISTER_PROGRESS: AtomicU64 = AtomicU64::new(0);
+
 /// Records kept in memory per collector before later ones are only on disk.
 pub(crate) const SPILL_BYTES: usize = 8 * 1024 * 1024;
 
@@ -45,41 +62,244 @@ impl Held {
     }
 }
 
-/// Records held in memory, in fixed-size chunks: appending never moves
-/// the records already held (a growing `Vec` would copy them all).
-#[derive(Debug, Default)]
-pub(crate) struct Records {
-    chunks: Vec<Vec<Held>>,
-}
+pub(crate) use arena::{Records, Snapshot};
 
-impl Records {
-    const CHUNK: usize = 1024;
+/// Records held in memory: an append-only arena of chunks shared through
+/// `Arc`, so a snapshot (`captured()`) clones a handful of pointers instead
+/// of copying every record, and appending never moves a record already held.
+mod arena {
+    use std::cell::UnsafeCell;
+    use std::mem::MaybeUninit;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
-    #[inline]
-    pub(crate) fn push(&mut self, held: Held) {
-        match self.chunks.last_mut() {
-            Some(chunk) if chunk.len() < Records::CHUNK => chunk.push(held),
-            _ => {
-                let mut chunk = Vec::with_capacity(Records::CHUNK);
-                chunk.push(held);
-                self.chunks.push(chunk);
+    use super::Held;
+
+    /// Capacity of the first chunk; each next one doubles, up to [`LAST`].
+    const FIRST: usize = 32;
+    const LAST: usize = 1024;
+
+    /// A fixed-capacity run of records. Slots `..len` are initialised and
+    /// never change again; only the one [`Records`] that made the chunk
+    /// appends to it (behind the store's lock), and readers only look at
+    /// slots below a `len` they loaded.
+    pub(crate) struct Chunk {
+        slots: Box<[UnsafeCell<MaybeUninit<Held>>]>,
+        len: AtomicUsize,
+    }
+
+    // SAFETY: a `Chunk` hands out `&Held` only for published (initialised,
+    // never again written) slots, and is written by one owner at a time (see
+    // `push`); so sharing it is sharing `&Held`s, sound when `Held` is
+    // `Send + Sync` (checked below).
+    unsafe impl Sync for Chunk {}
+    // SAFETY: as above; moving the chunk moves the `Held`s it drops.
+    unsafe impl Send for Chunk {}
+
+    const _: () = {
+        const fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Held>();
+    };
+
+    impl Chunk {
+        fn new(capacity: usize) -> Chunk {
+            Chunk {
+                slots: (0..capacity)
+                    .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
+                    .collect(),
+                len: AtomicUsize::new(0),
+            }
+        }
+
+        /// Appends `held`, or hands it back if the chunk is full.
+        ///
+        /// Only [`Records`] calls this, on its last chunk, through `&mut
+        /// Records`: there is never more than one writer of a chunk.
+        #[expect(
+            clippy::result_large_err,
+            reason = "a full chunk hands the record back by value, once per chunk"
+        )]
+        #[inline(always)]
+        fn push(&self, held: Held) -> Result<(), Held> {
+            let len = self.len.load(Ordering::Relaxed);
+            let Some(slot) = self.slots.get(len) else {
+                return Err(held);
+            };
+            // SAFETY: slot `len` is not published yet (readers only see
+            // slots below `len`), and this is the only writer (see above),
+            // so nobody else accesses it.
+            unsafe { (*slot.get()).write(held) };
+            self.len.store(len + 1, Ordering::Release);
+            Ok(())
+        }
+
+        /// The first `n` records (at most the published ones).
+        pub(crate) fn published(&self, n: usize) -> &[Held] {
+            let n = n.min(self.len.load(Ordering::Acquire));
+            // SAFETY: slots `..n` were initialised before `len` was stored
+            // with Release (loaded above with Acquire) and are never written
+            // again nor dropped while `self` lives. `UnsafeCell<MaybeUninit<T>>`
+            // has the layout of `T`.
+            unsafe { std::slice::from_raw_parts(self.slots.as_ptr().cast::<Held>(), n) }
+        }
+    }
+
+    impl Drop for Chunk {
+        fn drop(&mut self) {
+            let len = *self.len.get_mut();
+            for slot in self.slots.iter_mut().take(len) {
+                // SAFETY: slots `..len` are initialised, and dropped once,
+                // here, as the chunk goes.
+                unsafe { slot.get_mut().assume_init_drop() };
             }
         }
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Held> {
-        self.chunks.iter().flatten()
+    impl std::fmt::Debug for Chunk {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Chunk")
+                .field("len", &self.len.load(Ordering::Relaxed))
+                .field("capacity", &self.slots.len())
+                .finish()
+        }
     }
 
-    pub(crate) fn clear(&mut self) {
-        self.chunks = Vec::new();
+    /// The records a collector holds in memory, oldest first.
+    #[derive(Debug, Default)]
+    pub(crate) struct Records {
+        chunks: Vec<Arc<Chunk>>,
+        len: usize,
     }
-}
 
-impl Extend<Held> for Records {
-    fn extend<I: IntoIterator<Item = Held>>(&mut self, records: I) {
-        for held in records {
-            self.push(held);
+    impl Records {
+        #[inline(always)]
+        pub(crate) fn push(&mut self, held: Held) {
+            let held = match self.chunks.last() {
+                Some(chunk) => match chunk.push(held) {
+                    Ok(()) => {
+                        self.len += 1;
+                        return;
+                    }
+                    Err(held) => held,
+                },
+                None => held,
+            };
+            let capacity = self
+                .chunks
+                .last()
+                .map_or(FIRST, |c| (c.slots.len() * 2).min(LAST));
+            let chunk = Chunk::new(capacity);
+            // A new chunk has room.
+            let _ = chunk.push(held);
+            self.chunks.push(Arc::new(chunk));
+            self.len += 1;
+        }
+
+        pub(crate) fn iter(&self) -> impl Iterator<Item = &Held> {
+            self.chunks
+                .iter()
+                .flat_map(|chunk| chunk.published(usize::MAX))
+        }
+
+        /// The records held now, sharing the chunks: O(chunks).
+        pub(crate) fn snapshot(&self) -> Snapshot {
+            Snapshot {
+                chunks: self.chunks.clone(),
+                len: self.len,
+            }
+        }
+
+        pub(crate) fn clear(&mut self) {
+            self.chunks = Vec::new();
+            self.len = 0;
+        }
+    }
+
+    impl Extend<Held> for Records {
+        fn extend<I: IntoIterator<Item = Held>>(&mut self, records: I) {
+            for held in records {
+                self.push(held);
+            }
+        }
+    }
+
+    /// The first `len` records of a collector, sharing its chunks: records
+    /// appended later are not part of it.
+    #[derive(Debug, Clone, Default)]
+    pub(crate) struct Snapshot {
+        chunks: Vec<Arc<Chunk>>,
+        len: usize,
+    }
+
+    impl Snapshot {
+        pub(crate) fn len(&self) -> usize {
+            self.len
+        }
+
+        pub(crate) fn iter(&self) -> impl Iterator<Item = &Held> {
+            let mut left = self.len;
+            self.chunks.iter().flat_map(move |chunk| {
+                let part = chunk.published(left);
+                left -= part.len();
+                part
+            })
+        }
+    }
+
+    #[cfg(test)]
+    mod should {
+        use super::*;
+        use crate::engine::capture;
+        use crate::engine::message::Message;
+        use crate::engine::record::Text;
+
+        fn held(i: usize) -> Held {
+            let message = Message::Heap(format!("record {i}"));
+            let entry = capture::entry(log::Level::Info, Text::Static("t"), message);
+            Held {
+                entry,
+                generation: i as u64,
+            }
+        }
+
+        #[test]
+        fn share_records_with_snapshots_that_outlive_the_store() {
+            let mut records = Records::default();
+            let mut snapshots = Vec::new();
+            for i in 0..5_000 {
+                records.push(held(i));
+                if i % 997 == 0 {
+                    snapshots.push((i + 1, records.snapshot()));
+                }
+            }
+            let all = records.snapshot();
+            records.clear();
+            drop(records);
+            for (n, snapshot) in &snapshots {
+                assert_eq!(snapshot.len(), *n);
+                let got: Vec<u64> = snapshot.iter().map(|h| h.generation).collect();
+                assert_eq!(got, (0..*n as u64).collect::<Vec<_>>());
+            }
+            assert_eq!(all.iter().count(), 5_000);
+            assert_eq!(&*all.iter().last().unwrap().entry.message, "record 4999");
+        }
+
+        #[test]
+        fn read_while_another_thread_appends() {
+            let records = std::sync::Mutex::new(Records::default());
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    for i in 0..20_000 {
+                        records.lock().unwrap().push(held(i));
+                    }
+                });
+                for _ in 0..200 {
+                    let snapshot = records.lock().unwrap().snapshot();
+                    for (i, h) in snapshot.iter().enumerate() {
+                        assert_eq!(h.generation, i as u64);
+                    }
+                }
+            });
         }
     }
 }
@@ -135,6 +355,11 @@ pub(crate) struct Store {
     /// The persister looks at this queue by itself every `POLL_EVERY`, so
     /// records need not wake it (only controls do, or a long queue).
     pub(crate) polled: bool,
+    /// Logging threads waiting for room in `queue` (see [`QUEUE_BOUND`]).
+    pub(crate) waiting_for_room: usize,
+    /// The persister took no batch for [`ROOM_WAIT`] while the queue was
+    /// full: do not wait again until it takes one.
+    pub(crate) stalled: bool,
     pub(crate) watches: Vec<Watch>,
 }
 
@@ -154,6 +379,8 @@ pub(crate) struct Stats {
 pub(crate) struct Core {
     pub(crate) id: u64,
     store: Mutex<Store>,
+    /// Signalled when the persister takes the queue and threads wait for room.
+    room: std::sync::Condvar,
     pub(crate) stats: Stats,
     /// The log directory: created by the collector (`LogCollector::new`) or
     /// by the persister when the store first goes to disk (the harness).
@@ -191,8 +418,25 @@ pub(crate) enum Work {
 /// The persister's inbox, set once by `persister::start` (which every
 /// collector calls before it can queue anything); `None` if the thread
 /// could not be started.
-pub(crate) static WORK: std::sync::OnceLock<Option<crossbeam_channel::Sender<Work>>> =
-    std::sync::OnceLock::new();
+pub(crate) static WORK: std::sync::OnceLock<Option<Inbox>> = std::sync::OnceLock::new();
+
+/// The persister's inbox: a queue, and the thread to unpark. The persister
+/// parks (one futex wait, no spinning) rather than blocking in the
+/// channel, whose receive spins with `sched_yield` before it sleeps.
+#[derive(Debug)]
+pub(crate) struct Inbox {
+    pub(crate) tx: crossbeam_channel::Sender<Work>,
+    pub(crate) thread: std::thread::Thread,
+}
+
+impl Inbox {
+    /// Queues `work` and wakes the persister (a no-op if it is awake).
+    pub(crate) fn send(&self, work: Work) -> Result<(), crossbeam_channel::SendError<Work>> {
+        self.tx.send(work)?;
+        self.thread.unpark();
+        Ok(())
+    }
+}
 
 /// Tells the persister that `core` has items.
 pub(crate) fn schedule(core: Arc<Core>) {
@@ -223,7 +467,7 @@ pub(crate) fn schedule(core: Arc<Core>) {
     }
 }
 
-pub(crate) fn inbox() -> Option<&'static crossbeam_channel::Sender<Work>> {
+pub(crate) fn inbox() -> Option<&'static Inbox> {
     // A forked child has no persister thread: nothing may wait for it.
     if !crate::engine::fork::persister_here() {
         return None;
@@ -246,6 +490,7 @@ impl Core {
             ui: Mutex::new(ui),
             dir_handle: Mutex::new(None),
             live: None,
+            room: std::sync::Condvar::new(),
             store: Mutex::new(Store {
                 mode,
                 sealed: false,
@@ -258,6 +503,8 @@ impl Core {
                 queue: Vec::new(),
                 scheduled: false,
                 polled: false,
+                waiting_for_room: 0,
+                stalled: false,
                 watches: Vec::new(),
             }),
             stats: Stats::default(),
@@ -289,6 +536,9 @@ impl Core {
             }
         }
         let mut store = core.lock();
+        if store.mode == Mode::Disk && store.queue.len() >= QUEUE_BOUND && !store.stalled {
+            store = Core::wait_for_room(core, store);
+        }
         if store.sealed {
             drop(store);
             crate::engine::unattributed::report(entry, "its collector was shut down");
@@ -318,11 +568,58 @@ impl Core {
             }
         };
         drop(store);
-        for watch in woken {
-            watch.notify.send(());
+        if !woken.is_empty() {
+            for watch in woken {
+                watch.notify.send(());
+            }
         }
         if wake {
             schedule(Arc::clone(core));
+        }
+    }
+
+    /// Backpressure: the queue is full, so wait (at most [`ROOM_WAIT`])
+    /// until the persister takes it. No user code runs while waiting, and
+    /// no lock but this store's is held (released while waiting).
+    #[cold]
+    fn wait_for_room<'a>(
+        core: &'a Arc<Core>,
+        mut store: MutexGuard<'a, Store>,
+    ) -> MutexGuard<'a, Store> {
+        if !std::mem::replace(&mut store.scheduled, true) {
+            drop(store);
+            schedule(Arc::clone(core));
+            store = core.lock();
+        }
+        let mut deadline = std::time::Instant::now() + ROOM_WAIT;
+        let mut done = PERSISTER_PROGRESS.load(Ordering::Relaxed);
+        store.waiting_for_room += 1;
+        while store.queue.len() >= QUEUE_BOUND && !store.sealed {
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                let now_done = PERSISTER_PROGRESS.load(Ordering::Relaxed);
+                if now_done == done {
+                    store.stalled = true;
+                    break;
+                }
+                // Busy with other collectors' batches: keep waiting.
+                done = now_done;
+                deadline = now + ROOM_WAIT;
+            }
+            store = core
+                .room
+                .wait_timeout(store, deadline - now)
+                .map_or_else(|poison| poison.into_inner().0, |(guard, _)| guard);
+        }
+        store.waiting_for_room -= 1;
+        store
+    }
+
+    /// Called by the persister after it took the queue: wakes the threads
+    /// waiting for room, if any.
+    pub(crate) fn room_made(&self, waiting: bool) {
+        if waiting {
+            self.room.notify_all();
         }
     }
 
@@ -381,6 +678,22 @@ impl Core {
         if wake {
             schedule(Arc::clone(core));
         }
+        true
+    }
+
+    /// For a crash handler: hands each record held in memory (oldest
+    /// first, with its generation) to `each` without waiting and without
+    /// allocating: `false`, with nothing handed over, if the store's lock is
+    /// busy (possibly held by the crashing thread). Records queued for the
+    /// persister (disk mode) are not included: they are the persister's.
+    #[allow(dead_code)] // For the crash path.
+    pub(crate) fn try_for_each_held(&self, mut each: impl FnMut(&Held)) -> bool {
+        let store = match self.store.try_lock() {
+            Ok(store) => store,
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return false,
+        };
+        store.records.iter().for_each(&mut each);
         true
     }
 
@@ -444,12 +757,21 @@ impl Core {
 /// so a hanging test shows where it is.
 fn print_live(test: &str, entry: &Entry) {
     use std::io::Write as _;
+    let _ = std::io::stderr().write_all(live_line(test, entry).as_bytes());
+}
+
+/// The `LOGGED_TEST_LIVE` line of `entry`: the record's line, prefixed with
+/// `[test]` unless its thread field already names the test (libtest names
+/// a test's thread after the test), so the test is named once.
+fn live_line(test: &str, entry: &Entry) -> String {
     let mut line = String::with_capacity(64 + test.len() + entry.message.len());
-    line.push('[');
-    line.push_str(test);
-    line.push_str("] ");
+    if entry.thread != Some(test) {
+        line.push('[');
+        line.push_str(test);
+        line.push_str("] ");
+    }
     entry.write_to(&mut line);
-    let _ = std::io::stderr().write_all(line.as_bytes());
+    line
 }
 
 impl Store {
@@ -482,5 +804,46 @@ impl Store {
         }
         // An abandoned watch's send is a no-op: its waiter is gone.
         taken
+    }
+}
+
+#[cfg(test)]
+mod should {
+    use super::*;
+    use crate::engine::message::Message;
+    use crate::engine::record::Text;
+
+    #[test]
+    fn name_the_test_once_in_a_live_line() {
+        let mut entry = crate::engine::capture::entry(
+            log::Level::Info,
+            Text::Static("my_crate"),
+            Message::copy("hello"),
+        );
+        entry.thread = Some("tests::a");
+        let own = live_line("tests::a", &entry);
+        assert_eq!(own.matches("tests::a").count(), 1, "{own}");
+        assert!(own.ends_with("INFO  [tests::a] my_crate: hello\n"), "{own}");
+        entry.thread = Some("worker");
+        let other = live_line("tests::a", &entry);
+        // The crash path's iteration: everything held, or nothing if busy.
+        let core = Core::new(1, Mode::Memory, "/nowhere".into(), CreateDir::Fresh, None);
+        let core = Arc::new(core);
+        Core::push(
+            &core,
+            crate::engine::capture::entry(
+                log::Level::Info,
+                Text::Static("t"),
+                Message::copy("one"),
+            ),
+        );
+        let mut seen = Vec::new();
+        assert!(core.try_for_each_held(|held| seen.push(held.entry.message.to_string())));
+        assert_eq!(seen, ["one"]);
+        let busy = core.lock();
+        assert!(!core.try_for_each_held(|_| panic!("handed a record while the lock is busy")));
+        drop(busy);
+        assert!(other.starts_with("[tests::a] "), "{other}");
+        assert!(other.contains("[worker] my_crate: hello"), "{other}");
     }
 }

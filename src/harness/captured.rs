@@ -2,9 +2,13 @@
 //!
 //! A marker matches a record when it is a substring of the record's message.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
+use crate::engine::persister;
 use crate::engine::record::CapturedRecord;
+use crate::engine::store::{Held, Segment, Snapshot};
 use crate::harness::deny;
 use crate::harness::report::{self, Origin};
 
@@ -32,18 +36,111 @@ use crate::harness::report::{self, Origin};
 /// ```
 #[derive(Debug, Clone)]
 pub struct CapturedLogs {
-    records: Vec<CapturedRecord>,
+    /// Where the records are: shared with the collector (its chunks in
+    /// memory and its spilled files), or `records` alone.
+    source: Source,
+    /// The records as `CapturedRecord`s, made on first use by the methods
+    /// that hand out references to them (`records()`, `matching`, ...).
+    /// Counting and searching read `source` directly.
+    records: OnceLock<Vec<CapturedRecord>>,
+    len: OnceLock<usize>,
     origin: Origin,
 }
 
+/// The records of a [`CapturedLogs`] that are not copied yet.
+#[derive(Debug, Clone)]
+enum Source {
+    /// All of them are in `CapturedLogs::records`.
+    Owned,
+    /// The collector's records when the snapshot was taken: the ones in
+    /// memory (shared, not copied), then the ones only on disk (read back
+    /// from the files, streaming, when needed); `only` keeps one session.
+    Shared {
+        memory: Snapshot,
+        spilled: Arc<[Segment]>,
+        only: Option<u64>,
+    },
+}
+
+/// One record as the assertions see it, without copying it first.
+enum View<'a> {
+    Held(&'a Held),
+    Record(&'a CapturedRecord),
+}
+
+impl View<'_> {
+    fn message(&self) -> &str {
+        match self {
+            View::Held(held) => &held.entry.message,
+            View::Record(record) => &record.message,
+        }
+    }
+
+    fn level(&self) -> log::Level {
+        match self {
+            View::Held(held) => held.entry.level,
+            View::Record(record) => record.level,
+        }
+    }
+
+    fn field(&self, key: &str) -> Option<&str> {
+        match self {
+            View::Held(held) => held
+                .entry
+                .extra
+                .as_deref()
+                .and_then(|extra| extra.fields().find(|(k, _)| *k == key).map(|(_, v)| v)),
+            View::Record(record) => record.field(key),
+        }
+    }
+
+    fn to_record(&self) -> CapturedRecord {
+        match self {
+            View::Held(held) => held.entry.to_captured(held.generation),
+            View::Record(record) => (*record).clone(),
+        }
+    }
+}
+
 impl CapturedLogs {
+    /// A snapshot of `records` (already copied out).
+    #[allow(dead_code)] // For callers that build a snapshot from records.
     pub(crate) fn new(
         records: Vec<CapturedRecord>,
         collector_id: u64,
         session: Option<PathBuf>,
     ) -> CapturedLogs {
         CapturedLogs {
-            records,
+            source: Source::Owned,
+            len: OnceLock::from(records.len()),
+            records: OnceLock::from(records),
+            origin: Origin {
+                test_name: None,
+                collector_id,
+                session,
+            },
+        }
+    }
+
+    /// A snapshot sharing a collector's records: O(chunks), no record copied.
+    pub(crate) fn shared(
+        memory: Snapshot,
+        spilled: Vec<Segment>,
+        collector_id: u64,
+        session: Option<PathBuf>,
+    ) -> CapturedLogs {
+        let len = OnceLock::new();
+        if spilled.is_empty() {
+            let _ = len.set(memory.len());
+        }
+        CapturedLogs {
+            source: Source::Shared {
+                memory,
+                spilled: Arc::from(spilled),
+                only: None,
+            },
+            records: OnceLock::new(),
+            len,
             origin: Origin {
                 test_name: None,
                 collector_id,
@@ -65,7 +162,9 @@ impl CapturedLogs {
     /// The same origin with other records (a mark's or a clear's subset).
     pub(crate) fn with_records(self, records: Vec<CapturedRecord>) -> CapturedLogs {
         CapturedLogs {
-            records,
+            source: Source::Owned,
+            len: OnceLock::from(records.len()),
+            records: OnceLock::from(records),
             origin: self.origin,
         }
     }
@@ -80,6 +179,145 @@ impl CapturedLogs {
         self.origin.session.as_deref()
     }
 
+    /// Hands each record to `each`, oldest first, until it breaks, reading
+    /// spilled records back from their files one block at a time.
+    fn scan(&self, mut each: impl FnMut(View<'_>) -> ControlFlow<()>) {
+        let (memory, spilled, only) = match (&self.source, self.records.get()) {
+            (
+                Source::Shared {
+                    memory,
+                    spilled,
+                    only,
+                },
+                None,
+            ) => (memory, spilled, *only),
+            (_, records) => {
+                for record in records.map(Vec::as_slice).unwrap_or_default() {
+                    if each(View::Record(record)).is_break() {
+                        return;
+                    }
+                }
+                return;
+            }
+        };
+        let wanted = |generation: u64| only.is_none_or(|g| g == generation);
+        for held in memory.iter() {
+            if wanted(held.generation) && each(View::Held(held)).is_break() {
+                return;
+            }
+        }
+        let mut stopped = false;
+        let read = persister::for_each_spilled(spilled, |record| {
+            if !wanted(record.generation) {
+                return ControlFlow::Continue(());
+            }
+            let flow = each(View::Record(&record));
+            stopped = flow.is_break();
+            flow
+        });
+        if let (Err(error), false) = (read, stopped) {
+            // Shown where the records would be, rather than hidden.
+            let record = CapturedRecord {
+                level: log::Level::Error,
+                target: crate::DIRECT_TARGET.to_owned(),
+                message: format!("logged-test could not read the rest of the log back: {error}"),
+                thread: None,
+                timestamp: std::time::SystemTime::now(),
+                generation: only.unwrap_or(0),
+                fields: Vec::new(),
+                spans: Vec::new(),
+                span_fields: Vec::new(),
+            };
+            let _ = each(View::Record(&record));
+        }
+    }
+
+    /// Each record as a `CapturedRecord`, streaming (each one is made,
+    /// handed over and dropped), until `each` breaks.
+    fn scan_records(&self, mut each: impl FnMut(&CapturedRecord) -> ControlFlow<()>) {
+        self.scan(|view| match view {
+            View::Record(record) => each(record),
+            view @ View::Held(_) => each(&view.to_record()),
+        });
+    }
+
+    /// Whether `matches` accepts some record, streaming.
+    pub(crate) fn any_record(&self, matches: impl Fn(&CapturedRecord) -> bool) -> bool {
+        let mut found = false;
+        self.scan_records(|record| {
+            found = matches(record);
+            if found {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        found
+    }
+
+    /// Whether some record's level and message satisfy `matches`, streaming.
+    pub(crate) fn any_message(&self, matches: impl Fn(log::Level, &str) -> bool) -> bool {
+        let mut found = false;
+        self.scan(|view| {
+            found = matches(view.level(), view.message());
+            if found {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        found
+    }
+
+    /// The last `n` records and the number of records, streaming: memory
+    /// stays bounded by `n` records whatever the size of the log.
+    pub(crate) fn tail(&self, n: usize) -> (Vec<CapturedRecord>, usize) {
+        if let Some(records) = self.records.get() {
+            let skip = records.len().saturating_sub(n);
+            return (
+                records.get(skip..).unwrap_or_default().to_vec(),
+                records.len(),
+            );
+        }
+        let mut tail = std::collections::VecDeque::with_capacity(n.min(1024));
+        let mut total = 0;
+        self.scan(|view| {
+            total += 1;
+            if n > 0 {
+                if tail.len() == n {
+                    tail.pop_front();
+                }
+                tail.push_back(view.to_record());
+            }
+            ControlFlow::Continue(())
+        });
+        (tail.into(), total)
+    }
+
+    /// How many records there are of each level (error first), streaming.
+    pub(crate) fn level_counts(&self) -> [usize; 5] {
+        let mut levels = [0usize; 5];
+        self.scan(|view| {
+            if let Some(slot) = levels.get_mut(view.level() as usize - 1) {
+                *slot += 1;
+            }
+            ControlFlow::Continue(())
+        });
+        levels
+    }
+
+    /// The records, copied out of the shared source on first use.
+    fn all(&self) -> &[CapturedRecord] {
+        self.records.get_or_init(|| {
+            let mut records = Vec::with_capacity(self.len.get().copied().unwrap_or(0));
+            self.scan(|view| {
+                records.push(view.to_record());
+                ControlFlow::Continue(())
+            });
+            records
+        })
+    }
+
     /// The records, oldest first.
     ///
     /// # Examples
@@ -92,7 +330,7 @@ impl CapturedLogs {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn records(&self) -> &[CapturedRecord] {
-        &self.records
+        self.all()
     }
 
     /// Each record formatted as in the file (a multi-line message stays one item).
@@ -107,7 +345,7 @@ impl CapturedLogs {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn lines(&self) -> Vec<String> {
-        self.records.iter().map(ToString::to_string).collect()
+        self.all().iter().map(ToString::to_string).collect()
     }
 
     /// The whole log as in the file, one record per line.
@@ -124,10 +362,11 @@ impl CapturedLogs {
     /// ```
     pub fn text(&self) -> String {
         let mut text = String::new();
-        for record in &self.records {
+        self.scan_records(|record| {
             text.push_str(&record.to_string());
             text.push('\n');
-        }
+            ControlFlow::Continue(())
+        });
         text
     }
 
@@ -143,7 +382,7 @@ impl CapturedLogs {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn messages(&self) -> Vec<&str> {
-        self.records.iter().map(|r| r.message.as_str()).collect()
+        self.all().iter().map(|r| r.message.as_str()).collect()
     }
 
     /// The records of one session (by its generation; 0 is the pre-session
@@ -164,13 +403,38 @@ impl CapturedLogs {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn session(&self, generation: u64) -> CapturedLogs {
+        if let (
+            Source::Shared {
+                memory,
+                spilled,
+                only,
+            },
+            None,
+        ) = (&self.source, self.records.get())
+        {
+            if only.is_none_or(|g| g == generation) {
+                return CapturedLogs {
+                    source: Source::Shared {
+                        memory: memory.clone(),
+                        spilled: Arc::clone(spilled),
+                        only: Some(generation),
+                    },
+                    records: OnceLock::new(),
+                    len: OnceLock::new(),
+                    origin: self.origin.clone(),
+                };
+            }
+        }
+        let records: Vec<CapturedRecord> = self
+            .all()
+            .iter()
+            .filter(|r| r.generation == generation)
+            .cloned()
+            .collect();
         CapturedLogs {
-            records: self
-                .records
-                .iter()
-                .filter(|r| r.generation == generation)
-                .cloned()
-                .collect(),
+            source: Source::Owned,
+            len: OnceLock::from(records.len()),
+            records: OnceLock::from(records),
             origin: self.origin.clone(),
         }
     }
@@ -186,7 +450,14 @@ impl CapturedLogs {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn len(&self) -> usize {
-        self.records.len()
+        *self.len.get_or_init(|| {
+            let mut n = 0;
+            self.scan(|_| {
+                n += 1;
+                ControlFlow::Continue(())
+            });
+            n
+        })
     }
 
     /// Whether no record was captured.
@@ -200,7 +471,7 @@ impl CapturedLogs {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len() == 0
     }
 
     /// The records for which `matches` is true: any test over the level,
@@ -225,7 +496,7 @@ impl CapturedLogs {
     where
         F: Fn(&CapturedRecord) -> bool + 'a,
     {
-        self.records.iter().filter(move |r| matches(r))
+        self.all().iter().filter(move |r| matches(r))
     }
 
     /// How many records `matches` accepts; see [`matching_where`](Self::matching_where).
@@ -242,7 +513,12 @@ impl CapturedLogs {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn count_where(&self, matches: impl Fn(&CapturedRecord) -> bool) -> usize {
-        self.records.iter().filter(|r| matches(r)).count()
+        let mut n = 0;
+        self.scan_records(|r| {
+            n += usize::from(matches(r));
+            ControlFlow::Continue(())
+        });
+        n
     }
 
     /// Asserts that some record is accepted by `matches`; `what` says in
@@ -265,12 +541,9 @@ impl CapturedLogs {
     /// ```
     #[track_caller]
     pub fn assert_any(&self, what: &str, matches: impl Fn(&CapturedRecord) -> bool) {
-        if !self.records.iter().any(&matches) {
+        if !self.any_record(&matches) {
             self.fail(
-                &format!(
-                    "expected {what}; none of {} records matched",
-                    self.records.len()
-                ),
+                &format!("expected {what}; none of {} records matched", self.len()),
                 None,
             );
         }
@@ -295,7 +568,7 @@ impl CapturedLogs {
         &'a self,
         marker: &'a str,
     ) -> impl Iterator<Item = &'a CapturedRecord> + 'a {
-        self.records
+        self.all()
             .iter()
             .filter(move |r| r.message.contains(marker))
     }
@@ -312,7 +585,7 @@ impl CapturedLogs {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn contains(&self, marker: &str) -> bool {
-        self.matching(marker).next().is_some()
+        self.any_message(|_, message| message.contains(marker))
     }
 
     /// How many records contain `marker`. Never panics.
@@ -328,7 +601,12 @@ impl CapturedLogs {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn count(&self, marker: &str) -> usize {
-        self.matching(marker).count()
+        let mut n = 0;
+        self.scan(|view| {
+            n += usize::from(view.message().contains(marker));
+            ControlFlow::Continue(())
+        });
+        n
     }
 
     /// Asserts that some record contains `marker`.
@@ -352,7 +630,7 @@ impl CapturedLogs {
             self.fail(
                 &format!(
                     "expected a record containing {marker:?}; none of {} did",
-                    self.records.len()
+                    self.len()
                 ),
                 Some(marker),
             );
@@ -410,40 +688,47 @@ impl CapturedLogs {
     /// ```
     #[track_caller]
     pub fn assert_in_order(&self, markers: &[&str]) {
-        let mut next = 0;
+        // One pass: each marker is looked for after the previous one's record.
         let mut found_at: Vec<usize> = Vec::new();
-        for (i, marker) in markers.iter().enumerate() {
-            let rest = self.records.get(next..).unwrap_or(&[]);
-            match rest.iter().position(|r| r.message.contains(marker)) {
-                Some(pos) => {
-                    found_at.push(next + pos + 1);
-                    next += pos + 1;
+        let mut number = 0;
+        self.scan(|view| {
+            number += 1;
+            match markers.get(found_at.len()) {
+                Some(marker) if view.message().contains(marker) => {
+                    found_at.push(number);
+                    if found_at.len() == markers.len() {
+                        return ControlFlow::Break(());
+                    }
+                    ControlFlow::Continue(())
                 }
-                None => {
-                    let before = match i.checked_sub(1).and_then(|p| markers.get(p)) {
-                        None => String::new(),
-                        Some(previous) => format!(
-                            " after {previous:?} (record #{})",
-                            found_at.last().copied().unwrap_or(0)
-                        ),
-                    };
-                    let elsewhere =
-                        match self.records.iter().position(|r| r.message.contains(marker)) {
-                            Some(p) => format!("; it only appears earlier, at #{}", p + 1),
-                            None => String::new(),
-                        };
-                    self.fail(
-                        &format!(
-                            "expected records in the order {markers:?}; no record containing {marker:?}{before}{elsewhere}"
-                        ),
-                        Some(marker),
-                    );
-                }
+                Some(_) => ControlFlow::Continue(()),
+                None => ControlFlow::Break(()),
             }
-        }
-        for marker in markers {
-            deny::note_marker(self.collector_id(), None, marker);
-        }
+        });
+        let i = found_at.len();
+        let Some(marker) = markers.get(i) else {
+            for marker in markers {
+                deny::note_marker(self.collector_id(), None, marker);
+            }
+            return;
+        };
+        let before = match i.checked_sub(1).and_then(|p| markers.get(p)) {
+            None => String::new(),
+            Some(previous) => format!(
+                " after {previous:?} (record #{})",
+                found_at.last().copied().unwrap_or(0)
+            ),
+        };
+        let elsewhere = match self.record_numbers_up_to(marker, 1).first() {
+            Some(p) => format!("; it only appears earlier, at #{p}"),
+            None => String::new(),
+        };
+        self.fail(
+            &format!(
+                "expected records in the order {markers:?}; no record containing {marker:?}{before}{elsewhere}"
+            ),
+            Some(marker),
+        );
     }
 
     /// Asserts that exactly `expected` records contain `marker`.
@@ -501,15 +786,20 @@ impl CapturedLogs {
     /// ```
     #[track_caller]
     pub fn assert_logged_at(&self, level: log::Level, marker: &str) {
-        if self.matching(marker).any(|r| r.level == level) {
+        if self.any_message(|l, message| l == level && message.contains(marker)) {
             deny::note_marker(self.collector_id(), Some(level), marker);
             return;
         }
-        let mut seen: Vec<log::Level> = self.matching(marker).map(|r| r.level).collect();
+        let mut seen: Vec<log::Level> = Vec::new();
+        self.scan(|view| {
+            if view.message().contains(marker) && !seen.contains(&view.level()) {
+                seen.push(view.level());
+            }
+            ControlFlow::Continue(())
+        });
         seen.sort();
-        seen.dedup();
         let seen = if seen.is_empty() {
-            format!("none of {} records contains it", self.records.len())
+            format!("none of {} records contains it", self.len())
         } else {
             let names: Vec<&str> = seen.iter().map(|l| l.as_str()).collect();
             format!("it was logged at {} only", names.join(", "))
@@ -539,7 +829,16 @@ impl CapturedLogs {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn contains_field(&self, marker: &str, key: &str, value: &str) -> bool {
-        self.matching(marker).any(|r| r.field(key) == Some(value))
+        let mut found = false;
+        self.scan(|view| {
+            found = view.message().contains(marker) && view.field(key) == Some(value);
+            if found {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        found
     }
 
     /// Asserts that some record containing `marker` has the field `key` with
@@ -583,7 +882,7 @@ impl CapturedLogs {
             }
         }
         let why = if containing.is_empty() {
-            format!("none of {} records contains {marker:?}", self.records.len())
+            format!("none of {} records contains {marker:?}", self.len())
         } else if seen.is_empty() {
             format!(
                 "{} records contain {marker:?} (#{}), none has a field `{key}`",
@@ -719,7 +1018,7 @@ impl CapturedLogs {
     fn span_chains_seen(&self, marker: &str) -> String {
         let containing = self.record_numbers(marker);
         if containing.is_empty() {
-            return format!("none of {} records contains {marker:?}", self.records.len());
+            return format!("none of {} records contains {marker:?}", self.len());
         }
         let mut seen: Vec<String> = Vec::new();
         for record in self.matching(marker) {
@@ -778,7 +1077,7 @@ impl CapturedLogs {
     where
         F: FnOnce(&[CapturedRecord]) -> Result<(), String>,
     {
-        if let Err(message) = check(&self.records) {
+        if let Err(message) = check(self.all()) {
             self.fail(&message, None);
         }
     }
@@ -786,17 +1085,29 @@ impl CapturedLogs {
     /// The 1-based numbers (as the report shows them) of the records that
     /// contain `marker`.
     fn record_numbers(&self, marker: &str) -> Vec<usize> {
-        self.records
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.message.contains(marker))
-            .map(|(i, _)| i + 1)
-            .collect()
+        self.record_numbers_up_to(marker, usize::MAX)
+    }
+
+    /// The first `limit` of [`record_numbers`](Self::record_numbers).
+    fn record_numbers_up_to(&self, marker: &str, limit: usize) -> Vec<usize> {
+        let mut numbers = Vec::new();
+        let mut number = 0;
+        self.scan(|view| {
+            number += 1;
+            if view.message().contains(marker) {
+                numbers.push(number);
+                if numbers.len() >= limit {
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        });
+        numbers
     }
 
     /// The failure report for `summary`, as the assertions print it.
     pub(crate) fn report(&self, summary: &str, closest_to: Option<&str>) -> String {
-        report::render(summary, &self.origin, &self.records, closest_to)
+        report::render(summary, &self.origin, self.all(), closest_to)
     }
 
     #[track_caller]

@@ -86,17 +86,9 @@ fn report_once(path: &Path, error: &io::Error) {
     }
 }
 
-#[expect(
-    clippy::indexing_slicing,
-    reason = "`log::Level` is 1 (error) to 5 (trace), one slot each"
-)]
 fn render(entry: &Line<'_>) -> String {
-    let mut levels = [0usize; 5];
-    if let Some(logs) = entry.logs {
-        for record in logs.records() {
-            levels[record.level as usize - 1] += 1;
-        }
-    }
+    // Counted streaming: a spilled log is never loaded whole.
+    let levels = entry.logs.map_or([0usize; 5], CapturedLogs::level_counts);
     let mut line = String::from("{\"test\":");
     push_json_string(&mut line, entry.test);
     line.push_str(",\"binary\":");
@@ -121,7 +113,7 @@ fn render(entry: &Line<'_>) -> String {
         push_json_string(&mut line, note);
     }
     let outcome = if entry.failed { "failed" } else { "passed" };
-    let records = entry.logs.map_or(0, CapturedLogs::len);
+    let records: usize = levels.iter().sum();
     let _ = write!(
         line,
         ",\"outcome\":\"{outcome}\",\"records\":{records},\"levels\":{{\"error\":{},\"warn\":{},\"info\":{},\"debug\":{},\"trace\":{}}}",

@@ -82,21 +82,33 @@ fn render_closest(out: &mut String, records: &[CapturedRecord], marker: &str, bu
 /// The numbered records, the last `limit` of them; only those are formatted.
 pub(crate) fn render_records(out: &mut String, records: &[CapturedRecord], limit: usize) {
     let skipped = records.len().saturating_sub(limit);
-    if records.is_empty() {
+    render_tail(
+        out,
+        records.get(skipped..).unwrap_or_default(),
+        records.len(),
+        limit,
+    );
+}
+
+/// [`render_records`] given only the last records (`tail`, at most `limit`)
+/// of `total`: for a log read back streaming.
+pub(crate) fn render_tail(out: &mut String, tail: &[CapturedRecord], total: usize, limit: usize) {
+    let records_len = total;
+    let skipped = total.saturating_sub(tail.len());
+    if total == 0 {
         out.push_str("captured records: none\n");
         return;
     }
     if skipped > 0 {
         let _ = writeln!(
             out,
-            "captured records (last {limit} of {}; {skipped} earlier records omitted):",
-            records.len()
+            "captured records (last {} of {records_len}; {skipped} earlier records omitted):",
+            tail.len().min(limit)
         );
     } else {
-        let _ = writeln!(out, "captured records ({}):", records.len());
+        let _ = writeln!(out, "captured records ({records_len}):");
     }
-    let width = records.len().to_string().len();
-    let tail = records.get(skipped..).unwrap_or_default();
+    let width = records_len.to_string().len();
     for (n, record) in (skipped + 1..).zip(tail) {
         let text = shown(record);
         let mut lines = text.split('\n');
@@ -119,13 +131,27 @@ pub(crate) fn is_failure_record(record: &CapturedRecord) -> bool {
                 .starts_with("returned, but the test had to panic"))
 }
 
-/// The failure tail: up to `limit` records around the last failure record
-/// (the panic or the returned `Err`), marked with `>`: the records before it
-/// and, after it, what teardown logged (at most a third of `limit`). Without
-/// a failure record, the last `limit` records.
-pub(crate) fn render_failure_tail(out: &mut String, records: &[CapturedRecord], limit: usize) {
+/// The records around the failure: the panic (or returned `Err`) record
+/// marked `>`, the records before it and up to a third of `limit` of what
+/// came after it (teardown), so the tail shows where the test failed, not
+/// only what was dropped while unwinding. `records` are the last of `total`
+/// (read back streaming); without a failure record among them, the plain
+/// tail of `limit` records.
+pub(crate) fn render_failure_tail(
+    out: &mut String,
+    records: &[CapturedRecord],
+    total: usize,
+    limit: usize,
+) {
+    let offset = total.saturating_sub(records.len());
     let Some(failure) = records.iter().rposition(is_failure_record) else {
-        render_records(out, records, limit);
+        let skipped = records.len().saturating_sub(limit);
+        render_tail(
+            out,
+            records.get(skipped..).unwrap_or_default(),
+            total,
+            limit,
+        );
         return;
     };
     let limit = limit.max(1);
@@ -136,11 +162,10 @@ pub(crate) fn render_failure_tail(out: &mut String, records: &[CapturedRecord], 
     let last = failure + after;
     let _ = write!(
         out,
-        "captured records around the failure (#{} of {}, marked `>`",
-        failure + 1,
-        records.len()
+        "captured records around the failure (#{} of {total}, marked `>`",
+        offset + failure + 1,
     );
-    match (first, records.len() - 1 - last) {
+    match (offset + first, records.len() - 1 - last) {
         (0, 0) => {}
         (earlier, 0) => {
             let _ = write!(out, "; {earlier} earlier records omitted");
@@ -153,10 +178,10 @@ pub(crate) fn render_failure_tail(out: &mut String, records: &[CapturedRecord], 
         }
     }
     out.push_str("):\n");
-    let width = records.len().to_string().len();
+    let width = total.to_string().len();
     let window = records.get(first..=last).unwrap_or_default();
-    for (n, record) in (first + 1..).zip(window) {
-        let mark = if n == failure + 1 { '>' } else { ' ' };
+    for (n, record) in (offset + first + 1..).zip(window) {
+        let mark = if n == offset + failure + 1 { '>' } else { ' ' };
         let text = shown(record);
         let mut lines = text.split('\n');
         let _ = writeln!(out, "{mark} {n:>width$} | {}", lines.next().unwrap_or(""));

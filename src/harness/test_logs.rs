@@ -24,6 +24,10 @@ use crate::harness::deny::Expectations;
 use crate::harness::{manifest, report};
 
 /// Records printed under a failing test.
+/// How many of the last records a failing test's tail looks through for
+/// the failure record (the panic or the returned `Err`).
+const FAILURE_WINDOW: usize = 1024;
+
 const TAIL_RECORDS: usize = 30;
 /// Longest file stem made from a test name.
 const MAX_STEM_BYTES: usize = 200;
@@ -461,31 +465,29 @@ impl TestLogs {
     }
 
     /// Runs `check` over the records without copying them when they are all
-    /// in memory, else over a snapshot.
-    fn check<R>(&self, check: impl Fn(&mut dyn Iterator<Item = (log::Level, &str)>) -> R) -> R {
+    /// in memory (but for those `clear()` hid); `None` when some are only
+    /// on disk.
+    fn check<R>(
+        &self,
+        check: impl Fn(&mut dyn Iterator<Item = (log::Level, &str)>) -> R,
+    ) -> Option<R> {
         let skip = self.cleared.load(Ordering::Relaxed);
-        let fast = self.collector.check_records(|records| {
-            check(&mut records.skip(skip).map(|e| (e.level, &*e.message)))
-        });
-        match fast {
-            Some(answer) => answer,
-            None => {
-                let logs = self.captured_quiet();
-                check(&mut logs.records().iter().map(|r| (r.level, r.message.as_str())))
-            }
-        }
+        self.collector
+            .check_records(|records| check(&mut records.skip(skip).map(|e| (e.level, &*e.message))))
     }
 
     /// Whether some record matches `matches(level, message)`.
     fn any(&self, matches: impl Fn(log::Level, &str) -> bool) -> bool {
-        self.check(|records| {
+        let fast = self.check(|records| {
             for (level, message) in records {
                 if matches(level, message) {
                     return true;
                 }
             }
             false
-        })
+        });
+        // A spilled log is read back streaming, never loaded whole.
+        fast.unwrap_or_else(|| self.captured_quiet().any_message(&matches))
     }
 
     /// Whether some record contains `marker`. Never panics.
@@ -516,6 +518,7 @@ impl TestLogs {
     /// ```
     pub fn count(&self, marker: &str) -> usize {
         self.check(|records| records.filter(|(_, m)| m.contains(marker)).count())
+            .unwrap_or_else(|| self.captured_quiet().count(marker))
     }
 
     /// How many records `matches` accepts (any test over a
@@ -553,7 +556,8 @@ impl TestLogs {
     #[track_caller]
     pub fn assert_any(&self, what: &str, matches: impl Fn(&crate::CapturedRecord) -> bool) {
         let logs = self.captured();
-        if !logs.records().iter().any(&matches) {
+        // Streamed: a spilled log is never loaded whole.
+        if !logs.any_record(&matches) {
             self.report_shown.store(true, Ordering::Relaxed);
             logs.assert_any(what, &matches);
         }
@@ -854,7 +858,11 @@ impl TestLogs {
                     "\n---- captured log of `{}` (logged-test) ----\n",
                     self.test_name
                 ));
-                report::render_failure_tail(&mut out, logs.records(), TAIL_RECORDS);
+                // Streamed: a huge spilled log is never loaded whole. The
+                // window is wider than the tail shown, to find the failure
+                // record behind what teardown logged after it.
+                let (tail, total) = logs.tail(FAILURE_WINDOW);
+                report::render_failure_tail(&mut out, &tail, total, TAIL_RECORDS);
             }
         }
         match on_disk {
