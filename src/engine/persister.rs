@@ -137,6 +137,9 @@ impl Persister {
                 next_poll = Instant::now() + POLL_EVERY;
             }
             self.tick();
+            // Polls and ticks write batches too: a crash dump waiting for
+            // this thread must not wait for the inbox to bring work.
+            self.crash_checkpoint(rx);
             if !rx.is_empty() {
                 continue;
             }
@@ -171,6 +174,7 @@ impl Persister {
                 // The process is crashing and its dump writes from now on.
                 crate::engine::crash::persister_frozen();
             }
+            self.crash_checkpoint(rx);
         }
     }
 

@@ -547,7 +547,7 @@ impl CapturedLogs {
                 None,
             );
         }
-        deny::note_records(self.collector_id(), self.matching_where(matches));
+        deny::note_records(self.collector_id(), || self.matching_where(matches));
     }
 
     /// The records whose message contains `marker`.
@@ -946,6 +946,7 @@ impl CapturedLogs {
     #[track_caller]
     pub fn assert_in_span(&self, span: &str, marker: &str) {
         if self.in_span(span, marker) {
+            deny::note_marker(self.collector_id(), None, marker);
             return;
         }
         let why = self.span_chains_seen(marker);
@@ -1002,6 +1003,7 @@ impl CapturedLogs {
     #[track_caller]
     pub fn assert_span_field(&self, marker: &str, span: &str, key: &str, value: &str) {
         if self.contains_span_field(marker, span, key, value) {
+            deny::note_marker(self.collector_id(), None, marker);
             return;
         }
         let why = self.span_chains_seen(marker);

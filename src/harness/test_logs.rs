@@ -219,7 +219,13 @@ impl TestLogs {
         }
         collector.begin_session_in_memory(&session_name)?;
         let session_path = dir_path.join(&session_name);
-        let manifest = settings.dir.as_deref().map(|dir| {
+        // The manifest normal lines go to: a relative `LOGGED_TEST_DIR` is
+        // the workspace root's.
+        let manifest_dir = settings
+            .dir
+            .as_deref()
+            .map(|dir| env::resolve_dir(dir).unwrap_or_else(|_| dir.to_path_buf()));
+        let manifest = manifest_dir.as_deref().map(|dir| {
             let attempt = match attempt {
                 Some(attempt) => (Some(attempt.number), attempt.total),
                 None => (settings.attempt, settings.attempts),
@@ -561,7 +567,7 @@ impl TestLogs {
             self.report_shown.store(true, Ordering::Relaxed);
             logs.assert_any(what, &matches);
         }
-        self.expect_records(logs.records().iter().filter(|r| matches(r)));
+        self.expect_records(|| logs.records().iter().filter(|r| matches(r)));
     }
 
     /// [`CapturedLogs::assert_contains`] on what was captured so far.
@@ -948,9 +954,7 @@ impl TestLogs {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     pub fn in_span(&self, span: &str, marker: &str) -> bool {
-        self.collector
-            .captured()
-            .is_ok_and(|logs| logs.in_span(span, marker))
+        self.captured_quiet().in_span(span, marker)
     }
 
     /// [`CapturedLogs::assert_in_span`] on what was captured so far.
@@ -974,6 +978,7 @@ impl TestLogs {
         if !self.in_span(span, marker) {
             self.captured_for_report().assert_in_span(span, marker);
         }
+        self.expect_marker(true, None, marker);
     }
 
     /// [`CapturedLogs::contains_span_field`] on what was captured so far.
@@ -990,9 +995,8 @@ impl TestLogs {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     pub fn contains_span_field(&self, marker: &str, span: &str, key: &str, value: &str) -> bool {
-        self.collector
-            .captured()
-            .is_ok_and(|logs| logs.contains_span_field(marker, span, key, value))
+        self.captured_quiet()
+            .contains_span_field(marker, span, key, value)
     }
 
     /// [`CapturedLogs::assert_span_field`] on what was captured so far.
@@ -1018,6 +1022,7 @@ impl TestLogs {
             self.captured_for_report()
                 .assert_span_field(marker, span, key, value);
         }
+        self.expect_marker(true, None, marker);
     }
 }
 
