@@ -2,7 +2,12 @@
 //! that runs one `#[ignore]`d child test alone (test-log's `tests/output.rs`
 //! way), and the child's output as text.
 // Each test binary uses some of these.
-#![allow(dead_code, clippy::expect_used, reason = "test support code")]
+#![allow(
+    dead_code,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test support code"
+)]
 
 use std::process::{Command, Output};
 
