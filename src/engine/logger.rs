@@ -14,10 +14,10 @@ use std::sync::{Arc, OnceLock};
 
 use crate::engine::capture::{MAX_NESTING, deliver, entry, nested, nesting};
 use crate::engine::message::Message;
-use crate::engine::record::{Entry, Text};
 #[cfg(any(feature = "kv", not(feature = "tracing")))]
 use crate::engine::record::Extra;
 use crate::engine::record::ExtraBuilder;
+use crate::engine::record::{Entry, Text};
 use crate::engine::registry;
 use crate::engine::routing;
 use crate::engine::unattributed;
