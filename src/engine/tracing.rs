@@ -329,6 +329,30 @@ where
     entry
 }
 
+/// The `Visit` methods that write a value with `Display` through the
+/// visitor's `push` (numbers, booleans and errors are shown as themselves),
+/// shared by the event and the span visitors.
+macro_rules! visit_as_display {
+    () => {
+        visit_as_display!(
+            record_i64: i64,
+            record_u64: u64,
+            record_i128: i128,
+            record_u128: u128,
+            record_f64: f64,
+            record_bool: bool,
+            record_error: &(dyn std::error::Error + 'static),
+        );
+    };
+    ($($method:ident: $ty:ty,)*) => {
+        $(
+            fn $method(&mut self, field: &Field, value: $ty) {
+                self.push(field, format_args!("{value}"));
+            }
+        )*
+    };
+}
+
 /// Collects the `message` field into a [`Message`] (inline when short) and
 /// the other fields as text, formatted as `tracing` gives them: `%x` with
 /// `Display`, `?x` with `Debug`, numbers and booleans as themselves, and
@@ -361,33 +385,7 @@ impl Visit for FieldVisitor {
         self.extra.field_str(Text::Static(field.name()), value);
     }
 
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.push(field, format_args!("{value}"));
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.push(field, format_args!("{value}"));
-    }
-
-    fn record_i128(&mut self, field: &Field, value: i128) {
-        self.push(field, format_args!("{value}"));
-    }
-
-    fn record_u128(&mut self, field: &Field, value: u128) {
-        self.push(field, format_args!("{value}"));
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.push(field, format_args!("{value}"));
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.push(field, format_args!("{value}"));
-    }
-
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.push(field, format_args!("{value}"));
-    }
+    visit_as_display!();
 }
 
 /// Whether the collector this thread is routed to wants a span with
@@ -521,33 +519,7 @@ impl Visit for SpanVisitor {
         self.0.push((field.name(), value.to_owned()));
     }
 
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.push(field, format_args!("{value}"));
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.push(field, format_args!("{value}"));
-    }
-
-    fn record_i128(&mut self, field: &Field, value: i128) {
-        self.push(field, format_args!("{value}"));
-    }
-
-    fn record_u128(&mut self, field: &Field, value: u128) {
-        self.push(field, format_args!("{value}"));
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.push(field, format_args!("{value}"));
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.push(field, format_args!("{value}"));
-    }
-
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.push(field, format_args!("{value}"));
-    }
+    visit_as_display!();
 }
 
 #[cfg(test)]
