@@ -429,7 +429,7 @@ fn a_full_ui_channel_that_is_never_read_does_not_block_callers() {
     assert_disk_complete(&collector, "full");
     let mut received = Vec::new();
     while let Ok(line) = ui_rx.try_recv() {
-        received.push(line.message);
+        received.push(line.record.message);
     }
     assert_eq!(received.len(), 8);
     assert_eq!(collector.ui_missed(), (UI_TOTAL - 8) as u64);
@@ -446,7 +446,7 @@ fn a_slow_ui_reader_never_blocks_callers_and_each_line_is_received_or_counted() 
         while let Some(line) = ui_rx.blocking_recv() {
             let rendered = line.to_string();
             assert!(rendered.ends_with(&line.message));
-            received.push(line.message);
+            received.push(line.record.message);
         }
         received
     });

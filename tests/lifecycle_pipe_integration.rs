@@ -127,7 +127,7 @@ async fn collector_initialisation_creates_and_persists_a_session() -> TestResult
             (collector.id(), 1),
             "{line}"
         );
-        streamed.push(line.message);
+        streamed.push(line.record.message);
     }
     assert_eq!(
         streamed,

@@ -47,7 +47,7 @@ use std::sync::{Arc, MutexGuard, Once, OnceLock};
 
 use crate::engine::fork;
 use crate::engine::protocol::{Control, Item};
-use crate::engine::record::{self, Entry};
+use crate::engine::record::{Entry, Form, RecordView};
 use crate::engine::session::PRE_SESSION_FILE;
 use crate::engine::store::{Core, Mode, Store};
 
@@ -916,15 +916,23 @@ impl SessionFiles {
 
     fn write(&mut self, entry: &Entry, scratch: &mut String, echo: bool) {
         let file = self.file;
+        // Stderr gets the shown line, which differs from the file's only
+        // for a record with fields and no span: then it is formatted twice.
+        let echo_same = echo && !entry.view().shown_differs();
         let mut out = |bytes: &[u8]| {
             if file >= 0 && !write_all(file, bytes) {
                 self.error.get_or_insert(errno());
             }
-            if echo {
+            if echo_same {
                 write_all(2, bytes);
             }
         };
-        format_entry(entry, scratch, &mut out);
+        format_entry(entry, scratch, Form::File, &mut out);
+        if echo && !echo_same {
+            format_entry(entry, scratch, Form::Shown, &mut |bytes| {
+                write_all(2, bytes);
+            });
+        }
     }
 
     fn close_file(&mut self) {
@@ -982,12 +990,12 @@ fn old_name(out: &mut [u8]) {
 /// Hands `entry`'s line, in the file format, to `out`, without allocating:
 /// formatted in the preallocated `scratch` when it surely fits, else in
 /// pieces straight from the entry.
-fn format_entry(entry: &Entry, scratch: &mut String, out: &mut impl FnMut(&[u8])) {
+fn format_entry(entry: &Entry, scratch: &mut String, form: Form, out: &mut impl FnMut(&[u8])) {
     scratch.clear();
     let header = 64 + 2 * (entry.thread.map_or(0, str::len) + entry.target.len());
     match line_bound(entry) {
         Some(bound) if bound <= scratch.capacity() => {
-            entry.write_to(scratch);
+            entry.view().write(scratch, form);
             out(scratch.as_bytes());
         }
         _ if header > scratch.capacity() => {}
@@ -995,14 +1003,14 @@ fn format_entry(entry: &Entry, scratch: &mut String, out: &mut impl FnMut(&[u8])
         _ => {
             // Fields and spans, and too long to format here: the header and
             // a note instead of a line that would need an allocation.
-            record::write_line(
-                scratch,
+            RecordView::plain(
                 entry.timestamp,
                 entry.level,
                 entry.thread,
                 &entry.target,
                 "(a record too long to write while the process crashes)",
-            );
+            )
+            .write(scratch, Form::File);
             out(scratch.as_bytes());
         }
     }
@@ -1180,7 +1188,7 @@ mod should {
     fn formatted(entry: &Entry, capacity: usize) -> String {
         let mut scratch = String::with_capacity(capacity);
         let mut out = Vec::new();
-        format_entry(entry, &mut scratch, &mut |bytes| {
+        format_entry(entry, &mut scratch, Form::File, &mut |bytes| {
             out.extend_from_slice(bytes)
         });
         String::from_utf8(out).unwrap()
@@ -1204,7 +1212,7 @@ mod should {
             assert_eq!(formatted(entry, SCRATCH_BYTES), whole, "case {i}");
             let mut scratch = String::with_capacity(512);
             let capacity = scratch.capacity();
-            format_entry(entry, &mut scratch, &mut |_| {});
+            format_entry(entry, &mut scratch, Form::File, &mut |_| {});
             assert_eq!(scratch.capacity(), capacity, "case {i} grew the buffer");
         }
         // Too long for the buffer: the plain one in pieces, unchanged.

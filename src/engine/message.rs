@@ -8,6 +8,8 @@
 use std::fmt;
 use std::ops::Deref;
 
+use crate::engine::record::inline::{InlineWriter, Written};
+
 /// Longest message stored without a heap allocation.
 pub(crate) const INLINE_BYTES: usize = 110;
 
@@ -21,16 +23,16 @@ pub(crate) enum Message {
 impl Message {
     /// Copies `text`, inline when it fits.
     pub(crate) fn copy(text: &str) -> Message {
-        let mut writer = MessageWriter::new();
+        let mut writer = writer();
         writer.push(text);
-        writer.finish()
+        writer.finish().into()
     }
 
     /// Formats `args`, inline when the result fits.
     pub(crate) fn format(args: &fmt::Arguments<'_>) -> Message {
-        let mut writer = MessageWriter::new();
+        let mut writer = writer();
         let _ = fmt::write(&mut writer, *args);
-        writer.finish()
+        writer.finish().into()
     }
 }
 
@@ -54,7 +56,7 @@ impl Deref for Message {
                 let used = bytes.get(..usize::from(*len)).unwrap_or_default();
                 // Read on every search of a snapshot: skip re-validating.
                 debug_assert!(std::str::from_utf8(used).is_ok());
-                // SAFETY: `MessageWriter` only copies whole `str`s into
+                // SAFETY: `InlineWriter` only copies whole `str`s into
                 // `bytes` and sets `len` to the end of the last one, so
                 // `used` is UTF-8 (`keep_short_text_inline_and_long_text_whole`
                 // and the debug assertion above check it).
@@ -71,61 +73,21 @@ impl fmt::Debug for Message {
     }
 }
 
-/// Collects formatted text inline, moving to a `String` when it outgrows
-/// the inline buffer.
-struct MessageWriter {
-    len: usize,
-    bytes: [u8; INLINE_BYTES],
-    heap: Option<String>,
+/// Collects formatted text inline, moving to a `String` (of at least twice
+/// the inline size) when it outgrows the inline buffer.
+fn writer() -> InlineWriter<[u8; INLINE_BYTES]> {
+    InlineWriter::new([0; INLINE_BYTES], 0, 2 * INLINE_BYTES)
 }
 
-impl MessageWriter {
-    fn new() -> MessageWriter {
-        MessageWriter {
-            len: 0,
-            bytes: [0; INLINE_BYTES],
-            heap: None,
-        }
-    }
-
-    fn push(&mut self, text: &str) {
-        if let Some(heap) = &mut self.heap {
-            heap.push_str(text);
-            return;
-        }
-        let end = self.len + text.len();
-        match self.bytes.get_mut(self.len..end) {
-            Some(slot) => {
-                slot.copy_from_slice(text.as_bytes());
-                self.len = end;
-            }
-            None => {
-                let mut heap = String::with_capacity(end.max(2 * INLINE_BYTES));
-                heap.push_str(
-                    std::str::from_utf8(self.bytes.get(..self.len).unwrap_or_default())
-                        .unwrap_or_default(),
-                );
-                heap.push_str(text);
-                self.heap = Some(heap);
-            }
-        }
-    }
-
-    fn finish(self) -> Message {
-        match self.heap {
-            Some(heap) => Message::Heap(heap),
-            None => Message::Inline {
-                len: u8::try_from(self.len).unwrap_or(0),
-                bytes: self.bytes,
+impl From<Written<[u8; INLINE_BYTES]>> for Message {
+    fn from(written: Written<[u8; INLINE_BYTES]>) -> Message {
+        match written {
+            Written::Spilled(heap) => Message::Heap(heap),
+            Written::Inline(bytes, len) => Message::Inline {
+                len: u8::try_from(len).unwrap_or(0),
+                bytes,
             },
         }
-    }
-}
-
-impl fmt::Write for MessageWriter {
-    fn write_str(&mut self, text: &str) -> fmt::Result {
-        self.push(text);
-        Ok(())
     }
 }
 

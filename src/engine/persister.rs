@@ -1061,7 +1061,7 @@ fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
 #[cfg(test)]
 mod should {
     use super::*;
-    use crate::engine::record::write_record;
+    use crate::engine::record::{Form, RecordView};
 
     fn segment_of(text: &str, generation: u64) -> (tempfile::TempDir, Segment) {
         let dir = tempfile::tempdir().unwrap();
@@ -1088,16 +1088,14 @@ mod should {
                 2 => format!("long {i} {}", "x".repeat(i * 37)),
                 _ => format!("{}\n\n{}", "y".repeat(300), "z".repeat(250)),
             };
-            write_record(
-                &mut text,
+            RecordView::plain(
                 std::time::UNIX_EPOCH,
                 log::Level::Info,
                 Some("t"),
                 "target",
                 &message,
-                [],
-                [],
-            );
+            )
+            .write(&mut text, Form::File);
             expected.push(message);
         }
         let (_dir, segment) = segment_of(&text, 2);

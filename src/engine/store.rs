@@ -770,7 +770,7 @@ fn live_line(test: &str, entry: &Entry) -> String {
         line.push_str(test);
         line.push_str("] ");
     }
-    entry.write_to(&mut line);
+    entry.write_shown(&mut line);
     line
 }
 

@@ -90,7 +90,7 @@ fn report_with(entry: Entry, why: &'static str, more: impl FnOnce(&mut String)) 
     line.push_str(why);
     more(&mut line);
     line.push_str(") ");
-    entry.write_to(&mut line);
+    entry.write_shown(&mut line);
     keep(number, &line);
     if entry.level <= printed_level() {
         // `eprint!` (unlike writing to `io::stderr()`) is what libtest

@@ -205,14 +205,14 @@ fn shown(record: &CapturedRecord) -> String {
         cut -= 1;
     }
     let mut line = String::with_capacity(128 + cut);
-    crate::engine::record::write_line(
-        &mut line,
+    crate::engine::record::RecordView::plain(
         record.timestamp,
         record.level,
         record.thread.as_deref(),
         &record.target,
         &record.message[..cut],
-    );
+    )
+    .write(&mut line, crate::engine::record::Form::Shown);
     clip(line.trim_end_matches('\n'), record.message.len() - cut)
 }
 
