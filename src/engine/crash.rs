@@ -1226,6 +1226,22 @@ mod should {
     }
 
     #[test]
+    fn echo_fields_without_a_span_after_a_plain_colon() {
+        let entry = entry("paid", &[("order", "42")]);
+        let mut file = String::new();
+        entry.write_to(&mut file);
+        assert!(file.ends_with(" a\\starget : paid order=42\n"), "{file:?}");
+        let mut shown = Vec::new();
+        let mut scratch = String::with_capacity(SCRATCH_BYTES);
+        format_entry(&entry, &mut scratch, Form::Shown, &mut |bytes| {
+            shown.extend_from_slice(bytes)
+        });
+        let shown = String::from_utf8(shown).unwrap();
+        assert!(shown.ends_with(" a\\starget: paid order=42\n"), "{shown:?}");
+        assert!(entry.view().shown_differs());
+    }
+
+    #[test]
     fn not_promise_a_bound_for_a_line_that_would_allocate() {
         assert!(line_bound(&entry("a=b", &[("k", "v")])).is_none());
         assert!(line_bound(&entry("a=b", &[])).is_some());

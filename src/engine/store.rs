@@ -846,4 +846,18 @@ mod should {
         assert!(other.starts_with("[tests::a] "), "{other}");
         assert!(other.contains("[worker] my_crate: hello"), "{other}");
     }
+
+    #[test]
+    fn show_fields_without_a_span_after_a_plain_colon_in_a_live_line() {
+        let mut extra = crate::engine::record::ExtraBuilder::new();
+        extra.field_str(Text::Static("order"), "42");
+        let mut entry = crate::engine::capture::entry(
+            log::Level::Info,
+            Text::Static("my_crate"),
+            Message::copy("paid"),
+        );
+        entry.extra = extra.finish();
+        let line = live_line("tests::a", &entry);
+        assert!(line.ends_with(" my_crate: paid order=42\n"), "{line}");
+    }
 }

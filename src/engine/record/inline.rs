@@ -91,7 +91,8 @@ mod should {
     fn write_inline_after_the_start_while_the_text_fits() {
         let mut buf = *b"ab......";
         let mut writer = InlineWriter::new(&mut buf, 2, 0);
-        write!(writer, "{}-{}", 1, "é").unwrap();
+        let accent = "é";
+        write!(writer, "{}-{accent}", 1).unwrap();
         let Written::Inline(_, end) = writer.finish() else {
             panic!("spilled")
         };

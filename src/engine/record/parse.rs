@@ -289,7 +289,8 @@ mod should {
             "",
             "ends with a space ",
         ];
-        let spans: [&[(&str, &[(&str, &str)])]; 3] = [
+        type Spans<'a> = &'a [(&'a str, &'a [(&'a str, &'a str)])];
+        let spans: [Spans<'_>; 3] = [
             &[],
             &[
                 ("outer", &[]),
