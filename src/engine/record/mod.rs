@@ -82,8 +82,7 @@ use parse::parse_span_fields;
 ///
 /// It dereferences to its [`CapturedRecord`], so `line.message`,
 /// `line.level`, `line.span_field(..)` and the rest read the record's
-/// fields. Its `Display` is the record's line in the session file (the
-/// same as the record's `Display`).
+/// fields. Its `Display` is the record's `Display`.
 ///
 /// # Examples
 ///
@@ -125,31 +124,6 @@ impl DerefMut for LogLine {
     fn deref_mut(&mut self) -> &mut CapturedRecord {
         &mut self.record
     }
-}
-
-/// `span_field` of [`CapturedRecord`]: innermost match first.
-fn span_field_of<'a>(
-    spans: &'a [String],
-    span_fields: &'a [Vec<(String, String)>],
-    span: &str,
-    key: &str,
-) -> Option<&'a str> {
-    span_chain_of(spans, span_fields)
-        .rev()
-        .filter(|(name, _)| *name == span)
-        .find_map(|(_, fields)| fields.iter().find(|(k, _)| k == key))
-        .map(|(_, v)| v.as_str())
-}
-
-/// `span_chain` of [`CapturedRecord`].
-fn span_chain_of<'a>(
-    spans: &'a [String],
-    span_fields: &'a [Vec<(String, String)>],
-) -> impl DoubleEndedIterator<Item = (&'a str, &'a [(String, String)])> {
-    spans.iter().enumerate().map(|(i, name)| {
-        let fields = span_fields.get(i).map_or(&[][..], Vec::as_slice);
-        (name.as_str(), fields)
-    })
 }
 
 impl fmt::Display for LogLine {
@@ -718,7 +692,11 @@ impl CapturedRecord {
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
     pub fn span_field(&self, span: &str, key: &str) -> Option<&str> {
-        span_field_of(&self.spans, &self.span_fields, span, key)
+        self.span_chain()
+            .rev()
+            .filter(|(name, _)| *name == span)
+            .find_map(|(_, fields)| fields.iter().find(|(k, _)| k == key))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The spans the record was logged in, outermost first, each with its
@@ -744,8 +722,11 @@ impl CapturedRecord {
     /// # }
     /// # Ok::<(), logged_test::LogError>(())
     /// ```
-    pub fn span_chain(&self) -> impl Iterator<Item = (&str, &[(String, String)])> {
-        span_chain_of(&self.spans, &self.span_fields)
+    pub fn span_chain(&self) -> impl DoubleEndedIterator<Item = (&str, &[(String, String)])> {
+        self.spans.iter().enumerate().map(|(i, name)| {
+            let fields = self.span_fields.get(i).map_or(&[][..], Vec::as_slice);
+            (name.as_str(), fields)
+        })
     }
 }
 
