@@ -23,16 +23,14 @@ pub(crate) enum Message {
 impl Message {
     /// Copies `text`, inline when it fits.
     pub(crate) fn copy(text: &str) -> Message {
-        let mut writer = writer();
-        writer.push(text);
-        writer.finish().into()
+        collect(|writer| writer.push(text))
     }
 
     /// Formats `args`, inline when the result fits.
     pub(crate) fn format(args: &fmt::Arguments<'_>) -> Message {
-        let mut writer = writer();
-        let _ = fmt::write(&mut writer, *args);
-        writer.finish().into()
+        collect(|writer| {
+            let _ = fmt::write(writer, *args);
+        })
     }
 }
 
@@ -73,21 +71,20 @@ impl fmt::Debug for Message {
     }
 }
 
-/// Collects formatted text inline, moving to a `String` (of at least twice
-/// the inline size) when it outgrows the inline buffer.
-fn writer() -> InlineWriter<[u8; INLINE_BYTES]> {
-    InlineWriter::new([0; INLINE_BYTES], 0, 2 * INLINE_BYTES)
-}
-
-impl From<Written<[u8; INLINE_BYTES]>> for Message {
-    fn from(written: Written<[u8; INLINE_BYTES]>) -> Message {
-        match written {
-            Written::Spilled(heap) => Message::Heap(heap),
-            Written::Inline(bytes, len) => Message::Inline {
-                len: u8::try_from(len).unwrap_or(0),
-                bytes,
-            },
-        }
+/// The text `write` writes, inline while it fits in [`INLINE_BYTES`], else
+/// in a `String` of at least twice that. The inline bytes live in this
+/// frame and are moved once, into the `Message`.
+fn collect(write: impl FnOnce(&mut InlineWriter<&mut [u8; INLINE_BYTES]>)) -> Message {
+    let mut bytes = [0; INLINE_BYTES];
+    let mut writer = InlineWriter::new(&mut bytes, 0, 2 * INLINE_BYTES);
+    write(&mut writer);
+    let len = match writer.finish() {
+        Written::Inline(_, len) => len,
+        Written::Spilled(heap) => return Message::Heap(heap),
+    };
+    Message::Inline {
+        len: u8::try_from(len).unwrap_or(0),
+        bytes,
     }
 }
 
