@@ -987,7 +987,7 @@ fn old_name(out: &mut [u8]) {
     put(0);
 }
 
-/// Hands `entry`'s line, in the file format, to `out`, without allocating:
+/// Hands `entry`'s line, in `form`, to `out`, without allocating:
 /// formatted in the preallocated `scratch` when it surely fits, else in
 /// pieces straight from the entry.
 fn format_entry(entry: &Entry, scratch: &mut String, form: Form, out: &mut impl FnMut(&[u8])) {
