@@ -30,6 +30,7 @@ pub(crate) fn reply<T>() -> (Ack<T>, Reply<T>) {
         }),
         ready: Condvar::new(),
         waiting: AtomicBool::new(true),
+        done: AtomicBool::new(false),
     });
     (
         Ack {
@@ -47,6 +48,9 @@ struct Shared<T> {
     ready: Condvar,
     /// False once the [`Reply`] is dropped (the waiter gave up).
     waiting: AtomicBool,
+    /// Set once the [`Ack`] is gone (`State::answered`), for a blocking
+    /// waiter to spin on before it sleeps.
+    done: AtomicBool,
 }
 
 #[derive(Debug)]
@@ -75,6 +79,7 @@ impl<T> Shared<T> {
             }
             state.answered = true;
             state.value = value;
+            self.done.store(true, Ordering::Release);
             state.waker.take()
         };
         self.ready.notify_all();
@@ -124,6 +129,7 @@ impl<T> Reply<T> {
     /// Blocks the thread until the answer comes. Unlike tokio's
     /// `blocking_recv`, it does not panic on a runtime's thread.
     pub(crate) fn blocking_recv(self) -> Result<T, LogError> {
+        self.snooze();
         let mut state = self.shared.state();
         while !state.answered {
             state = self
@@ -133,6 +139,26 @@ impl<T> Reply<T> {
                 .unwrap_or_else(PoisonError::into_inner);
         }
         state.value.take().ok_or(LogError::PersisterGone)
+    }
+
+    /// Before sleeping on the condition variable, spins and then yields a
+    /// little while the answer may be moments away, as crossbeam's channels
+    /// do (its `Backoff::snooze`: a quick answer costs no futex wake-up).
+    fn snooze(&self) {
+        const SPIN_LIMIT: u32 = 6;
+        const YIELD_LIMIT: u32 = 10;
+        for step in 0..=YIELD_LIMIT {
+            if self.shared.done.load(Ordering::Acquire) {
+                return;
+            }
+            if step <= SPIN_LIMIT {
+                for _ in 0..1_u32 << step {
+                    std::hint::spin_loop();
+                }
+            } else {
+                std::thread::yield_now();
+            }
+        }
     }
 
     /// [`blocking_recv`](Self::blocking_recv) for at most `timeout`: the
