@@ -79,7 +79,7 @@ pub(crate) fn validate_name(name: &str) -> Result<(), LogError> {
 
 /// Checks that `name` names an entry of the directory itself: a name with a
 /// `/` would let `openat` walk (and follow) intermediate components.
-pub(super) fn check_entry_name(name: &str) -> io::Result<()> {
+fn check_entry_name(name: &str) -> io::Result<()> {
     if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -91,7 +91,7 @@ pub(super) fn check_entry_name(name: &str) -> io::Result<()> {
 
 /// Refuses what a log file must not be: not a regular file (a directory, a
 /// FIFO), or a hard link to a file that may live outside the log directory.
-pub(super) fn check_regular(file: &File) -> io::Result<()> {
+fn check_regular(file: &File) -> io::Result<()> {
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(io::Error::other(
@@ -119,7 +119,7 @@ thread_local! {
 
 /// Called before each entry is removed.
 #[cfg(test)]
-pub(super) fn pause_here() {
+fn pause_here() {
     let due = PAUSE.with(|p| {
         let mut p = p.borrow_mut();
         p.0 += 1;
@@ -259,7 +259,7 @@ fn try_create(root: &TestRoot, parts: &[&str]) -> io::Result<LogDir> {
 
 /// Whether `name` is a leftover of an earlier run: `.old-<pid>-<n>`, or the
 /// `<test>.old-<pid>` that earlier versions left.
-pub(super) fn is_leftover(name: &[u8]) -> bool {
+fn is_leftover(name: &[u8]) -> bool {
     if name.starts_with(b".old-") {
         return true;
     }
@@ -350,7 +350,7 @@ fn queue_removal(removal: Removal) {
 }
 
 /// Removes `name` of `parent` on the remover thread.
-pub(super) fn remove_later(parent: &LogDir, name: std::ffi::CString) {
+fn remove_later(parent: &LogDir, name: std::ffi::CString) {
     if let Ok(parent) = parent.handle_clone() {
         queue_removal(Removal::Entry { parent, name });
     }
