@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use logged_test::{LogCollector, LogError, LogLine};
+use logged_test::{LogCollector, LogLine};
 use pipeline::{Pipeline, Stage, check_session};
 
 const PIPELINES: [&str; 2] = ["alpha", "beta"];
@@ -118,14 +118,11 @@ fn run(log_dir: Option<PathBuf>) -> Result<(), String> {
             LogCollector::new(log_dir.join(name), ui_tx.clone()).map_err(|e| e.to_string())?;
         let collector = Arc::new(collector);
         // The first call installs the global logger, the second finds it
-        // installed: both fine. Each call sets that collector's level.
-        match collector
+        // installed (idempotent): both `Ok`. Each sets that collector's level.
+        collector
             .clone()
             .init_global_logger(log::LevelFilter::Debug)
-        {
-            Ok(()) | Err(LogError::LoggerAlreadyInitialized) => {}
-            Err(e) => return Err(e.to_string()),
-        }
+            .map_err(|e| e.to_string())?;
         collectors.push((name, collector));
     }
     drop(ui_tx); // the channel closes once both collectors are dropped

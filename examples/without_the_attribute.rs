@@ -16,7 +16,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let log_dir = tempfile::tempdir()?;
     let (ui_tx, mut ui_rx) = tokio::sync::mpsc::channel(256);
     let collector = Arc::new(LogCollector::new(log_dir.path(), ui_tx)?);
-    let _ = collector.clone().init_global_logger(log::LevelFilter::Info);
+    collector
+        .clone()
+        .init_global_logger(log::LevelFilter::Info)?;
 
     let session = collector.start_new_session("install.log").await?;
     log::info!("installing");

@@ -45,8 +45,10 @@ macro_rules! level_values {
 }
 pub(crate) use level_values;
 const LEVEL_VALUES: &str = level_values!();
-/// The level names, in the order of [`LEVEL_VALUES`], with their filters.
-const LEVELS: [(&str, LevelFilter); 6] = [
+/// The level names, in the order of [`LEVEL_VALUES`], with their filters:
+/// the crate's one level table. The index of each is `level as usize`
+/// (`registry` reads stored levels back through it).
+pub(crate) const LEVELS: [(&str, LevelFilter); 6] = [
     ("off", LevelFilter::Off),
     ("error", LevelFilter::Error),
     ("warn", LevelFilter::Warn),
@@ -287,6 +289,16 @@ pub(crate) fn debug() -> bool {
 #[cfg(test)]
 mod should {
     use super::*;
+
+    #[test]
+    fn list_each_level_at_its_own_number() {
+        // `registry` stores a level as `level as usize` and reads it back
+        // through this table.
+        for (i, (_, level)) in LEVELS.iter().enumerate() {
+            assert_eq!(*level as usize, i, "{level}");
+        }
+        assert_eq!(LEVELS.len(), LevelFilter::max() as usize + 1);
+    }
 
     #[test]
     fn parse_every_level_name_in_any_case_and_list_them_all() {

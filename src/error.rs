@@ -23,8 +23,9 @@ use std::path::PathBuf;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum LogError {
-    /// `init_global_logger` was called after the dispatcher had already been
-    /// installed as the `log` logger. Harmless: capture works; callers ignore it.
+    /// No longer returned: `init_global_logger` is idempotent and returns
+    /// `Ok` when the dispatcher is already the `log` logger. Kept so that
+    /// code matching on it still compiles.
     LoggerAlreadyInitialized,
     /// Another logger (`env_logger`, say) owned the `log` slot before
     /// `logged-test` tried to install its dispatcher, so no record can be captured.

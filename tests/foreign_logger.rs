@@ -68,6 +68,13 @@ fn a_logger_installed_first_makes_every_entry_point_fail_with_the_reason() {
         .init_global_logger(log::LevelFilter::Trace)
         .unwrap_err();
     assert!(matches!(err, LogError::ForeignLogger), "{err:?}");
+    // Idempotent for our own logger only: a second call, from another
+    // collector, still reports the foreign one.
+    let other = std::sync::Arc::new(LogCollector::without_ui(dir.path().join("b")).unwrap());
+    let err = other
+        .init_global_logger(log::LevelFilter::Trace)
+        .unwrap_err();
+    assert!(matches!(err, LogError::ForeignLogger), "{err:?}");
 
     // The other logger keeps its records and its level; direct writes to a
     // collector still work.

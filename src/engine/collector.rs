@@ -2,6 +2,7 @@
 //! by the process's persister thread.
 
 use std::future::Future;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError};
@@ -14,14 +15,13 @@ use crate::engine::filter::Directives;
 use crate::engine::logger;
 use crate::engine::message::Message;
 use crate::engine::persister;
-use crate::engine::protocol::{Ack, Control};
+use crate::engine::protocol::{self, Ack, Control, Reply};
 use crate::engine::record::{Entry, LogLine, Text};
 use crate::engine::registry::{self, Sink};
 use crate::engine::routing::{self, ScopeGuard};
 use crate::engine::session::{self, LogDir};
-use crate::engine::store::{Core, CreateDir, Mode, Watch};
+use crate::engine::store::{Core, CreateDir, Mode, Segment, Snapshot, Watch};
 use crate::error::LogError;
-use crate::harness::captured::CapturedLogs;
 
 /// Target of records written with [`LogCollector::log`] and [`LogCollector::log_str`].
 pub const DIRECT_TARGET: &str = "logged_test";
@@ -47,7 +47,7 @@ pub const DIRECT_TARGET: &str = "logged_test";
 /// let dir = tempfile::tempdir()?;
 /// let (ui_tx, _ui_rx) = tokio::sync::mpsc::channel(256);
 /// let log_collector = Arc::new(LogCollector::new(dir.path(), ui_tx)?);
-/// let _ = log_collector.clone().init_global_logger(log::LevelFilter::Info);
+/// log_collector.clone().init_global_logger(log::LevelFilter::Info)?;
 ///
 /// let session = log_collector.start_new_session("my_test.log").await?;
 /// log_collector.log_str("[MYTEST] Testing feature X");
@@ -192,30 +192,26 @@ impl LogCollector {
     /// Puts the log on disk now (a harness collector creates its directory
     /// and writes what it held), and waits until that is done.
     pub(crate) fn open_blocking(&self) -> Result<(), LogError> {
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        if Core::open(self.core(), Some(Ack::Blocking(tx)))? {
-            rx.recv().map_err(|_| LogError::PersisterGone)?.map(|_| ())
+        let (ack, reply) = protocol::reply();
+        if Core::open(self.core(), Some(ack))? {
+            reply.blocking_recv()?.map(|_| ())
         } else {
             self.sync_blocking()
         }
     }
 
     async fn open_async(&self) -> Result<(), LogError> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        if Core::open(self.core(), Some(Ack::Async(tx)))? {
-            rx.await.map_err(|_| LogError::PersisterGone)?.map(|_| ())
+        let (ack, reply) = protocol::reply();
+        if Core::open(self.core(), Some(ack))? {
+            reply.await?.map(|_| ())
         } else {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            self.send(Control::Sync(Ack::Async(tx)))?;
-            rx.await.map_err(|_| LogError::PersisterGone)
+            self.request(Control::Sync)?.await
         }
     }
 
     /// Waits until everything queued so far is written and in memory.
     fn sync_blocking(&self) -> Result<(), LogError> {
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        self.send(Control::Sync(Ack::Blocking(tx)))?;
-        rx.recv().map_err(|_| LogError::PersisterGone)
+        self.request(Control::Sync)?.blocking_recv()
     }
 
     /// Memory mode: begins the session `name` without touching the disk.
@@ -341,17 +337,19 @@ impl LogCollector {
         self.sink.level()
     }
 
-    /// Installs the dispatcher as the global `log` logger (once per process)
-    /// and sets this collector's level.
+    /// Installs the dispatcher as the global `log` logger, if it is not
+    /// installed yet, and sets this collector's level. Idempotent, like
+    /// [`init_logger`](crate::init_logger): a later call, from any
+    /// collector, sets that collector's level and returns `Ok`.
     ///
     /// The dispatcher, not this collector, becomes the logger: the collector is
     /// not kept alive by it.
     ///
     /// # Errors
     ///
-    /// - [`LogError::LoggerAlreadyInitialized`] when the dispatcher was already
-    ///   installed; capture works anyway, so callers ignore it.
-    /// - [`LogError::ForeignLogger`] when another logger owns the `log` slot.
+    /// [`LogError::ForeignLogger`] when another logger owns the `log` slot:
+    /// capture cannot work in this process then. (With the `tracing`
+    /// feature, [`LogError::ForeignSubscriber`] as for `init_logger`.)
     ///
     /// # Examples
     ///
@@ -359,22 +357,22 @@ impl LogCollector {
     /// use std::sync::Arc;
     ///
     /// let dir = tempfile::tempdir()?;
-    /// let collector = Arc::new(logged_test::LogCollector::without_ui(dir.path())?);
-    /// let _ = collector.clone().init_global_logger(log::LevelFilter::Info);
-    /// assert_eq!(collector.level(), log::LevelFilter::Info);
+    /// let first = Arc::new(logged_test::LogCollector::without_ui(dir.path().join("a"))?);
+    /// first.clone().init_global_logger(log::LevelFilter::Info)?;
+    /// let second = Arc::new(logged_test::LogCollector::without_ui(dir.path().join("b"))?);
+    /// second.clone().init_global_logger(log::LevelFilter::Warn)?;
+    /// assert_eq!(first.level(), log::LevelFilter::Info);
+    /// assert_eq!(second.level(), log::LevelFilter::Warn);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn init_global_logger(self: Arc<Self>, level: LevelFilter) -> Result<(), LogError> {
         self.set_level(level);
-        let installed_now = logger::install()?;
-        if installed_now {
+        if logger::install()? {
             crate::engine::diagnostics::emit(format_args!(
                 "[INIT] LogCollector registered as global logger with level: {level}"
             ));
-            Ok(())
-        } else {
-            Err(LogError::LoggerAlreadyInitialized)
         }
+        Ok(())
     }
 
     /// Starts a new session file `filename` in the log directory and returns
@@ -408,9 +406,8 @@ impl LogCollector {
         if self.lazy {
             self.open_async().await?;
         }
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.send(Control::NewSession(filename.to_owned(), Ack::Async(tx)))?;
-        rx.await.map_err(|_| LogError::PersisterGone)?
+        self.request(|ack| Control::NewSession(filename.to_owned(), ack))?
+            .await?
     }
 
     /// Blocking twin of [`start_new_session`](Self::start_new_session).
@@ -435,9 +432,8 @@ impl LogCollector {
         if self.lazy {
             self.open_blocking()?;
         }
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        self.send(Control::NewSession(filename.to_owned(), Ack::Blocking(tx)))?;
-        rx.recv().map_err(|_| LogError::PersisterGone)?
+        self.request(|ack| Control::NewSession(filename.to_owned(), ack))?
+            .blocking_recv()?
     }
 
     /// The session generation: 0 before any session, then +1 for each session
@@ -551,9 +547,7 @@ impl LogCollector {
         if self.lazy {
             self.open_async().await?;
         }
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.send(Control::Flush(Ack::Async(tx)))?;
-        rx.await.map_err(|_| LogError::PersisterGone)?
+        self.request(Control::Flush)?.await?
     }
 
     /// Blocking twin of [`wait_for_empty`](Self::wait_for_empty).
@@ -578,53 +572,15 @@ impl LogCollector {
         if self.lazy {
             self.open_blocking()?;
         }
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        self.send(Control::Flush(Ack::Blocking(tx)))?;
-        rx.recv().map_err(|_| LogError::PersisterGone)?
+        self.request(Control::Flush)?.blocking_recv()?
     }
 
-    /// Every record this collector captured, in all its sessions, in order
-    /// (only its own: earlier content of a reused file is left out).
-    ///
-    /// The snapshot shares the records held in memory instead of copying
-    /// them (it costs O(chunks of records), not O(records)); past 8 MiB,
-    /// later records are read back, when the snapshot is read, from the
-    /// session files through the handles the persister holds (never by path,
-    /// so a deleted or replaced file reads back the same), a block at a time.
-    /// If that read fails, the snapshot shows an `Error` record saying so
-    /// where the rest of the log would be. On a collector that writes to
-    /// disk, everything returned has also been handed to the OS, as by a
-    /// flush.
-    ///
-    /// # Errors
-    ///
-    /// As [`wait_for_empty`](Self::wait_for_empty).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let dir = tempfile::tempdir()?;
-    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
-    /// collector.log_str("one");
-    /// collector.start_new_session_blocking("s.log")?;
-    /// collector.log_str("two");
-    /// let captured = collector.captured()?;
-    /// assert_eq!(captured.messages(), ["one", "two"]);
-    /// assert_eq!(captured.records()[1].generation, 1);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn captured(&self) -> Result<CapturedLogs, LogError> {
+    /// Settles the queue (see [`settle`](Self::settle)), then shares what
+    /// is held: the records in memory and the spilled segments on disk.
+    pub(crate) fn settled_records(&self) -> Result<(Snapshot, Vec<Segment>), LogError> {
         self.settle()?;
-        let (memory, spilled) = {
-            let store = self.core().lock();
-            (store.records.snapshot(), store.spilled.clone())
-        };
-        Ok(CapturedLogs::shared(
-            memory,
-            spilled,
-            self.id(),
-            self.known_session_path(),
-        ))
+        let store = self.core().lock();
+        Ok((store.records.snapshot(), store.spilled.clone()))
     }
 
     /// Whether the log directory exists (made, for a harness collector).
@@ -854,10 +810,10 @@ impl LogCollector {
                 );
             }
         }
-        let (tx, rx) = crossbeam_channel::bounded(1);
+        let (ack, reply) = protocol::reply();
         let cancelled = Arc::new(AtomicBool::new(false));
-        let found = self.logged_or_watch(marker, Ack::Blocking(tx), &cancelled)
-            || rx.recv_timeout(timeout).is_ok();
+        let found = self.logged_or_watch(marker, ack, &cancelled)
+            || reply.blocking_recv_timeout(timeout).is_some();
         cancelled.store(true, Ordering::Relaxed);
         found
     }
@@ -885,14 +841,14 @@ impl LogCollector {
     /// # }
     /// ```
     pub async fn wait_for(&self, marker: &str, timeout: std::time::Duration) -> bool {
-        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (ack, reply) = protocol::reply();
         let cancelled = Arc::new(AtomicBool::new(false));
-        // Dropping `rx` (on return, or if this future is dropped) closes the
-        // channel, which tells the store to forget the watch.
-        if self.logged_or_watch(marker, Ack::Async(tx), &cancelled) {
+        // Dropping `reply` (on return, or if this future is dropped) closes
+        // the channel, which tells the store to forget the watch.
+        if self.logged_or_watch(marker, ack, &cancelled) {
             return true;
         }
-        matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(())))
+        matches!(tokio::time::timeout(timeout, reply).await, Ok(Ok(())))
     }
 
     /// True if a record containing `marker` was already logged; otherwise
@@ -908,7 +864,31 @@ impl LogCollector {
         }
         // On disk, records queued before the watch are not in memory yet,
         // and some may be only in the file.
-        !self.is_in_memory() && self.captured().is_ok_and(|logs| logs.contains(marker))
+        !self.is_in_memory() && self.captured_contains(marker)
+    }
+
+    /// Whether a record captured so far (in memory, or only in a file, read
+    /// back streaming) contains `marker`; `false` if they cannot be read.
+    fn captured_contains(&self, marker: &str) -> bool {
+        let Ok((memory, spilled)) = self.settled_records() else {
+            return false;
+        };
+        if memory
+            .iter()
+            .any(|held| held.entry.message.contains(marker))
+        {
+            return true;
+        }
+        let mut found = false;
+        let _ = persister::for_each_spilled(&spilled, |record| {
+            found = record.message.contains(marker);
+            if found {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        found
     }
 
     /// Notifies `notify` when the next record containing `marker` is
@@ -953,10 +933,10 @@ impl LogCollector {
         if let Some(tracked) = &self.crash {
             crate::engine::crash::untrack(tracked);
         }
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        if Core::seal(self.core(), remove_dir, Ack::Blocking(tx)) {
+        let (ack, reply) = protocol::reply();
+        if Core::seal(self.core(), remove_dir, ack) {
             // Bounded by what was queued at the seal: nothing is added after.
-            let _ = rx.recv();
+            let _ = reply.blocking_recv();
         }
     }
 
@@ -984,6 +964,14 @@ impl LogCollector {
         store.bytes = 0;
     }
 
+    /// Sends the control `make` builds around a new reply channel, and
+    /// returns the reply to wait on: `.await` it or `blocking_recv()` it.
+    fn request<T>(&self, make: impl FnOnce(Ack<T>) -> Control) -> Result<Reply<T>, LogError> {
+        let (ack, reply) = protocol::reply();
+        self.send(make(ack))?;
+        Ok(reply)
+    }
+
     fn send(&self, control: Control) -> Result<(), LogError> {
         Core::send(self.core(), control).map_err(|_| LogError::CollectorShutDown)
     }
@@ -1001,5 +989,33 @@ const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<LogCollector>();
     assert_send_sync::<LogLine>();
-    assert_send_sync::<CapturedLogs>();
 };
+
+#[cfg(test)]
+mod should {
+    use std::sync::Arc;
+
+    use log::LevelFilter;
+
+    use super::LogCollector;
+
+    #[test]
+    fn init_the_global_logger_again_from_any_collector() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Arc::new(LogCollector::without_ui(dir.path().join("a")).unwrap());
+        let second = Arc::new(LogCollector::without_ui(dir.path().join("b")).unwrap());
+        // Whichever call installs the dispatcher (another test may have),
+        // every call is `Ok` and sets its own collector's level.
+        first
+            .clone()
+            .init_global_logger(LevelFilter::Debug)
+            .unwrap();
+        second
+            .clone()
+            .init_global_logger(LevelFilter::Warn)
+            .unwrap();
+        first.clone().init_global_logger(LevelFilter::Info).unwrap();
+        assert_eq!(first.level(), LevelFilter::Info);
+        assert_eq!(second.level(), LevelFilter::Warn);
+    }
+}

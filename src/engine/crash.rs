@@ -197,7 +197,7 @@ pub(crate) fn describe(
         Some(Manifest {
             dir: CString::new(dir.as_os_str().as_bytes()).ok()?,
             file: CString::new(
-                dir.join(crate::harness::manifest::MANIFEST_FILE)
+                dir.join(crate::engine::session::MANIFEST_FILE)
                     .as_os_str()
                     .as_bytes(),
             )
@@ -579,8 +579,8 @@ fn dump_claimed(reason: Reason) {
         return;
     };
     let path = PATH.swap(ptr::null_mut(), Ordering::SeqCst);
-    // SAFETY: as `SCRATCH`: a leaked box from `install`, now this dump's.
     let mut no_path = [0u8; 0];
+    // SAFETY: as `SCRATCH`: a leaked box from `install`, now this dump's.
     let path: &mut [u8] = match unsafe { path.as_mut() } {
         Some(path) => path,
         None => &mut no_path,

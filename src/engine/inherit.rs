@@ -20,8 +20,9 @@
 //! off for the process (our wrapper, should it be called, forwards
 //! unchanged), stderr says so once, and failure reports say so.
 //!
-//! This is the only module with `unsafe` code.
-#![deny(unsafe_op_in_unsafe_fn)]
+//! The `unsafe` code of inheritance stays in this module (the crate's other
+//! `unsafe` blocks are in `crash` and the Unix part of `session`); the
+//! workspace denies `unsafe_op_in_unsafe_fn` and undocumented unsafe blocks.
 
 use std::cell::Cell;
 use std::ffi::{c_int, c_void};
@@ -126,7 +127,7 @@ fn next_pthread_create() -> Option<PthreadCreate> {
 /// `attr` null or an initialised attribute object, and `start_routine` safe
 /// to call with `arg` on a new thread.
 #[unsafe(no_mangle)]
-#[allow(unreachable_pub)] // exported by its symbol name, not its path
+#[expect(unreachable_pub, reason = "exported by its symbol name, not its path")]
 pub unsafe extern "C" fn pthread_create(
     thread: *mut libc::pthread_t,
     attr: *const libc::pthread_attr_t,

@@ -1,10 +1,13 @@
 //! The `log::Log` implementation (the dispatcher) and its once-only install
 //! (which also installs the `tracing` subscriber, with that feature).
 //!
-//! `log` has one logger per process. Ours does no I/O and takes no shared lock
-//! on the caller's thread: it formats the record, picks a collector with the
-//! thread-local route (see `routing`), and sends on that collector's
-//! unbounded channel.
+//! `log` has one logger per process. Ours does no I/O and takes no
+//! process-wide lock on the caller's thread: it formats the record, picks a
+//! collector with the thread-local route (see `routing`), and pushes it into
+//! that collector's store under the collector's own lock (onto the records
+//! held in memory, or onto the queue the persister drains: see
+//! `store::Core::push`, which waits for room only when a disk collector's
+//! persister is far behind).
 
 use std::cell::RefCell;
 #[cfg(feature = "kv")]
@@ -153,7 +156,10 @@ fn format_message(args: &std::fmt::Arguments<'_>, depth: u8) -> Message {
 #[inline]
 fn record_entry(record: &log::Record<'_>, depth: u8) -> Entry {
     let message = format_message(record.args(), depth);
-    #[cfg_attr(not(feature = "kv"), allow(unused_mut))]
+    #[cfg_attr(
+        not(feature = "kv"),
+        allow(unused_mut, reason = "only the `kv` feature adds to the entry")
+    )]
     let mut entry = entry(record.level(), target_of(record), message);
     #[cfg(feature = "kv")]
     {

@@ -157,15 +157,12 @@ const LEVEL_BITS: usize = 0b111;
 /// Set in `Sink::level` when the collector has per-target directives.
 const HAS_DIRECTIVES: usize = 0b1000;
 
+/// The level stored as `n` (`level as usize`), read from the one level
+/// table, [`env::LEVELS`](crate::env::LEVELS), which lists them in that order.
 fn level_from_usize(n: usize) -> LevelFilter {
-    match n {
-        0 => LevelFilter::Off,
-        1 => LevelFilter::Error,
-        2 => LevelFilter::Warn,
-        3 => LevelFilter::Info,
-        4 => LevelFilter::Debug,
-        _ => LevelFilter::Trace,
-    }
+    crate::env::LEVELS
+        .get(n)
+        .map_or(LevelFilter::Trace, |&(_, level)| level)
 }
 
 static REGISTRY: Mutex<BTreeMap<u64, Arc<Sink>>> = Mutex::new(BTreeMap::new());

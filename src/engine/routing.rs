@@ -188,7 +188,13 @@ impl Node {
     }
 
     /// Stores the start routine and argument for the new thread.
-    #[cfg_attr(not(logged_test_inherit), allow(dead_code))]
+    #[cfg_attr(
+        not(logged_test_inherit),
+        allow(
+            dead_code,
+            reason = "only the `inherit` hook calls it, compiled where `build.rs` sets `logged_test_inherit`"
+        )
+    )]
     pub(crate) fn set_handoff(&self, routine: usize, arg: usize) {
         let [r, a] = &self.handoff;
         r.store(routine, Ordering::Relaxed);
@@ -196,7 +202,13 @@ impl Node {
     }
 
     /// Takes what [`set_handoff`](Self::set_handoff) stored.
-    #[cfg_attr(not(logged_test_inherit), allow(dead_code))]
+    #[cfg_attr(
+        not(logged_test_inherit),
+        allow(
+            dead_code,
+            reason = "only the `inherit` hook calls it, compiled where `build.rs` sets `logged_test_inherit`"
+        )
+    )]
     pub(crate) fn take_handoff(&self) -> (usize, usize) {
         let [r, a] = &self.handoff;
         (r.swap(0, Ordering::Relaxed), a.swap(0, Ordering::Relaxed))
@@ -482,7 +494,13 @@ impl Published {
 
 /// Called on a thread that is creating another: what the new thread starts
 /// with. `None` when this thread's locals are gone (it is exiting).
-#[cfg_attr(not(logged_test_inherit), allow(dead_code))]
+#[cfg_attr(
+    not(logged_test_inherit),
+    allow(
+        dead_code,
+        reason = "only the `inherit` hook calls it, compiled where `build.rs` sets `logged_test_inherit`"
+    )
+)]
 pub(crate) fn child_node() -> Option<Arc<Node>> {
     ROUTES
         .try_with(|routes| {
@@ -573,7 +591,13 @@ pub(crate) fn origin_name() -> Option<(Box<str>, bool)> {
 }
 
 /// Called first thing on a thread created through the hook.
-#[cfg_attr(not(logged_test_inherit), allow(dead_code))]
+#[cfg_attr(
+    not(logged_test_inherit),
+    allow(
+        dead_code,
+        reason = "only the `inherit` hook calls it, compiled where `build.rs` sets `logged_test_inherit`"
+    )
+)]
 pub(crate) fn adopt(node: Arc<Node>) {
     let _ = ROUTES.try_with(|routes| {
         let inherited = node.published().last.as_ref().map(|(_, w)| Weak::clone(w));

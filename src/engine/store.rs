@@ -681,22 +681,6 @@ impl Core {
         true
     }
 
-    /// For a crash handler: hands each record held in memory (oldest
-    /// first, with its generation) to `each` without waiting and without
-    /// allocating: `false`, with nothing handed over, if the store's lock is
-    /// busy (possibly held by the crashing thread). Records queued for the
-    /// persister (disk mode) are not included: they are the persister's.
-    #[allow(dead_code)] // For the crash path.
-    pub(crate) fn try_for_each_held(&self, mut each: impl FnMut(&Held)) -> bool {
-        let store = match self.store.try_lock() {
-            Ok(store) => store,
-            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            Err(std::sync::TryLockError::WouldBlock) => return false,
-        };
-        store.records.iter().for_each(&mut each);
-        true
-    }
-
     pub(crate) fn mode(&self) -> Mode {
         self.lock().mode
     }
@@ -826,23 +810,6 @@ mod should {
         assert!(own.ends_with("INFO  [tests::a] my_crate: hello\n"), "{own}");
         entry.thread = Some("worker");
         let other = live_line("tests::a", &entry);
-        // The crash path's iteration: everything held, or nothing if busy.
-        let core = Core::new(1, Mode::Memory, "/nowhere".into(), CreateDir::Fresh, None);
-        let core = Arc::new(core);
-        Core::push(
-            &core,
-            crate::engine::capture::entry(
-                log::Level::Info,
-                Text::Static("t"),
-                Message::copy("one"),
-            ),
-        );
-        let mut seen = Vec::new();
-        assert!(core.try_for_each_held(|held| seen.push(held.entry.message.to_string())));
-        assert_eq!(seen, ["one"]);
-        let busy = core.lock();
-        assert!(!core.try_for_each_held(|_| panic!("handed a record while the lock is busy")));
-        drop(busy);
         assert!(other.starts_with("[tests::a] "), "{other}");
         assert!(other.contains("[worker] my_crate: hello"), "{other}");
     }

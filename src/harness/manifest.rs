@@ -13,8 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::engine::session::LogDir;
 use crate::harness::captured::CapturedLogs;
 
-/// Name of the manifest file in `LOGGED_TEST_DIR`.
-pub const MANIFEST_FILE: &str = "manifest.jsonl";
+pub use crate::engine::session::MANIFEST_FILE;
 
 /// `LOGGED_TEST_DIR`, opened once per process: the manifest is always
 /// appended to in that directory, whatever later happens to its path.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::engine::protocol::Ack;
+use crate::engine::protocol;
 use crate::harness::captured::CapturedLogs;
 use crate::harness::test_logs::TestLogs;
 
@@ -145,13 +145,13 @@ impl TestLogs {
                 );
             }
         }
-        let (tx, rx) = crossbeam_channel::bounded(1);
+        let (ack, reply) = protocol::reply();
         let cancelled = Arc::new(AtomicBool::new(false));
         // Watch first, then look: a record taken in between is seen by one
         // or the other.
-        self.collector()
-            .watch_next(marker, Ack::Blocking(tx), &cancelled);
-        let found = self.logged_after(mark.index, marker) || rx.recv_timeout(timeout).is_ok();
+        self.collector().watch_next(marker, ack, &cancelled);
+        let found =
+            self.logged_after(mark.index, marker) || reply.blocking_recv_timeout(timeout).is_some();
         cancelled.store(true, Ordering::Relaxed);
         self.expect_marker(found, None, marker);
         found
@@ -179,12 +179,11 @@ impl TestLogs {
     /// # }
     /// ```
     pub async fn wait_for_since(&self, mark: Mark, marker: &str, timeout: Duration) -> bool {
-        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (ack, reply) = protocol::reply();
         let cancelled = Arc::new(AtomicBool::new(false));
-        self.collector()
-            .watch_next(marker, Ack::Async(tx), &cancelled);
+        self.collector().watch_next(marker, ack, &cancelled);
         let found = self.logged_after(mark.index, marker)
-            || matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(())));
+            || matches!(tokio::time::timeout(timeout, reply).await, Ok(Ok(())));
         cancelled.store(true, Ordering::Relaxed);
         self.expect_marker(found, None, marker);
         found

@@ -6,6 +6,7 @@
 
 pub(crate) mod captured;
 pub(crate) mod child;
+mod collector_captured;
 pub(crate) mod deny;
 #[cfg(feature = "rstest")]
 pub(crate) mod fixture;
