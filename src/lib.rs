@@ -6,7 +6,7 @@
 //! # Quick start
 //!
 //! ```
-//! use logged_test::{logged_test, TestLogs};
+//! use logged_test::prelude::*;
 //!
 //! #[logged_test(markers = ["payment accepted"])]
 //! fn pays(logs: &TestLogs) {
@@ -128,6 +128,7 @@ pub use engine::thread;
 pub use engine::tracing;
 pub use engine::unattributed::unattributed_count;
 pub use error::LogError;
+pub use harness::assertions::LogAssertions;
 pub use harness::captured::CapturedLogs;
 pub use harness::child::{ChildCommand, ChildLogs, ChildOutput};
 #[cfg(feature = "rstest")]
@@ -137,6 +138,27 @@ pub use harness::manifest::MANIFEST_FILE;
 pub use harness::marks::Mark;
 pub use harness::snapshot::SnapshotOptions;
 pub use harness::test_logs::TestLogs;
+
+/// What a test module needs, in one import: [`TestLogs`], [`CapturedLogs`],
+/// [`CapturedRecord`], the assertions on them ([`LogAssertions`]) and the
+/// [`logged_test`] attribute.
+///
+/// # Examples
+///
+/// ```
+/// use logged_test::prelude::*;
+///
+/// let logs = TestLogs::new("docs::prelude")?;
+/// log::info!("ready");
+/// logs.assert_contains("ready");
+/// let snapshot: CapturedLogs = logs.captured();
+/// let first: &CapturedRecord = &snapshot.records()[0];
+/// assert_eq!(first.message, "ready");
+/// # Ok::<(), logged_test::LogError>(())
+/// ```
+pub mod prelude {
+    pub use crate::{CapturedLogs, CapturedRecord, LogAssertions, TestLogs, logged_test};
+}
 
 /// Gives a test its own [`TestLogs`]: a fresh collector, a private
 /// directory and a session file named after the test.
@@ -160,7 +182,7 @@ pub use harness::test_logs::TestLogs;
 /// # Examples
 ///
 /// ```
-/// use logged_test::{logged_test, TestLogs};
+/// use logged_test::prelude::*;
 ///
 /// #[logged_test(level = "debug", markers = ["started", "stopped"])]
 /// fn lifecycle() {

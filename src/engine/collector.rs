@@ -487,6 +487,8 @@ impl LogCollector {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let dir = tempfile::tempdir()?;
     /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
     /// collector.log_str("[SCAN] found 3 kernels");
@@ -712,6 +714,8 @@ impl LogCollector {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let dir = tempfile::tempdir()?;
     /// let a = logged_test::LogCollector::without_ui(dir.path().join("a"))?;
     /// let b = logged_test::LogCollector::without_ui(dir.path().join("b"))?;
@@ -739,6 +743,8 @@ impl LogCollector {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let dir = tempfile::tempdir()?;
@@ -762,6 +768,8 @@ impl LogCollector {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let dir = tempfile::tempdir()?;
     /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
     /// logged_test::init_logger()?;
@@ -787,6 +795,8 @@ impl LogCollector {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let dir = tempfile::tempdir()?;
     /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
     /// logged_test::init_logger()?;
@@ -908,7 +918,10 @@ impl LogCollector {
         }
         // On disk, records queued before the watch are not in memory yet,
         // and some may be only in the file.
-        !self.is_in_memory() && self.captured().is_ok_and(|logs| logs.contains(marker))
+        !self.is_in_memory()
+            && self
+                .captured()
+                .is_ok_and(|logs| logs.any_message(|_, message| message.contains(marker)))
     }
 
     /// Notifies `notify` when the next record containing `marker` is

@@ -29,7 +29,8 @@ use crate::harness::test_logs::TestLogs;
 /// # Examples
 ///
 /// ```
-/// use logged_test::{test_logs, TestLogs};
+/// use logged_test::prelude::*;
+/// use logged_test::test_logs;
 /// use rstest::rstest;
 ///
 /// #[rstest::fixture]
