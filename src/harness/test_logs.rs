@@ -224,6 +224,9 @@ impl TestLogs {
             }
         }
         collector.begin_session_in_memory(&session_name)?;
+        // What this thread logged before it was ever routed (an rstest
+        // fixture listed before `test_logs`) comes first, as it was.
+        collector.adopt_early_records();
         let session_path = dir_path.join(&session_name);
         // The manifest normal lines go to: a relative `LOGGED_TEST_DIR` is
         // the workspace root's.
