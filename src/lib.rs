@@ -15,6 +15,20 @@
 //! }
 //! ```
 //!
+//! # Assertions
+//!
+//! The queries and assertions on a test's records ([`contains`],
+//! [`assert_contains`], [`assert_logged_at`], [`assert_in_order`], ...) are
+//! the methods of one trait, [`LogAssertions`], implemented by [`TestLogs`]
+//! (what the test captured so far) and [`CapturedLogs`] (a snapshot); the
+//! [`prelude`] brings it into scope. A failing assertion panics at the
+//! caller's line with the records, the closest one and where the log is.
+//!
+//! [`contains`]: LogAssertions::contains
+//! [`assert_contains`]: LogAssertions::assert_contains
+//! [`assert_logged_at`]: LogAssertions::assert_logged_at
+//! [`assert_in_order`]: LogAssertions::assert_in_order
+//!
 //! # How routing works
 //!
 //! `log` has one global logger per process, while `cargo test` runs tests as

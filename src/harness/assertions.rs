@@ -504,7 +504,7 @@ pub trait LogAssertions {
     {
         let logs = self.captured_logs();
         if let Err(failure) = logs.check_records(check) {
-            // `check` ran once; its verdict is reported on the records it saw.
+            // `check` is `FnOnce`: its verdict stands, with the report's records.
             let logs = self.__logs_for_report().unwrap_or(logs);
             logs.fail(&failure);
         }
