@@ -928,3 +928,67 @@ fn join_numbers(numbers: &[usize]) -> String {
         shown.join(", #")
     }
 }
+
+#[cfg(test)]
+mod should {
+    use crate::LogCollector;
+    use crate::harness::assertions::LogAssertions;
+
+    fn collector_with(lines: &[&str]) -> (tempfile::TempDir, LogCollector) {
+        let dir = tempfile::tempdir().unwrap();
+        let collector = LogCollector::without_ui(dir.path()).unwrap();
+        for line in lines {
+            collector.log_str(line);
+        }
+        (dir, collector)
+    }
+
+    #[test]
+    fn skip_the_first_records_without_copying_them() {
+        let (_dir, collector) = collector_with(&["a", "b", "c"]);
+        let logs = collector.captured().unwrap().without_first(2);
+        assert!(logs.records.get().is_none(), "the records were copied");
+        assert_eq!(logs.len(), 1);
+        assert!(!logs.contains("a") && !logs.contains("b"));
+        logs.assert_contains("c");
+        assert_eq!(logs.messages(), ["c"]);
+        assert_eq!(logs.clone().without_first(1).len(), 0);
+    }
+
+    #[test]
+    fn skip_counts_the_records_a_session_keeps() {
+        let (_dir, collector) = collector_with(&["before"]);
+        collector.start_new_session_blocking("one.log").unwrap();
+        collector.log_str("one-a");
+        collector.log_str("one-b");
+        collector.start_new_session_blocking("two.log").unwrap();
+        collector.log_str("two-a");
+        let logs = collector.captured().unwrap();
+        assert_eq!(logs.session(1).without_first(1).messages(), ["one-b"]);
+        // A skipped snapshot's session is taken from what is left.
+        assert_eq!(
+            logs.clone().without_first(2).session(1).messages(),
+            ["one-b"]
+        );
+        assert_eq!(logs.without_first(2).session(2).messages(), ["two-a"]);
+    }
+
+    #[test]
+    fn report_failures_with_the_same_words_as_before() {
+        let (_dir, collector) = collector_with(&["retry 1", "retry 2"]);
+        let logs = collector.captured().unwrap();
+        let failure = logs.check_count("retry", 1).unwrap_err();
+        assert_eq!(
+            failure.summary,
+            "expected 1 records containing \"retry\"; found 2 (#1, #2)"
+        );
+        assert_eq!(failure.closest_to, None);
+        let failure = logs.check_contains("done").unwrap_err();
+        assert_eq!(
+            failure.summary,
+            "expected a record containing \"done\"; none of 2 did"
+        );
+        assert_eq!(failure.closest_to.as_deref(), Some("done"));
+        assert!(logs.check_in_order(&["retry 1", "retry 2"]).is_ok());
+    }
+}
