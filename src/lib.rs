@@ -64,6 +64,10 @@
 //!    (with `eprint!`, on the thread that logged it, so libtest shows it
 //!    under the test whose output that thread inherited) with the prefix
 //!    `[logged-test: unattributed]`. It never goes to another test's log.
+//!    A thread that was never routed keeps the newest of its unattributed
+//!    records (256, 64 KiB), and the next [`TestLogs`] made on that thread
+//!    puts them first in its log, with their timestamps: what an rstest
+//!    fixture listed before `test_logs` logged.
 //!
 //! A thread whose route came from a collector that is gone (a thread that
 //! outlived its test: inherited, bound, entered or spawned with
