@@ -41,6 +41,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
+use logged_test::LogAssertions as _;
 use logged_test::LogCollector;
 
 /// Fresh collectors in a temporary directory, one per sample: the timed

@@ -23,6 +23,7 @@
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion};
+use logged_test::LogAssertions as _;
 use logged_test::{LogCollector, TestLogs};
 
 fn per_test(c: &mut Criterion) {

@@ -18,6 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
 use criterion::Criterion;
+use logged_test::LogAssertions as _;
 use logged_test::{CapturedLogs, LogCollector};
 
 const RECORDS: usize = 1_000_000;

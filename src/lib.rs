@@ -6,7 +6,7 @@
 //! # Quick start
 //!
 //! ```
-//! use logged_test::{logged_test, TestLogs};
+//! use logged_test::prelude::*;
 //!
 //! #[logged_test(markers = ["payment accepted"])]
 //! fn pays(logs: &TestLogs) {
@@ -14,6 +14,20 @@
 //!     logs.assert_logged_at(log::Level::Info, "order 42");
 //! }
 //! ```
+//!
+//! # Assertions
+//!
+//! The queries and assertions on a test's records ([`contains`],
+//! [`assert_contains`], [`assert_logged_at`], [`assert_in_order`], ...) are
+//! the methods of one trait, [`LogAssertions`], implemented by [`TestLogs`]
+//! (what the test captured so far) and [`CapturedLogs`] (a snapshot); the
+//! [`prelude`] brings it into scope. A failing assertion panics at the
+//! caller's line with the records, the closest one and where the log is.
+//!
+//! [`contains`]: LogAssertions::contains
+//! [`assert_contains`]: LogAssertions::assert_contains
+//! [`assert_logged_at`]: LogAssertions::assert_logged_at
+//! [`assert_in_order`]: LogAssertions::assert_in_order
 //!
 //! # How routing works
 //!
@@ -50,6 +64,10 @@
 //!    (with `eprint!`, on the thread that logged it, so libtest shows it
 //!    under the test whose output that thread inherited) with the prefix
 //!    `[logged-test: unattributed]`. It never goes to another test's log.
+//!    A thread that was never routed keeps the newest of its unattributed
+//!    records (256, 64 KiB), and the next [`TestLogs`] made on that thread
+//!    puts them first in its log, with their timestamps: what an rstest
+//!    fixture listed before `test_logs` logged.
 //!
 //! A thread whose route came from a collector that is gone (a thread that
 //! outlived its test: inherited, bound, entered or spawned with
@@ -128,6 +146,7 @@ pub use engine::thread;
 pub use engine::tracing;
 pub use engine::unattributed::unattributed_count;
 pub use error::LogError;
+pub use harness::assertions::LogAssertions;
 pub use harness::captured::CapturedLogs;
 pub use harness::child::{ChildCommand, ChildLogs, ChildOutput};
 #[cfg(feature = "rstest")]
@@ -137,6 +156,27 @@ pub use harness::manifest::MANIFEST_FILE;
 pub use harness::marks::Mark;
 pub use harness::snapshot::SnapshotOptions;
 pub use harness::test_logs::TestLogs;
+
+/// What a test module needs, in one import: [`TestLogs`], [`CapturedLogs`],
+/// [`CapturedRecord`], the assertions on them ([`LogAssertions`]) and the
+/// [`logged_test`] attribute.
+///
+/// # Examples
+///
+/// ```
+/// use logged_test::prelude::*;
+///
+/// let logs = TestLogs::new("docs::prelude")?;
+/// log::info!("ready");
+/// logs.assert_contains("ready");
+/// let snapshot: CapturedLogs = logs.captured();
+/// let first: &CapturedRecord = &snapshot.records()[0];
+/// assert_eq!(first.message, "ready");
+/// # Ok::<(), logged_test::LogError>(())
+/// ```
+pub mod prelude {
+    pub use crate::{CapturedLogs, CapturedRecord, LogAssertions, TestLogs, logged_test};
+}
 
 /// Gives a test its own [`TestLogs`]: a fresh collector, a private
 /// directory and a session file named after the test.
@@ -160,7 +200,7 @@ pub use harness::test_logs::TestLogs;
 /// # Examples
 ///
 /// ```
-/// use logged_test::{logged_test, TestLogs};
+/// use logged_test::prelude::*;
 ///
 /// #[logged_test(level = "debug", markers = ["started", "stopped"])]
 /// fn lifecycle() {

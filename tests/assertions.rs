@@ -10,6 +10,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use logged_test::LogAssertions as _;
 use logged_test::{CapturedLogs, LogCollector, TestLogs};
 
 /// Runs `f`, which must panic, and returns the panic message.

@@ -16,6 +16,7 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use logged_test::LogAssertions as _;
 use logged_test::{TestLogs, logged_test};
 
 /// Long enough never to be reached when the test passes.

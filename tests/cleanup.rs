@@ -12,6 +12,7 @@
 use std::path::Path;
 use std::sync::{Arc, Barrier};
 
+use logged_test::LogAssertions as _;
 use logged_test::{LogCollector, TestLogs};
 
 const SEQUENTIAL: usize = 200;

@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 
+use logged_test::LogAssertions as _;
 use logged_test::{LogCollector, LogError, PRE_SESSION_FILE};
 
 fn read(path: impl AsRef<std::path::Path>) -> String {

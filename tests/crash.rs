@@ -16,6 +16,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use logged_test::LogAssertions as _;
 use logged_test::{TestLogs, logged_test};
 
 /// Records each dying child logs before it dies, at once (no wait).

@@ -10,6 +10,7 @@
     reason = "test code fails by panicking"
 )]
 
+use logged_test::LogAssertions as _;
 use logged_test::{TestLogs, logged_test};
 
 mod common;

@@ -23,6 +23,7 @@ use std::sync::Mutex;
 const COMMON: &str = r#"
     #[test]
     fn common() {
+        use logged_test::LogAssertions as _;
         let logs = logged_test::TestLogs::new("tests::common").unwrap();
         log::info!("marker of {}", WHERE);
         logs.assert_contains("marker of");
@@ -35,6 +36,7 @@ const COMMON: &str = r#"
 const FLAKY: &str = r#"
     #[test]
     fn flaky() {
+        use logged_test::LogAssertions as _;
         let logs = logged_test::TestLogs::new("flaky").unwrap();
         let counter = std::path::PathBuf::from(std::env::var_os("LTDIRS_COUNTER").unwrap());
         let runs = std::fs::read_to_string(&counter).map_or(0, |t| t.trim().parse::<u32>().unwrap()) + 1;
@@ -83,7 +85,7 @@ fn workspace() -> tempfile::TempDir {
             write(&format!("{member}/tests/integration.rs"), &integration);
         }
         let doctest = format!(
-            "/// ```\n/// let logs = logged_test::TestLogs::new(\"doc::{}\").unwrap();\n\
+            "/// ```\n/// use logged_test::LogAssertions as _;\n/// let logs = logged_test::TestLogs::new(\"doc::{}\").unwrap();\n\
              /// log::info!(\"doctest marker\");\n/// logs.assert_contains(\"doctest marker\");\n\
              /// assert!(std::env::var_os(\"LTDIRS_FAIL\").is_none(), \"failing on purpose\");\n\
              /// ```\npub fn documented() {{}}\n",

@@ -17,6 +17,7 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use logged_test::LogAssertions as _;
 use logged_test::{LogCollector, TestLogs, logged_test};
 
 mod common;

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use logged_test::LogAssertions as _;
 use logged_test::{LogCollector, TestLogs, logged_test};
 
 mod common;

@@ -10,7 +10,7 @@
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 
-use logged_test::{TestLogs, logged_test};
+use logged_test::{LogAssertions as _, TestLogs, logged_test};
 use std::path::{Path, PathBuf};
 
 mod common;

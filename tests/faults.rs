@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
+use logged_test::LogAssertions as _;
 use logged_test::{LogCollector, LogError, TestLogs};
 
 const CRASH_LINES: usize = 10_000;

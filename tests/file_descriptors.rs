@@ -2,6 +2,7 @@
 //! open. Its own binary, with one test, because it counts the process's
 //! open file descriptors.
 
+use logged_test::LogAssertions as _;
 use logged_test::LogCollector;
 
 fn open_fds() -> usize {

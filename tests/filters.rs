@@ -5,6 +5,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use logged_test::LogAssertions as _;
 use logged_test::{LogError, TestLogs, logged_test};
 
 mod common;

@@ -17,6 +17,7 @@
 
 mod common;
 
+use logged_test::LogAssertions as _;
 use logged_test::TestLogs;
 
 const CHILD_MODE: &str = "FOREIGN_PTHREAD_CREATE_CHILD";

@@ -18,6 +18,7 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use logged_test::LogAssertions as _;
 use logged_test::{LogCollector, LogError, TestLogs};
 
 const CHILD_MODE: &str = "HARDENING_CHILD_MODE";

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use logged_test::LogAssertions as _;
 use logged_test::TestLogs;
 
 #[test]

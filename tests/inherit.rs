@@ -15,6 +15,7 @@
 use std::fmt;
 use std::sync::{Arc, Barrier};
 
+use logged_test::LogAssertions as _;
 #[cfg(feature = "rstest")]
 use logged_test::test_logs;
 use logged_test::{LogCollector, TestLogs, logged_test};

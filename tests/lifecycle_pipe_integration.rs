@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 #[path = "../examples/pipeline/mod.rs"]
 mod pipeline;
 
+use logged_test::LogAssertions as _;
 use pipeline::{Pipeline, Stage, StageRun, Workspace, check_session};
 
 type TestResult = Result<(), Box<dyn Error>>;

@@ -1,5 +1,6 @@
 //! `#[logged_test]` on `async fn` tests: every runtime thread is routed.
 
+use logged_test::LogAssertions as _;
 use logged_test::{TestLogs, logged_test};
 
 #[logged_test]

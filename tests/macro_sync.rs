@@ -1,5 +1,6 @@
 //! `#[logged_test]` on sync tests: options, parameters, returns, isolation.
 
+use logged_test::LogAssertions as _;
 use logged_test::{TestLogs, logged_test};
 
 #[logged_test]

@@ -14,6 +14,7 @@
 
 mod common;
 
+use logged_test::LogAssertions as _;
 use logged_test::{LogCollector, TestLogs};
 
 /// Peak resident set of this process so far, in KiB.

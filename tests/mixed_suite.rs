@@ -22,6 +22,7 @@ use std::process::Command;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Barrier, LazyLock, Mutex};
 
+use logged_test::LogAssertions as _;
 use logged_test::{TestLogs, logged_test};
 
 const CHILD_MODE: &str = "MIXED_SUITE_CHILD";

@@ -15,6 +15,7 @@
 
 use std::sync::mpsc;
 
+use logged_test::LogAssertions as _;
 use logged_test::TestLogs;
 
 /// A thread that logs one record per message (or starts a thread that logs

@@ -19,6 +19,7 @@ use std::process::Command;
 use std::sync::mpsc::{self, Sender};
 use std::sync::{LazyLock, Mutex, Once, OnceLock};
 
+use logged_test::LogAssertions as _;
 use logged_test::{TestLogs, logged_test};
 use rayon::prelude::*;
 

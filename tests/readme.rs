@@ -1,6 +1,7 @@
 //! The README's examples, compiled as tests so their bodies are type-checked
 //! and run (doctests compile `#[test]` fns out). Keep in sync with README.md.
 
+use logged_test::LogAssertions as _;
 #[cfg(feature = "rstest")]
 use logged_test::test_logs;
 use logged_test::{TestLogs, logged_test};
@@ -111,6 +112,7 @@ mod snapshots_deny_marks_children {
     use std::process::{Command, Stdio};
     use std::time::Duration;
 
+    use logged_test::LogAssertions as _;
     use logged_test::{SnapshotOptions, TestLogs, logged_test};
 
     #[logged_test]

@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use logged_test::LogAssertions as _;
 use logged_test::LogCollector;
 
 fn collector(dir: &tempfile::TempDir, name: &str) -> Arc<LogCollector> {

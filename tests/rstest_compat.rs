@@ -1,5 +1,6 @@
 //! Composition with rstest: the fixture and the `logged_test::test` alias.
 
+use logged_test::LogAssertions as _;
 use logged_test::TestLogs;
 #[cfg(feature = "rstest")]
 use logged_test::test_logs;

@@ -12,6 +12,7 @@
 
 use std::path::Path;
 
+use logged_test::LogAssertions as _;
 use logged_test::LogCollector;
 
 fn collector_made_elsewhere(dir: &Path) -> LogCollector {

@@ -6,6 +6,7 @@
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 
+use logged_test::LogAssertions as _;
 use logged_test::{TestLogs, logged_test};
 use tracing::field::Empty;
 

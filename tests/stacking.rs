@@ -11,6 +11,7 @@ use rstest::{fixture, rstest};
 use serial_test::{parallel, serial};
 use test_case::test_case;
 
+use logged_test::LogAssertions as _;
 #[cfg(feature = "rstest")]
 use logged_test::test_logs;
 

@@ -12,6 +12,7 @@
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use logged_test::LogAssertions as _;
 use logged_test::{TestLogs, logged_test};
 use tracing::Instrument as _;
 use tracing_subscriber::layer::SubscriberExt as _;

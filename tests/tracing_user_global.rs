@@ -4,6 +4,7 @@
 //! per process.
 #![cfg(feature = "tracing")]
 
+use logged_test::LogAssertions as _;
 use logged_test::TestLogs;
 use tracing_subscriber::layer::SubscriberExt as _;
 

@@ -16,6 +16,7 @@
 
 use std::path::PathBuf;
 
+use logged_test::LogAssertions as _;
 use logged_test::TestLogs;
 
 mod common;

@@ -11,6 +11,7 @@ use std::future::Future as _;
 use std::sync::Arc;
 use std::time::Duration;
 
+use logged_test::LogAssertions as _;
 use logged_test::{LogCollector, TestLogs};
 
 /// A watchdog against a hang, never reached when the test passes.

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Instant;
 
-const ORDERS: &str = r#"use logged_test::{logged_test, TestLogs};
+const ORDERS: &str = r#"use logged_test::prelude::*;
 
 #[logged_test]
 fn ships_an_order(logs: &TestLogs) {

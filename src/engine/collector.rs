@@ -483,6 +483,8 @@ impl LogCollector {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let dir = tempfile::tempdir()?;
     /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
     /// collector.log_str("[SCAN] found 3 kernels");
@@ -668,6 +670,8 @@ impl LogCollector {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let dir = tempfile::tempdir()?;
     /// let a = logged_test::LogCollector::without_ui(dir.path().join("a"))?;
     /// let b = logged_test::LogCollector::without_ui(dir.path().join("b"))?;
@@ -685,6 +689,35 @@ impl LogCollector {
     }
 
     /// `enter` for an owner that may be shared with other threads.
+    /// Takes in the records this thread logged before it was ever routed
+    /// (unattributed, kept by `unattributed::take_early`), oldest first and
+    /// with their own timestamps, as far as this collector's filter wants
+    /// them: a `TestLogs` adopts what an rstest fixture listed before
+    /// `test_logs` logged while it was built.
+    pub(crate) fn adopt_early_records(&self) {
+        let (entries, dropped) = crate::engine::unattributed::take_early();
+        if dropped > 0 {
+            let text = format!(
+                "logged-test: {dropped} earlier records of this thread, logged before its \
+                 test's logs were set up, were dropped (the newest 256 or 64 KiB are kept)"
+            );
+            let mut note = capture::entry(
+                log::Level::Info,
+                Text::Static(DIRECT_TARGET),
+                Message::copy(&text),
+            );
+            if let Some(first) = entries.first() {
+                note.timestamp = first.timestamp;
+            }
+            capture::deliver(&self.sink, note);
+        }
+        for entry in entries {
+            if self.sink.wants(entry.level, &entry.target) {
+                capture::deliver(&self.sink, entry);
+            }
+        }
+    }
+
     pub(crate) fn enter_for_owner(&self) -> routing::ThreadRoute {
         routing::ThreadRoute::enter(Arc::clone(&self.sink))
     }
@@ -695,6 +728,8 @@ impl LogCollector {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let dir = tempfile::tempdir()?;
@@ -718,6 +753,8 @@ impl LogCollector {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let dir = tempfile::tempdir()?;
     /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
     /// logged_test::init_logger()?;
@@ -743,6 +780,8 @@ impl LogCollector {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let dir = tempfile::tempdir()?;
     /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
     /// logged_test::init_logger()?;

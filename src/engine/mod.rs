@@ -23,5 +23,6 @@ pub(crate) mod session;
 pub(crate) mod store;
 pub mod thread;
 #[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub mod tracing;
 pub(crate) mod unattributed;

@@ -16,6 +16,8 @@ use crate::engine::routing;
 /// # Examples
 ///
 /// ```
+/// use logged_test::prelude::*;
+///
 /// let dir = tempfile::tempdir()?;
 /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
 /// logged_test::init_logger()?;

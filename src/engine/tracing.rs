@@ -14,6 +14,7 @@
 //! A program that sets its own global subscriber adds [`layer()`] to it:
 //!
 //! ```
+//! use logged_test::prelude::*;
 //! use tracing_subscriber::layer::SubscriberExt as _;
 //!
 //! let subscriber = tracing_subscriber::registry().with(logged_test::tracing::layer());
@@ -88,6 +89,7 @@ pub struct CaptureLayer {
 /// # Examples
 ///
 /// ```
+/// use logged_test::prelude::*;
 /// use tracing_subscriber::layer::SubscriberExt as _;
 ///
 /// let subscriber = tracing_subscriber::registry().with(logged_test::tracing::layer());

@@ -9,6 +9,7 @@
 //! would. Printing where they happen needs no queue, so nothing piles up in
 //! memory and nothing is lost when the process exits.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,6 +51,14 @@ fn printed_level() -> LevelFilter {
 /// logging thread comes from when that explains it (a thread of another
 /// test, a thread whose test ended).
 pub(crate) fn report_unrouted(entry: Entry, why: Unrouted) {
+    report_unrouted_line(&entry, why);
+    if let Unrouted::NoCollector | Unrouted::NoneAlive | Unrouted::OtherTest = why {
+        // The thread has never had a route: kept for its `TestLogs`.
+        keep_early(entry);
+    }
+}
+
+fn report_unrouted_line(entry: &Entry, why: Unrouted) {
     let origin = match why {
         Unrouted::OtherTest
         | Unrouted::Orphaned
@@ -73,16 +82,16 @@ pub(crate) fn report_unrouted(entry: Entry, why: Unrouted) {
                 line.push('`');
             });
         }
-        None => report(entry, why.describe()),
+        None => report_with(entry, why.describe(), |_| {}),
     }
 }
 
 /// Counts `entry` and prints it to stderr, on this thread.
 pub(crate) fn report(entry: Entry, why: &'static str) {
-    report_with(entry, why, |_| {});
+    report_with(&entry, why, |_| {});
 }
 
-fn report_with(entry: Entry, why: &'static str, more: impl FnOnce(&mut String)) {
+fn report_with(entry: &Entry, why: &'static str, more: impl FnOnce(&mut String)) {
     let number = COUNT.fetch_add(1, Ordering::Relaxed);
     let mut line = String::with_capacity(128);
     line.push_str(PREFIX);
@@ -228,6 +237,77 @@ pub(crate) fn report_note(id: u64) -> Option<String> {
 /// ```
 pub fn unattributed_count() -> u64 {
     COUNT.load(Ordering::Relaxed)
+}
+
+/// How many records a thread keeps from before it was ever routed.
+const EARLY_RECORDS: usize = 256;
+/// How many bytes of them (the entries and what they own).
+const EARLY_BYTES: usize = 64 * 1024;
+
+/// The records this thread logged while it had never had a route (rules 1
+/// to 3 gave nothing and rule 4 did not apply): a libtest test thread
+/// before its `TestLogs`, as when an rstest fixture listed before
+/// `test_logs` logs. The next `TestLogs` made on the thread takes them
+/// ([`take_early`]); the thread's end drops them, so they never reach
+/// another test (libtest runs each test on a thread of its own).
+struct Early {
+    entries: VecDeque<Entry>,
+    bytes: usize,
+    /// The oldest ones dropped to stay within the bounds.
+    dropped: u64,
+}
+
+thread_local! {
+    static EARLY: RefCell<Early> = const {
+        RefCell::new(Early {
+            entries: VecDeque::new(),
+            bytes: 0,
+            dropped: 0,
+        })
+    };
+}
+
+fn early_bytes(entry: &Entry) -> usize {
+    std::mem::size_of::<Entry>() + entry.heap_bytes()
+}
+
+/// Keeps `entry` for this thread's next `TestLogs`, dropping the oldest
+/// beyond [`EARLY_RECORDS`] or [`EARLY_BYTES`]. Only on a thread libtest
+/// may have made for one test: named, and not `main` (which a custom
+/// harness may run several tests on).
+fn keep_early(entry: Entry) {
+    if entry.thread.is_none_or(|name| name == "main") {
+        return;
+    }
+    let _ = EARLY.try_with(|early| {
+        let Ok(mut early) = early.try_borrow_mut() else {
+            return;
+        };
+        early.bytes += early_bytes(&entry);
+        early.entries.push_back(entry);
+        while early.entries.len() > EARLY_RECORDS || early.bytes > EARLY_BYTES {
+            let Some(oldest) = early.entries.pop_front() else {
+                break;
+            };
+            early.bytes = early.bytes.saturating_sub(early_bytes(&oldest));
+            early.dropped += 1;
+        }
+    });
+}
+
+/// Takes the records this thread kept from before it was ever routed,
+/// oldest first, and how many older ones were dropped.
+pub(crate) fn take_early() -> (Vec<Entry>, u64) {
+    EARLY
+        .try_with(|early| {
+            let Ok(mut early) = early.try_borrow_mut() else {
+                return (Vec::new(), 0);
+            };
+            early.bytes = 0;
+            let dropped = std::mem::take(&mut early.dropped);
+            (std::mem::take(&mut early.entries).into(), dropped)
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use std::sync::{Arc, OnceLock};
 use crate::engine::persister;
 use crate::engine::record::CapturedRecord;
 use crate::engine::store::{Held, Segment, Snapshot};
-use crate::harness::deny;
 use crate::harness::report::{self, Origin};
 
 /// A snapshot of every record a collector has captured, in order, with
@@ -21,6 +20,8 @@ use crate::harness::report::{self, Origin};
 /// # Examples
 ///
 /// ```
+/// use logged_test::prelude::*;
+///
 /// let dir = tempfile::tempdir()?;
 /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
 /// collector.log(log::Level::Info, "connecting to db");
@@ -54,11 +55,13 @@ enum Source {
     Owned,
     /// The collector's records when the snapshot was taken: the ones in
     /// memory (shared, not copied), then the ones only on disk (read back
-    /// from the files, streaming, when needed); `only` keeps one session.
+    /// from the files, streaming, when needed); `only` keeps one session,
+    /// `skip` leaves out the first records (of that session).
     Shared {
         memory: Snapshot,
         spilled: Arc<[Segment]>,
         only: Option<u64>,
+        skip: usize,
     },
 }
 
@@ -104,7 +107,6 @@ impl View<'_> {
 
 impl CapturedLogs {
     /// A snapshot of `records` (already copied out).
-    #[allow(dead_code)] // For callers that build a snapshot from records.
     pub(crate) fn new(
         records: Vec<CapturedRecord>,
         collector_id: u64,
@@ -138,6 +140,7 @@ impl CapturedLogs {
                 memory,
                 spilled: Arc::from(spilled),
                 only: None,
+                skip: 0,
             },
             records: OnceLock::new(),
             len,
@@ -169,6 +172,26 @@ impl CapturedLogs {
         }
     }
 
+    /// The same snapshot without its first `skip` records (those `clear()`
+    /// hid, or those before a mark): shared records stay shared, so a
+    /// spilled log is still read back streaming, never loaded whole.
+    pub(crate) fn without_first(mut self, skip: usize) -> CapturedLogs {
+        if skip == 0 {
+            return self;
+        }
+        match (&mut self.source, self.records.get()) {
+            (Source::Shared { skip: skipped, .. }, None) => {
+                *skipped = skipped.saturating_add(skip);
+                self.len = OnceLock::new();
+                self
+            }
+            _ => {
+                let kept = self.all().get(skip..).unwrap_or(&[]).to_vec();
+                self.with_records(kept)
+            }
+        }
+    }
+
     /// The id of the collector the records came from.
     pub(crate) fn collector_id(&self) -> u64 {
         self.origin.collector_id
@@ -182,15 +205,16 @@ impl CapturedLogs {
     /// Hands each record to `each`, oldest first, until it breaks, reading
     /// spilled records back from their files one block at a time.
     fn scan(&self, mut each: impl FnMut(View<'_>) -> ControlFlow<()>) {
-        let (memory, spilled, only) = match (&self.source, self.records.get()) {
+        let (memory, spilled, only, skip) = match (&self.source, self.records.get()) {
             (
                 Source::Shared {
                     memory,
                     spilled,
                     only,
+                    skip,
                 },
                 None,
-            ) => (memory, spilled, *only),
+            ) => (memory, spilled, *only, *skip),
             (_, records) => {
                 for record in records.map(Vec::as_slice).unwrap_or_default() {
                     if each(View::Record(record)).is_break() {
@@ -200,7 +224,20 @@ impl CapturedLogs {
                 return;
             }
         };
-        let wanted = |generation: u64| only.is_none_or(|g| g == generation);
+        // The first `skip` records of the session wanted are left out.
+        let mut to_skip = skip;
+        let mut wanted = |generation: u64| {
+            if only.is_some_and(|g| g != generation) {
+                return false;
+            }
+            match to_skip {
+                0 => true,
+                _ => {
+                    to_skip -= 1;
+                    false
+                }
+            }
+        };
         for held in memory.iter() {
             if wanted(held.generation) && each(View::Held(held)).is_break() {
                 return;
@@ -391,6 +428,8 @@ impl CapturedLogs {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let dir = tempfile::tempdir()?;
     /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
     /// collector.start_new_session_blocking("scan.log")?;
@@ -408,6 +447,7 @@ impl CapturedLogs {
                 memory,
                 spilled,
                 only,
+                skip: 0,
             },
             None,
         ) = (&self.source, self.records.get())
@@ -418,6 +458,7 @@ impl CapturedLogs {
                         memory: memory.clone(),
                         spilled: Arc::clone(spilled),
                         only: Some(generation),
+                        skip: 0,
                     },
                     records: OnceLock::new(),
                     len: OnceLock::new(),
@@ -499,57 +540,6 @@ impl CapturedLogs {
         self.all().iter().filter(move |r| matches(r))
     }
 
-    /// How many records `matches` accepts; see [`matching_where`](Self::matching_where).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let dir = tempfile::tempdir()?;
-    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
-    /// collector.log(log::Level::Error, "boom");
-    /// collector.log(log::Level::Error, "bang");
-    /// let errors = collector.captured()?.count_where(|r| r.level == log::Level::Error);
-    /// assert_eq!(errors, 2);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn count_where(&self, matches: impl Fn(&CapturedRecord) -> bool) -> usize {
-        let mut n = 0;
-        self.scan_records(|r| {
-            n += usize::from(matches(r));
-            ControlFlow::Continue(())
-        });
-        n
-    }
-
-    /// Asserts that some record is accepted by `matches`; `what` says in
-    /// words what was expected, for the report.
-    ///
-    /// # Panics
-    ///
-    /// When no record is accepted, with the usual report.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let dir = tempfile::tempdir()?;
-    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
-    /// collector.log(log::Level::Warn, "retrying in 5 s");
-    /// collector.captured()?.assert_any("a warning about a retry", |r| {
-    ///     r.level == log::Level::Warn && r.message.starts_with("retrying")
-    /// });
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[track_caller]
-    pub fn assert_any(&self, what: &str, matches: impl Fn(&CapturedRecord) -> bool) {
-        if !self.any_record(&matches) {
-            self.fail(
-                &format!("expected {what}; none of {} records matched", self.len()),
-                None,
-            );
-        }
-        deny::note_records(self.collector_id(), || self.matching_where(matches));
-    }
-
     /// The records whose message contains `marker`.
     ///
     /// # Examples
@@ -573,34 +563,8 @@ impl CapturedLogs {
             .filter(move |r| r.message.contains(marker))
     }
 
-    /// Whether some record contains `marker`. Never panics.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let dir = tempfile::tempdir()?;
-    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
-    /// collector.log_str("ready");
-    /// assert!(collector.captured()?.contains("ready"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn contains(&self, marker: &str) -> bool {
-        self.any_message(|_, message| message.contains(marker))
-    }
-
-    /// How many records contain `marker`. Never panics.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let dir = tempfile::tempdir()?;
-    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
-    /// collector.log_str("tick");
-    /// collector.log_str("tick");
-    /// assert_eq!(collector.captured()?.count("tick"), 2);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn count(&self, marker: &str) -> usize {
+    /// How many records contain `marker`, streaming.
+    pub(crate) fn count_marker(&self, marker: &str) -> usize {
         let mut n = 0;
         self.scan(|view| {
             n += usize::from(view.message().contains(marker));
@@ -609,86 +573,79 @@ impl CapturedLogs {
         n
     }
 
-    /// Asserts that some record contains `marker`.
-    ///
-    /// # Panics
-    ///
-    /// When none does, with a report of the records and the closest one.
-    ///
-    /// # Examples
-    ///
-    /// ```should_panic
-    /// let dir = tempfile::tempdir().unwrap();
-    /// let collector = logged_test::LogCollector::without_ui(dir.path()).unwrap();
-    /// collector.log_str("connection refused");
-    /// // panics: expected a record containing "connected"; none of 1 did ...
-    /// collector.captured().unwrap().assert_contains("connected");
-    /// ```
-    #[track_caller]
-    pub fn assert_contains(&self, marker: &str) {
-        if !self.contains(marker) {
-            self.fail(
-                &format!(
-                    "expected a record containing {marker:?}; none of {} did",
-                    self.len()
-                ),
-                Some(marker),
-            );
-        }
-        deny::note_marker(self.collector_id(), None, marker);
+    /// How many records `matches` accepts, streaming.
+    pub(crate) fn count_records(&self, matches: impl Fn(&CapturedRecord) -> bool) -> usize {
+        let mut n = 0;
+        self.scan_records(|r| {
+            n += usize::from(matches(r));
+            ControlFlow::Continue(())
+        });
+        n
     }
 
-    /// Asserts that no record contains `marker`.
-    ///
-    /// # Panics
-    ///
-    /// When one does, naming the first.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let dir = tempfile::tempdir()?;
-    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
-    /// collector.log_str("all good");
-    /// collector.captured()?.assert_not_contains("error");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[track_caller]
-    pub fn assert_not_contains(&self, marker: &str) {
-        let hits = self.record_numbers(marker);
-        if !hits.is_empty() {
-            self.fail(
-                &format!(
-                    "expected no record containing {marker:?}; {} did (#{})",
-                    hits.len(),
-                    join_numbers(&hits)
-                ),
+    /// Whether some record containing `marker` has the field `key` with
+    /// the value `value`, streaming.
+    pub(crate) fn any_field(&self, marker: &str, key: &str, value: &str) -> bool {
+        let mut found = false;
+        self.scan(|view| {
+            found = view.message().contains(marker) && view.field(key) == Some(value);
+            if found {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        found
+    }
+
+    /// `LogAssertions::assert_any`'s check.
+    pub(crate) fn check_any(
+        &self,
+        what: &str,
+        matches: impl Fn(&CapturedRecord) -> bool,
+    ) -> Result<(), Failure> {
+        match self.any_record(matches) {
+            true => Ok(()),
+            false => Err(Failure::new(
+                format!("expected {what}; none of {} records matched", self.len()),
                 None,
-            );
+            )),
         }
     }
 
-    /// Asserts that records containing each marker appear in this order (each
-    /// in a later record than the previous marker's).
-    ///
-    /// # Panics
-    ///
-    /// Naming the first marker that has no match after the previous one.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let dir = tempfile::tempdir()?;
-    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
-    /// for stage in ["scan", "build", "install"] {
-    ///     collector.log_str(&format!("{stage} started"));
-    /// }
-    /// collector.captured()?.assert_in_order(&["scan", "build", "install"]);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[track_caller]
-    pub fn assert_in_order(&self, markers: &[&str]) {
-        // One pass: each marker is looked for after the previous one's record.
+    /// `LogAssertions::assert_contains`'s check.
+    pub(crate) fn check_contains(&self, marker: &str) -> Result<(), Failure> {
+        if self.any_message(|_, message| message.contains(marker)) {
+            return Ok(());
+        }
+        Err(Failure::new(
+            format!(
+                "expected a record containing {marker:?}; none of {} did",
+                self.len()
+            ),
+            Some(marker),
+        ))
+    }
+
+    /// `LogAssertions::assert_not_contains`'s check.
+    pub(crate) fn check_not_contains(&self, marker: &str) -> Result<(), Failure> {
+        let hits = self.record_numbers(marker);
+        if hits.is_empty() {
+            return Ok(());
+        }
+        Err(Failure::new(
+            format!(
+                "expected no record containing {marker:?}; {} did (#{})",
+                hits.len(),
+                join_numbers(&hits)
+            ),
+            None,
+        ))
+    }
+
+    /// `LogAssertions::assert_in_order`'s check, in one pass: each marker
+    /// is looked for after the previous one's record.
+    pub(crate) fn check_in_order(&self, markers: &[&str]) -> Result<(), Failure> {
         let mut found_at: Vec<usize> = Vec::new();
         let mut number = 0;
         self.scan(|view| {
@@ -707,10 +664,7 @@ impl CapturedLogs {
         });
         let i = found_at.len();
         let Some(marker) = markers.get(i) else {
-            for marker in markers {
-                deny::note_marker(self.collector_id(), None, marker);
-            }
-            return;
+            return Ok(());
         };
         let before = match i.checked_sub(1).and_then(|p| markers.get(p)) {
             None => String::new(),
@@ -723,72 +677,38 @@ impl CapturedLogs {
             Some(p) => format!("; it only appears earlier, at #{p}"),
             None => String::new(),
         };
-        self.fail(
-            &format!(
+        Err(Failure::new(
+            format!(
                 "expected records in the order {markers:?}; no record containing {marker:?}{before}{elsewhere}"
             ),
             Some(marker),
-        );
+        ))
     }
 
-    /// Asserts that exactly `expected` records contain `marker`.
-    ///
-    /// # Panics
-    ///
-    /// With the actual count and the matching records' numbers.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let dir = tempfile::tempdir()?;
-    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
-    /// collector.log_str("retry");
-    /// collector.log_str("retry");
-    /// collector.captured()?.assert_count("retry", 2);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[track_caller]
-    pub fn assert_count(&self, marker: &str, expected: usize) {
+    /// `LogAssertions::assert_count`'s check.
+    pub(crate) fn check_count(&self, marker: &str, expected: usize) -> Result<(), Failure> {
         let hits = self.record_numbers(marker);
-        if hits.len() != expected {
-            let which = if hits.is_empty() {
-                String::new()
-            } else {
-                format!(" (#{})", join_numbers(&hits))
-            };
-            self.fail(
-                &format!(
-                    "expected {expected} records containing {marker:?}; found {}{which}",
-                    hits.len()
-                ),
-                (hits.is_empty()).then_some(marker),
-            );
+        if hits.len() == expected {
+            return Ok(());
         }
-        if expected > 0 {
-            deny::note_marker(self.collector_id(), None, marker);
-        }
+        let which = if hits.is_empty() {
+            String::new()
+        } else {
+            format!(" (#{})", join_numbers(&hits))
+        };
+        Err(Failure::new(
+            format!(
+                "expected {expected} records containing {marker:?}; found {}{which}",
+                hits.len()
+            ),
+            (hits.is_empty()).then_some(marker),
+        ))
     }
 
-    /// Asserts that a record at exactly `level` contains `marker`.
-    ///
-    /// # Panics
-    ///
-    /// When none does, saying at which levels the marker was seen.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let dir = tempfile::tempdir()?;
-    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
-    /// collector.log(log::Level::Error, "disk full");
-    /// collector.captured()?.assert_logged_at(log::Level::Error, "disk full");
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[track_caller]
-    pub fn assert_logged_at(&self, level: log::Level, marker: &str) {
+    /// `LogAssertions::assert_logged_at`'s check.
+    pub(crate) fn check_logged_at(&self, level: log::Level, marker: &str) -> Result<(), Failure> {
         if self.any_message(|l, message| l == level && message.contains(marker)) {
-            deny::note_marker(self.collector_id(), Some(level), marker);
-            return;
+            return Ok(());
         }
         let mut seen: Vec<log::Level> = Vec::new();
         self.scan(|view| {
@@ -804,83 +724,30 @@ impl CapturedLogs {
             let names: Vec<&str> = seen.iter().map(|l| l.as_str()).collect();
             format!("it was logged at {} only", names.join(", "))
         };
-        self.fail(
-            &format!("expected a {level} record containing {marker:?}; {seen}"),
+        Err(Failure::new(
+            format!("expected a {level} record containing {marker:?}; {seen}"),
             Some(marker),
-        );
+        ))
     }
 
-    /// Whether some record containing `marker` has the field `key` with the
-    /// value `value` (as formatted: see [`CapturedRecord::fields`]). Never panics.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[cfg(feature = "kv")] {
-    /// let dir = tempfile::tempdir()?;
-    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
-    /// let _route = collector.enter();
-    /// logged_test::init_logger()?;
-    /// log::info!(order = 42; "order paid");
-    /// let logs = collector.captured()?;
-    /// assert!(logs.contains_field("paid", "order", "42"));
-    /// assert!(!logs.contains_field("paid", "order", "43"));
-    /// # }
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn contains_field(&self, marker: &str, key: &str, value: &str) -> bool {
-        let mut found = false;
-        self.scan(|view| {
-            found = view.message().contains(marker) && view.field(key) == Some(value);
-            if found {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        });
-        found
-    }
-
-    /// Asserts that some record containing `marker` has the field `key` with
-    /// the value `value`: a `tracing` event's field (`tracing::info!(order =
-    /// 42, "paid")`) or a `log` key-value (`log::info!(order = 42; "paid")`),
-    /// formatted as [`CapturedRecord::fields`] says. An empty `marker`
-    /// matches every record.
-    ///
-    /// # Panics
-    ///
-    /// When none has it, saying which values the field had in the records
-    /// containing `marker`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[cfg(feature = "kv")] {
-    /// let dir = tempfile::tempdir()?;
-    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
-    /// let _route = collector.enter();
-    /// logged_test::init_logger()?;
-    /// log::warn!(attempt = 3, peer = "db"; "retrying");
-    /// collector.captured()?.assert_field("retrying", "attempt", "3");
-    /// # }
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[track_caller]
-    pub fn assert_field(&self, marker: &str, key: &str, value: &str) {
-        if self.contains_field(marker, key, value) {
-            deny::note_marker(self.collector_id(), None, marker);
-            return;
+    /// `LogAssertions::assert_field`'s check.
+    pub(crate) fn check_field(&self, marker: &str, key: &str, value: &str) -> Result<(), Failure> {
+        if self.any_field(marker, key, value) {
+            return Ok(());
         }
         let containing = self.record_numbers(marker);
         let mut seen: Vec<String> = Vec::new();
-        for record in self.matching(marker) {
-            if let Some(v) = record.field(key) {
-                let shown = format!("{v:?}");
-                if !seen.contains(&shown) {
-                    seen.push(shown);
+        self.scan(|view| {
+            if view.message().contains(marker) {
+                if let Some(v) = view.field(key) {
+                    let shown = format!("{v:?}");
+                    if !seen.contains(&shown) {
+                        seen.push(shown);
+                    }
                 }
             }
-        }
+            ControlFlow::Continue(())
+        });
         let why = if containing.is_empty() {
             format!("none of {} records contains {marker:?}", self.len())
         } else if seen.is_empty() {
@@ -895,125 +762,60 @@ impl CapturedLogs {
                 seen.join(", ")
             )
         };
-        self.fail(
-            &format!("expected a record containing {marker:?} with {key}={value:?}; {why}"),
+        Err(Failure::new(
+            format!("expected a record containing {marker:?} with {key}={value:?}; {why}"),
             Some(marker),
-        );
+        ))
     }
 
     /// Whether some record containing `marker` was logged inside a span
-    /// named `span` (at any depth of its chain). An empty `marker` matches
-    /// every record.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[cfg(feature = "tracing")] {
-    /// let logs = logged_test::TestLogs::new("docs::captured_in_span")?;
-    /// tracing::info_span!("request").in_scope(|| tracing::info!("handled"));
-    /// tracing::info!("outside");
-    /// let captured = logs.captured();
-    /// assert!(captured.in_span("request", "handled"));
-    /// assert!(!captured.in_span("request", "outside"));
-    /// # }
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    pub fn in_span(&self, span: &str, marker: &str) -> bool {
-        self.matching(marker)
-            .any(|r| r.spans.iter().any(|name| name == span))
-    }
-
-    /// Asserts that some record containing `marker` was logged inside a
-    /// span named `span` (at any depth of its chain).
-    ///
-    /// # Panics
-    ///
-    /// When none was, saying which spans the records containing `marker`
-    /// were in.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[cfg(feature = "tracing")] {
-    /// let logs = logged_test::TestLogs::new("docs::captured_assert_in_span")?;
-    /// let _request = tracing::info_span!("request").entered();
-    /// tracing::info_span!("db").in_scope(|| tracing::debug!("query ran"));
-    /// logs.captured().assert_in_span("request", "query ran");
-    /// logs.captured().assert_in_span("db", "query ran");
-    /// # }
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    #[track_caller]
-    pub fn assert_in_span(&self, span: &str, marker: &str) {
-        if self.in_span(span, marker) {
-            deny::note_marker(self.collector_id(), None, marker);
-            return;
-        }
-        let why = self.span_chains_seen(marker);
-        self.fail(
-            &format!("expected a record containing {marker:?} inside a span `{span}`; {why}"),
-            Some(marker),
-        );
+    /// named `span`, streaming.
+    pub(crate) fn any_in_span(&self, span: &str, marker: &str) -> bool {
+        self.any_record(|r| r.message.contains(marker) && r.spans.iter().any(|name| name == span))
     }
 
     /// Whether some record containing `marker` was logged inside a span
-    /// named `span` whose field `key` has the value `value` (see
-    /// [`CapturedRecord::span_field`]). An empty `marker` matches every record.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[cfg(feature = "tracing")] {
-    /// let logs = logged_test::TestLogs::new("docs::captured_contains_span_field")?;
-    /// tracing::info_span!("request", id = 7).in_scope(|| tracing::info!("handled"));
-    /// let captured = logs.captured();
-    /// assert!(captured.contains_span_field("handled", "request", "id", "7"));
-    /// assert!(!captured.contains_span_field("handled", "request", "id", "8"));
-    /// # }
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    pub fn contains_span_field(&self, marker: &str, span: &str, key: &str, value: &str) -> bool {
-        self.matching(marker).any(|r| {
-            r.span_chain()
-                .filter(|(name, _)| *name == span)
-                .any(|(_, fields)| fields.iter().any(|(k, v)| k == key && v == value))
+    /// named `span` whose field `key` is `value`, streaming.
+    pub(crate) fn any_span_field(&self, marker: &str, span: &str, key: &str, value: &str) -> bool {
+        self.any_record(|r| {
+            r.message.contains(marker)
+                && r.span_chain()
+                    .filter(|(name, _)| *name == span)
+                    .any(|(_, fields)| fields.iter().any(|(k, v)| k == key && v == value))
         })
     }
 
-    /// Asserts that some record containing `marker` was logged inside a
-    /// span named `span` whose field `key` has the value `value`: a field
-    /// given when the span was created (`info_span!("request", id = 7)`,
-    /// an `#[instrument]`ed fn's arguments) or recorded later.
-    ///
-    /// # Panics
-    ///
-    /// When none was, saying which span chains the records containing
-    /// `marker` had.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[cfg(feature = "tracing")] {
-    /// let logs = logged_test::TestLogs::new("docs::captured_assert_span_field")?;
-    /// tracing::info_span!("request", id = 7).in_scope(|| tracing::info!("handled"));
-    /// logs.captured().assert_span_field("handled", "request", "id", "7");
-    /// # }
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    #[track_caller]
-    pub fn assert_span_field(&self, marker: &str, span: &str, key: &str, value: &str) {
-        if self.contains_span_field(marker, span, key, value) {
-            deny::note_marker(self.collector_id(), None, marker);
-            return;
+    /// `LogAssertions::assert_in_span`'s check.
+    pub(crate) fn check_in_span(&self, span: &str, marker: &str) -> Result<(), Failure> {
+        if self.any_in_span(span, marker) {
+            return Ok(());
         }
         let why = self.span_chains_seen(marker);
-        self.fail(
-            &format!(
+        Err(Failure::new(
+            format!("expected a record containing {marker:?} inside a span `{span}`; {why}"),
+            Some(marker),
+        ))
+    }
+
+    /// `LogAssertions::assert_span_field`'s check.
+    pub(crate) fn check_span_field(
+        &self,
+        marker: &str,
+        span: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<(), Failure> {
+        if self.any_span_field(marker, span, key, value) {
+            return Ok(());
+        }
+        let why = self.span_chains_seen(marker);
+        Err(Failure::new(
+            format!(
                 "expected a record containing {marker:?} inside a span `{span}` with \
                  {key}={value:?}; {why}"
             ),
             Some(marker),
-        );
+        ))
     }
 
     /// The span chains of the records containing `marker`, for a report.
@@ -1052,36 +854,12 @@ impl CapturedLogs {
         )
     }
 
-    /// Runs `check` on the records and panics with its message, followed by
-    /// the usual report, if it returns `Err`: the escape hatch for any other
-    /// assertion.
-    ///
-    /// # Panics
-    ///
-    /// When `check` returns `Err`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let dir = tempfile::tempdir()?;
-    /// let collector = logged_test::LogCollector::without_ui(dir.path())?;
-    /// collector.log(log::Level::Info, "took 12 ms");
-    /// collector.captured()?.assert_records(|records| {
-    ///     match records.iter().all(|r| r.level <= log::Level::Info) {
-    ///         true => Ok(()),
-    ///         false => Err("a debug record slipped through".to_string()),
-    ///     }
-    /// });
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[track_caller]
-    pub fn assert_records<F>(&self, check: F)
+    /// `LogAssertions::assert_records`'s check.
+    pub(crate) fn check_records<F>(&self, check: F) -> Result<(), Failure>
     where
         F: FnOnce(&[CapturedRecord]) -> Result<(), String>,
     {
-        if let Err(message) = check(self.all()) {
-            self.fail(&message, None);
-        }
+        check(self.all()).map_err(|message| Failure::new(message, None))
     }
 
     /// The 1-based numbers (as the report shows them) of the records that
@@ -1112,14 +890,32 @@ impl CapturedLogs {
         report::render(summary, &self.origin, self.all(), closest_to)
     }
 
+    /// Fails an assertion: panics with the report of `failure` on these records.
     #[track_caller]
     #[expect(
         clippy::panic,
         reason = "the one place the assertions fail, with the report"
     )]
-    fn fail(&self, summary: &str, closest_to: Option<&str>) -> ! {
-        let report = self.report(summary, closest_to);
+    pub(crate) fn fail(&self, failure: &Failure) -> ! {
+        let report = self.report(&failure.summary, failure.closest_to.as_deref());
         panic!("{report}");
+    }
+}
+
+/// Why an assertion failed: the report's one-line summary, and the marker
+/// whose closest record the report shows.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    summary: String,
+    closest_to: Option<String>,
+}
+
+impl Failure {
+    fn new(summary: String, closest_to: Option<&str>) -> Failure {
+        Failure {
+            summary,
+            closest_to: closest_to.map(str::to_owned),
+        }
     }
 }
 
@@ -1130,5 +926,69 @@ fn join_numbers(numbers: &[usize]) -> String {
         format!("{}, and {more} more", shown.join(", #"))
     } else {
         shown.join(", #")
+    }
+}
+
+#[cfg(test)]
+mod should {
+    use crate::LogCollector;
+    use crate::harness::assertions::LogAssertions;
+
+    fn collector_with(lines: &[&str]) -> (tempfile::TempDir, LogCollector) {
+        let dir = tempfile::tempdir().unwrap();
+        let collector = LogCollector::without_ui(dir.path()).unwrap();
+        for line in lines {
+            collector.log_str(line);
+        }
+        (dir, collector)
+    }
+
+    #[test]
+    fn skip_the_first_records_without_copying_them() {
+        let (_dir, collector) = collector_with(&["a", "b", "c"]);
+        let logs = collector.captured().unwrap().without_first(2);
+        assert!(logs.records.get().is_none(), "the records were copied");
+        assert_eq!(logs.len(), 1);
+        assert!(!logs.contains("a") && !logs.contains("b"));
+        logs.assert_contains("c");
+        assert_eq!(logs.messages(), ["c"]);
+        assert_eq!(logs.clone().without_first(1).len(), 0);
+    }
+
+    #[test]
+    fn skip_counts_the_records_a_session_keeps() {
+        let (_dir, collector) = collector_with(&["before"]);
+        collector.start_new_session_blocking("one.log").unwrap();
+        collector.log_str("one-a");
+        collector.log_str("one-b");
+        collector.start_new_session_blocking("two.log").unwrap();
+        collector.log_str("two-a");
+        let logs = collector.captured().unwrap();
+        assert_eq!(logs.session(1).without_first(1).messages(), ["one-b"]);
+        // A skipped snapshot's session is taken from what is left.
+        assert_eq!(
+            logs.clone().without_first(2).session(1).messages(),
+            ["one-b"]
+        );
+        assert_eq!(logs.without_first(2).session(2).messages(), ["two-a"]);
+    }
+
+    #[test]
+    fn report_failures_with_the_same_words_as_before() {
+        let (_dir, collector) = collector_with(&["retry 1", "retry 2"]);
+        let logs = collector.captured().unwrap();
+        let failure = logs.check_count("retry", 1).unwrap_err();
+        assert_eq!(
+            failure.summary,
+            "expected 1 records containing \"retry\"; found 2 (#1, #2)"
+        );
+        assert_eq!(failure.closest_to, None);
+        let failure = logs.check_contains("done").unwrap_err();
+        assert_eq!(
+            failure.summary,
+            "expected a record containing \"done\"; none of 2 did"
+        );
+        assert_eq!(failure.closest_to.as_deref(), Some("done"));
+        assert!(logs.check_in_order(&["retry 1", "retry 2"]).is_ok());
     }
 }

@@ -99,6 +99,8 @@ impl TestLogs {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// # #[cfg(unix)] {
     /// let logs = logged_test::TestLogs::new("docs::run_child_blocking")?;
     /// let mut command = std::process::Command::new("sh");
@@ -128,6 +130,8 @@ impl TestLogs {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// # #[cfg(unix)]
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -218,6 +218,8 @@ impl TestLogs {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let logs = logged_test::TestLogs::new("docs::deny")?;
     /// logs.deny(log::LevelFilter::Warn);
     /// log::warn!("cache cold, loading");
@@ -262,6 +264,8 @@ impl TestLogs {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let logs = logged_test::TestLogs::new("docs::allow_where")?;
     /// logs.deny(log::LevelFilter::Warn);
     /// logs.allow_where(|r| r.target.starts_with("hyper"));
@@ -284,6 +288,8 @@ impl TestLogs {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let logs = logged_test::TestLogs::new("docs::unexpected")?;
     /// log::warn!("not denied yet");
     /// assert!(logs.unexpected().is_empty());

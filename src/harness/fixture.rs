@@ -12,9 +12,14 @@ use crate::harness::test_logs::TestLogs;
 /// `#[rstest]` alone; with `#[logged_test]` take `logs: &TestLogs` instead.
 ///
 /// rstest builds fixtures in parameter order and the test is routed once
-/// this one is built: put `test_logs` first, and what the fixtures after it
-/// log while they are built is in its log (with `#[logged_test]` above
-/// `#[rstest]`, every fixture's setup is).
+/// this one is built: what the fixtures after it log while they are built
+/// goes to its log (with `#[logged_test]` above `#[rstest]`, every
+/// fixture's setup does). What the fixtures before it log on the test's
+/// thread is unattributed, but the thread keeps the newest 256 records (64
+/// KiB) of it until a `TestLogs` is made there, and this one takes them
+/// into its log first, in order, with their timestamps. That needs the
+/// logger installed and `log`'s max level opened by an earlier test of the
+/// process; put `test_logs` first to be sure.
 ///
 /// It takes an optional filter in `RUST_LOG`'s syntax, as
 /// [`TestLogs::with_filter`] does: `#[with("info,my_crate::db=trace")]
@@ -29,7 +34,8 @@ use crate::harness::test_logs::TestLogs;
 /// # Examples
 ///
 /// ```
-/// use logged_test::{test_logs, TestLogs};
+/// use logged_test::prelude::*;
+/// use logged_test::test_logs;
 /// use rstest::rstest;
 ///
 /// #[rstest::fixture]

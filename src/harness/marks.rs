@@ -45,6 +45,8 @@ impl TestLogs {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let logs = logged_test::TestLogs::new("docs::mark")?;
     /// log::info!("request 1 ok");
     /// let mark = logs.mark();
@@ -72,6 +74,8 @@ impl TestLogs {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let logs = logged_test::TestLogs::new("docs::since")?;
     /// let mark = logs.mark();
     /// log::info!("retry 1");
@@ -93,6 +97,8 @@ impl TestLogs {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let logs = logged_test::TestLogs::new("docs::clear")?;
     /// log::info!("warm-up done");
     /// logs.clear();
@@ -212,11 +218,10 @@ impl TestLogs {
         let fast = collector
             .check_records(|records| records.skip(skip).any(|e| e.message.contains(marker)));
         fast.unwrap_or_else(|| {
+            // Streamed: a spilled log is never loaded whole.
             collector.captured().is_ok_and(|logs| {
-                logs.records()
-                    .iter()
-                    .skip(skip)
-                    .any(|r| r.message.contains(marker))
+                logs.without_first(skip)
+                    .any_message(|_, message| message.contains(marker))
             })
         })
     }
@@ -232,9 +237,5 @@ impl TestLogs {
 
 /// `logs` without its first `skip` records.
 pub(crate) fn restrict(logs: CapturedLogs, skip: usize) -> CapturedLogs {
-    if skip == 0 {
-        return logs;
-    }
-    let kept = logs.records().get(skip..).unwrap_or(&[]).to_vec();
-    logs.with_records(kept)
+    logs.without_first(skip)
 }

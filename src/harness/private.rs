@@ -15,6 +15,7 @@ use std::pin::Pin;
 use std::sync::{Mutex, Once, PoisonError};
 use std::task::{Context, Poll};
 
+use crate::harness::assertions::LogAssertions as _;
 use crate::harness::test_logs::{Options, TestLogs};
 
 pub use tokio;

@@ -6,6 +6,7 @@
 //! kept, asks for a path or a flush, logs more than memory holds, or runs
 //! longer than a moment. A short passing test touches no disk.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,6 +20,7 @@ use crate::engine::logger;
 use crate::engine::routing::ThreadRoute;
 use crate::env;
 use crate::error::LogError;
+use crate::harness::assertions::LogAssertions;
 use crate::harness::captured::CapturedLogs;
 use crate::harness::deny::Expectations;
 use crate::harness::{manifest, report};
@@ -50,7 +52,7 @@ const MAX_STEM_BYTES: usize = 200;
 /// # Examples
 ///
 /// ```
-/// use logged_test::TestLogs;
+/// use logged_test::prelude::*;
 ///
 /// let logs = TestLogs::new("docs::example")?;
 /// log::info!("user 42 logged in");
@@ -63,6 +65,8 @@ const MAX_STEM_BYTES: usize = 200;
 /// assert on it.
 ///
 /// ```
+/// use logged_test::prelude::*;
+///
 /// let logs = logged_test::TestLogs::new("docs::shared")?;
 /// std::thread::scope(|s| {
 ///     s.spawn(|| {
@@ -176,6 +180,8 @@ impl TestLogs {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let logs = logged_test::TestLogs::with_filter("docs::with_filter", "info,my_app::db=trace")?;
     /// log::trace!(target: "my_app::db", "query planned");
     /// log::debug!(target: "my_app::api", "too verbose");
@@ -218,6 +224,9 @@ impl TestLogs {
             }
         }
         collector.begin_session_in_memory(&session_name)?;
+        // What this thread logged before it was ever routed (an rstest
+        // fixture listed before `test_logs`) comes first, as it was.
+        collector.adopt_early_records();
         let session_path = dir_path.join(&session_name);
         // The manifest normal lines go to: a relative `LOGGED_TEST_DIR` is
         // the workspace root's.
@@ -273,6 +282,8 @@ impl TestLogs {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let logs = logged_test::TestLogs::new("docs::collector")?;
     /// let collector = logs.collector().clone();
     /// std::thread::spawn(collector.bind(|| log::info!("worker up"))).join().unwrap();
@@ -337,6 +348,8 @@ impl TestLogs {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let logs = logged_test::TestLogs::new("docs::set_level")?;
     /// logs.set_level(log::LevelFilter::Info);
     /// log::debug!("noise");
@@ -362,6 +375,8 @@ impl TestLogs {
     /// # Examples
     ///
     /// ```
+    /// use logged_test::prelude::*;
+    ///
     /// let logs = logged_test::TestLogs::new("docs::set_filter")?;
     /// logs.set_filter("debug,chatty_dep=off")?;
     /// log::error!(target: "chatty_dep::conn", "dependency noise");
@@ -468,218 +483,6 @@ impl TestLogs {
         let logs = self.captured();
         self.report_shown.store(true, Ordering::Relaxed);
         logs
-    }
-
-    /// Runs `check` over the records without copying them when they are all
-    /// in memory (but for those `clear()` hid); `None` when some are only
-    /// on disk.
-    fn check<R>(
-        &self,
-        check: impl Fn(&mut dyn Iterator<Item = (log::Level, &str)>) -> R,
-    ) -> Option<R> {
-        let skip = self.cleared.load(Ordering::Relaxed);
-        self.collector
-            .check_records(|records| check(&mut records.skip(skip).map(|e| (e.level, &*e.message))))
-    }
-
-    /// Whether some record matches `matches(level, message)`.
-    fn any(&self, matches: impl Fn(log::Level, &str) -> bool) -> bool {
-        let fast = self.check(|records| {
-            for (level, message) in records {
-                if matches(level, message) {
-                    return true;
-                }
-            }
-            false
-        });
-        // A spilled log is read back streaming, never loaded whole.
-        fast.unwrap_or_else(|| self.captured_quiet().any_message(&matches))
-    }
-
-    /// Whether some record contains `marker`. Never panics.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let logs = logged_test::TestLogs::new("docs::contains")?;
-    /// log::info!("cache hit");
-    /// assert!(logs.contains("cache hit"));
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    pub fn contains(&self, marker: &str) -> bool {
-        self.any(|_, message| message.contains(marker))
-    }
-
-    /// How many records contain `marker`. Never panics (0 if the log cannot
-    /// be read).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let logs = logged_test::TestLogs::new("docs::count")?;
-    /// log::info!("retry");
-    /// log::info!("retry");
-    /// assert_eq!(logs.count("retry"), 2);
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    pub fn count(&self, marker: &str) -> usize {
-        self.check(|records| records.filter(|(_, m)| m.contains(marker)).count())
-            .unwrap_or_else(|| self.captured_quiet().count(marker))
-    }
-
-    /// How many records `matches` accepts (any test over a
-    /// [`CapturedRecord`](crate::CapturedRecord)). Never panics.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let logs = logged_test::TestLogs::new("docs::count_where")?;
-    /// log::warn!("slow query");
-    /// log::info!("fast query");
-    /// assert_eq!(logs.count_where(|r| r.level <= log::Level::Warn), 1);
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    pub fn count_where(&self, matches: impl Fn(&crate::CapturedRecord) -> bool) -> usize {
-        self.captured_quiet().count_where(matches)
-    }
-
-    /// [`CapturedLogs::assert_any`] on what was captured so far.
-    ///
-    /// # Panics
-    ///
-    /// When no record is accepted by `matches`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let logs = logged_test::TestLogs::new("docs::assert_any")?;
-    /// log::error!("payment 7 declined");
-    /// logs.assert_any("an error about payment 7", |r| {
-    ///     r.level == log::Level::Error && r.message.contains("payment 7")
-    /// });
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    #[track_caller]
-    pub fn assert_any(&self, what: &str, matches: impl Fn(&crate::CapturedRecord) -> bool) {
-        let logs = self.captured();
-        // Streamed: a spilled log is never loaded whole.
-        if !logs.any_record(&matches) {
-            self.report_shown.store(true, Ordering::Relaxed);
-            logs.assert_any(what, &matches);
-        }
-        self.expect_records(|| logs.records().iter().filter(|r| matches(r)));
-    }
-
-    /// [`CapturedLogs::assert_contains`] on what was captured so far.
-    ///
-    /// # Panics
-    ///
-    /// When no record contains `marker`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let logs = logged_test::TestLogs::new("docs::assert_contains")?;
-    /// log::info!("ready");
-    /// logs.assert_contains("ready");
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    #[track_caller]
-    pub fn assert_contains(&self, marker: &str) {
-        if !(self.contains(marker)) {
-            self.captured_for_report().assert_contains(marker);
-        }
-        self.expect_marker(true, None, marker);
-    }
-
-    /// [`CapturedLogs::assert_not_contains`] on what was captured so far.
-    ///
-    /// # Panics
-    ///
-    /// When a record contains `marker`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let logs = logged_test::TestLogs::new("docs::assert_not_contains")?;
-    /// logs.assert_not_contains("panic");
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    #[track_caller]
-    pub fn assert_not_contains(&self, marker: &str) {
-        if self.contains(marker) {
-            self.captured_for_report().assert_not_contains(marker);
-        }
-    }
-
-    /// [`CapturedLogs::assert_in_order`] on what was captured so far.
-    ///
-    /// # Panics
-    ///
-    /// When the markers are missing or out of order.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let logs = logged_test::TestLogs::new("docs::assert_in_order")?;
-    /// log::info!("open");
-    /// log::info!("close");
-    /// logs.assert_in_order(&["open", "close"]);
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    #[track_caller]
-    pub fn assert_in_order(&self, markers: &[&str]) {
-        let logs = self.captured();
-        self.report_shown.store(true, Ordering::Relaxed);
-        logs.assert_in_order(markers);
-        self.report_shown.store(false, Ordering::Relaxed);
-        for marker in markers {
-            self.expect_marker(true, None, marker);
-        }
-    }
-
-    /// [`CapturedLogs::assert_count`] on what was captured so far.
-    ///
-    /// # Panics
-    ///
-    /// When the count differs.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let logs = logged_test::TestLogs::new("docs::assert_count")?;
-    /// log::info!("tick");
-    /// logs.assert_count("tick", 1);
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    #[track_caller]
-    pub fn assert_count(&self, marker: &str, expected: usize) {
-        if self.count(marker) != expected {
-            self.captured_for_report().assert_count(marker, expected);
-        }
-        self.expect_marker(expected > 0, None, marker);
-    }
-
-    /// [`CapturedLogs::assert_logged_at`] on what was captured so far.
-    ///
-    /// # Panics
-    ///
-    /// When no record at exactly `level` contains `marker`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let logs = logged_test::TestLogs::new("docs::assert_logged_at")?;
-    /// log::error!("boom");
-    /// logs.assert_logged_at(log::Level::Error, "boom");
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    #[track_caller]
-    pub fn assert_logged_at(&self, level: log::Level, marker: &str) {
-        if !self.any(|l, message| l == level && message.contains(marker)) {
-            self.captured_for_report().assert_logged_at(level, marker);
-        }
-        self.expect_marker(true, Some(level), marker);
     }
 
     /// Blocking twin of [`wait_for`](Self::wait_for): blocks the thread until
@@ -895,134 +698,32 @@ impl TestLogs {
         }
         print_to_test_output(&out);
     }
-
-    /// [`CapturedLogs::contains_field`] on what was captured so far. Never
-    /// panics (false if the log cannot be read).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[cfg(feature = "kv")] {
-    /// let logs = logged_test::TestLogs::new("docs::contains_field")?;
-    /// log::info!(user = "ada"; "signed in");
-    /// assert!(logs.contains_field("signed in", "user", "ada"));
-    /// # }
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    pub fn contains_field(&self, marker: &str, key: &str, value: &str) -> bool {
-        self.captured_quiet().contains_field(marker, key, value)
-    }
-
-    /// [`CapturedLogs::assert_field`] on what was captured so far.
-    ///
-    /// # Panics
-    ///
-    /// When no record containing `marker` has `key` with `value`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[cfg(feature = "kv")] {
-    /// let logs = logged_test::TestLogs::new("docs::assert_field")?;
-    /// log::info!(user = "ada"; "signed in");
-    /// logs.assert_field("signed in", "user", "ada");
-    /// # }
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    #[track_caller]
-    pub fn assert_field(&self, marker: &str, key: &str, value: &str) {
-        if !self.contains_field(marker, key, value) {
-            self.captured_for_report().assert_field(marker, key, value);
-        }
-        self.expect_marker(true, None, marker);
-    }
 }
 
-impl TestLogs {
-    /// [`CapturedLogs::in_span`] on what was captured so far. Never panics
-    /// (false if the log cannot be read).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[cfg(feature = "tracing")] {
-    /// let logs = logged_test::TestLogs::new("docs::in_span")?;
-    /// tracing::info_span!("request").in_scope(|| tracing::info!("handled"));
-    /// assert!(logs.in_span("request", "handled"));
-    /// assert!(!logs.in_span("job", "handled"));
-    /// # }
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    pub fn in_span(&self, span: &str, marker: &str) -> bool {
-        self.captured_quiet().in_span(span, marker)
+impl LogAssertions for TestLogs {
+    /// What the test captured so far, but for the records hidden by
+    /// [`clear`](TestLogs::clear); empty if the log cannot be read.
+    fn captured_logs(&self) -> Cow<'_, CapturedLogs> {
+        Cow::Owned(self.captured_quiet())
     }
 
-    /// [`CapturedLogs::assert_in_span`] on what was captured so far.
-    ///
-    /// # Panics
-    ///
-    /// When no record containing `marker` was logged in a span named `span`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[cfg(feature = "tracing")] {
-    /// let logs = logged_test::TestLogs::new("docs::assert_in_span")?;
-    /// tracing::info_span!("request").in_scope(|| tracing::info!("handled"));
-    /// logs.assert_in_span("request", "handled");
-    /// # }
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
+    /// A failing assertion reports on a fresh snapshot (which panics if the
+    /// log cannot be read), and the drop does not print the tail again.
     #[track_caller]
-    pub fn assert_in_span(&self, span: &str, marker: &str) {
-        if !self.in_span(span, marker) {
-            self.captured_for_report().assert_in_span(span, marker);
-        }
-        self.expect_marker(true, None, marker);
+    fn __logs_for_report(&self) -> Option<Cow<'_, CapturedLogs>> {
+        Some(Cow::Owned(self.captured_for_report()))
     }
 
-    /// [`CapturedLogs::contains_span_field`] on what was captured so far.
-    /// Never panics (false if the log cannot be read).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[cfg(feature = "tracing")] {
-    /// let logs = logged_test::TestLogs::new("docs::contains_span_field")?;
-    /// tracing::info_span!("request", id = 7).in_scope(|| tracing::info!("handled"));
-    /// assert!(logs.contains_span_field("handled", "request", "id", "7"));
-    /// # }
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    pub fn contains_span_field(&self, marker: &str, span: &str, key: &str, value: &str) -> bool {
-        self.captured_quiet()
-            .contains_span_field(marker, span, key, value)
+    fn __expected_marker(&self, _: &CapturedLogs, level: Option<log::Level>, marker: &str) {
+        self.expect_marker(true, level, marker);
     }
 
-    /// [`CapturedLogs::assert_span_field`] on what was captured so far.
-    ///
-    /// # Panics
-    ///
-    /// When no record containing `marker` was logged in a span named
-    /// `span` whose field `key` is `value`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # #[cfg(feature = "tracing")] {
-    /// let logs = logged_test::TestLogs::new("docs::assert_span_field")?;
-    /// tracing::info_span!("request", id = 7).in_scope(|| tracing::info!("handled"));
-    /// logs.assert_span_field("handled", "request", "id", "7");
-    /// # }
-    /// # Ok::<(), logged_test::LogError>(())
-    /// ```
-    #[track_caller]
-    pub fn assert_span_field(&self, marker: &str, span: &str, key: &str, value: &str) {
-        if !self.contains_span_field(marker, span, key, value) {
-            self.captured_for_report()
-                .assert_span_field(marker, span, key, value);
-        }
-        self.expect_marker(true, None, marker);
+    fn __expected_records(
+        &self,
+        logs: &CapturedLogs,
+        matches: &dyn Fn(&crate::CapturedRecord) -> bool,
+    ) {
+        self.expect_records(|| logs.records().iter().filter(|r| matches(r)));
     }
 }
 

@@ -1,6 +1,7 @@
 //! `#[logged_test]`: a collector, private directory and session per test;
-//! the test asserts its marker with `TestLogs::assert_contains`.
+//! the test asserts its marker with `assert_contains`.
 
+use logged_test::LogAssertions as _;
 use logged_test::{TestLogs, logged_test};
 
 mod common;

@@ -1,7 +1,8 @@
 //! `#[logged_test]` with the `tracing` feature, the lines logged through
 //! `tracing::info!`: the same collector, directory and session per test;
-//! the test asserts its marker with `TestLogs::assert_contains`.
+//! the test asserts its marker with `assert_contains`.
 
+use logged_test::LogAssertions as _;
 use logged_test::{TestLogs, logged_test};
 
 mod common;

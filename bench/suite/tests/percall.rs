@@ -4,6 +4,7 @@
 //! thread only (the persister's work is not counted). Not a timing bench:
 //! run the script.
 
+use logged_test::LogAssertions as _;
 use logged_test::TestLogs;
 
 /// Calls per measured function (the script divides by it): few enough

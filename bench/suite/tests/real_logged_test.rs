@@ -1,6 +1,7 @@
 //! Real-suite shape under `#[logged_test]`: everything captured (trace),
 //! worker threads routed by inheritance.
 
+use logged_test::LogAssertions as _;
 use logged_test::{TestLogs, logged_test};
 
 mod common;

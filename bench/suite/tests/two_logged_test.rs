@@ -1,6 +1,7 @@
 //! Two-argument workload under `#[logged_test]`, the marker checked with
 //! `TestLogs::contains`.
 
+use logged_test::LogAssertions as _;
 use logged_test::{TestLogs, logged_test};
 
 mod common;

@@ -2,7 +2,7 @@
 //! `&TestLogs` parameter: only the error about the option, not libtest's
 //! about the parameter of the fn it could not expand.
 
-use logged_test::{TestLogs, logged_test};
+use logged_test::{LogAssertions as _, TestLogs, logged_test};
 
 #[tokio::test]
 #[logged_test(flavor = "multi_thread")]
