@@ -6,6 +6,8 @@
 
 mod expand;
 mod parse;
+#[cfg(test)]
+mod tests;
 
 #[allow(missing_docs)] // documented at the re-export in logged_test
 #[proc_macro_attribute]
