@@ -16,6 +16,8 @@ use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, LitStr, Meta, Token};
 
+use crate::check::combine;
+
 /// Parses one option's value.
 type ParseValue = fn(&Meta) -> syn::Result<Value>;
 
@@ -386,14 +388,6 @@ fn value_error(option: &Meta, usage: &str) -> syn::Error {
         Meta::NameValue(name_value) => syn::Error::new_spanned(&name_value.value, usage),
         Meta::List(list) => syn::Error::new(list.delimiter.span().join(), usage),
     }
-}
-
-/// All `errors` as one (`syn::Error::combine`), or `None` when there are none.
-pub(crate) fn combine(errors: impl IntoIterator<Item = syn::Error>) -> Option<syn::Error> {
-    errors.into_iter().reduce(|mut all, error| {
-        all.combine(error);
-        all
-    })
 }
 
 /// " did you mean `x`?" for the candidate within two edits of `word`, else "".

@@ -9,12 +9,13 @@
 //! and commit them. Under `CI=true` insta refuses to write new snapshots.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{ToTokens, quote};
+use syn::Item;
 
 /// `#[logged_test(args)] item`, expanded and laid out by prettyplease.
 #[track_caller]
 fn expand(args: TokenStream, item: TokenStream) -> String {
-    let output = crate::expand::logged_test(args, item);
+    let output = crate::expand(args, item);
     let file: syn::File =
         syn::parse2(output.clone()).unwrap_or_else(|error| panic!("{error}: {output}"));
     prettyplease::unparse(&file)
@@ -462,4 +463,95 @@ fn error_below_test_case() {
             }
         }
     ));
+}
+
+// The messages, one list per rejected form, after the kept item.
+
+/// The messages of the `compile_error!`s after the unchanged item.
+#[track_caller]
+fn errors(args: TokenStream, item: TokenStream) -> Vec<String> {
+    let output = crate::expand(args, item.clone());
+    let file: syn::File = syn::parse2(output).unwrap_or_else(|e| panic!("{e}"));
+    let mut items = file.items.into_iter();
+    let first = items.next().map(|item| item.to_token_stream().to_string());
+    assert_eq!(
+        first,
+        Some(crate::render::recovered(item).to_string()),
+        "the item must be kept (as `recovered` leaves it)"
+    );
+    items
+        .map(|item| match item {
+            Item::Macro(mac)
+                if mac
+                    .mac
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "compile_error") =>
+            {
+                syn::parse2::<syn::LitStr>(mac.mac.tokens)
+                    .map_or_else(|e| e.to_string(), |lit| lit.value())
+            }
+            other => panic!("expected compile_error!, got {}", other.to_token_stream()),
+        })
+        .collect()
+}
+
+#[test]
+fn keep_the_item_and_report_every_mistake() {
+    let rule = "a `#[logged_test]` fn takes no parameters or one `&TestLogs`";
+    let tokio = "configures a runtime, and `#[tokio::test]` builds this test's runtime; give the option to it";
+    for (args, item, expected) in [
+        (
+            quote!(levle = "debug"),
+            quote!(const unsafe fn broken<T>(a: u32, b: u32) where T: Copy {}),
+            vec![
+                "unknown option `levle`; did you mean `level`? expected one of `level`, `filter`, `markers`, `session`, `keep`, `flavor`, `worker_threads`, `registered_by_other`, `attempts`, `deny`".to_owned(),
+                "a `#[logged_test]` fn cannot be `const`; remove `const`".into(),
+                "a `#[logged_test]` fn cannot be `unsafe`; remove `unsafe` and use an `unsafe` block inside".into(),
+                "a `#[logged_test]` fn cannot be generic; remove the generic parameters".into(),
+                "a `#[logged_test]` fn cannot have a `where` clause; remove it".into(),
+                format!("{rule}; change the type to `&TestLogs` or remove the parameter"),
+                format!("{rule}; remove the other parameters"),
+            ],
+        ),
+        (quote!(), quote!(extern "C" fn ffi() {}), vec!["a `#[logged_test]` fn cannot be `extern`; remove the ABI".into()]),
+        (quote!(), quote!(fn p(logs: TestLogs) {}), vec![format!("{rule}; take it by reference, `&TestLogs`")]),
+        (quote!(), quote!(fn p(logs: &mut TestLogs) {}), vec![format!("{rule}; take a shared reference, `&TestLogs`")]),
+        (quote!(), quote!(fn p(logs: &TestLogs<u8>) {}), vec![format!("{rule}; change the type to `&TestLogs` or remove the parameter")]),
+        (quote!(), quote!(fn p(logs: &<X as Y>::TestLogs) {}), vec![format!("{rule}; change the type to `&TestLogs` or remove the parameter")]),
+        (quote!(), quote!(fn p(a: &TestLogs, b: &TestLogs) {}), vec![format!("{rule}; remove the other parameters")]),
+        (quote!(), quote!(fn method(&self) {}), vec![format!("{rule}; a test is not a method, remove `self`")]),
+        (quote!(), quote!(#[logged_test::test] fn twice() {}), vec!["`#[logged_test]` given twice; remove `#[logged_test::test]`".into()]),
+        (quote!(), quote!(#[::logged_test::logged_test] fn twice() {}), vec!["`#[logged_test]` given twice; remove `#[::logged_test::logged_test]`".into()]),
+        (quote!(flavor = "multi_thread"), quote!(fn sync() {}), vec!["`flavor` only applies to `async fn` tests; remove it or make the test `async`".into()]),
+        (
+            quote!(flavor = "multi_thread"),
+            quote!(#[tokio::test] async fn below() {}),
+            vec![format!("`flavor` {tokio}, like `#[tokio::test(flavor = \"multi_thread\")]`")],
+        ),
+        (
+            // `#[tokio::test]` above: a sync `#[test]` fn whose body starts with `let body = async`.
+            quote!(flavor = "multi_thread"),
+            quote!(#[::core::prelude::v1::test] fn above() { let body = async {}; run(body) }),
+            vec![format!("`flavor` {tokio}, like `#[tokio::test(flavor = \"multi_thread\")]`")],
+        ),
+        (
+            // `#[test_case]` above: one fn per case calling `super::f(..)`.
+            quote!(),
+            quote!(fn test_case_1() { let _result = super::f(1); _result }),
+            vec!["`#[logged_test]` is below `#[test_case(..)]`, which already made each case a test: every case would run twice and could not get its `&TestLogs`; write `#[logged_test]` above the `#[test_case(..)]` attributes".into()],
+        ),
+        (quote!(keep), quote!(struct NotAFn;), vec!["`#[logged_test]` applies to test functions, like `fn my_test() { ... }`".into()]),
+        (
+            quote!(keep = 1),
+            quote!(struct NotAFn;),
+            vec![
+                "`keep` takes no value or a bool, like `keep` or `keep = true`".into(),
+                "`#[logged_test]` applies to test functions, like `fn my_test() { ... }`".into(),
+            ],
+        ),
+    ] {
+        assert_eq!(errors(args, item.clone()), expected, "for {item}");
+    }
 }
