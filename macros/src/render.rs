@@ -36,7 +36,7 @@ pub(crate) fn recovered(item: TokenStream) -> TokenStream {
         return item;
     }
     quote! {
-        #[allow(dead_code)]
+        #[allow(dead_code, reason = "kept beside the errors of `#[logged_test]` so that its body is still checked")]
         #function
     }
 }
@@ -70,7 +70,7 @@ pub(crate) fn render(
     // `_logs: &TestLogs` is fine as a parameter and must stay fine here.
     let binding = param.map(|LogsParam { attrs, pat, ty }| {
         quote! {
-            #[allow(clippy::no_effect_underscore_binding)]
+            #[allow(clippy::no_effect_underscore_binding, reason = "the test's `&TestLogs` parameter, bound here")]
             #(#attrs)*
             let #pat: #ty = &__logged_test_logs;
         }
@@ -126,7 +126,7 @@ pub(crate) fn render(
         },
         (false, false, false) => quote! {{
             let __logged_test_error = {
-                #[allow(unused_imports)]
+                #[allow(unused_imports, reason = "the result's type decides which trait is used")]
                 use ::logged_test::__private::{DescribeAny as _, DescribeErr as _};
                 (&::logged_test::__private::Describe(&__logged_test_result)).describe_err()
             };
@@ -155,12 +155,12 @@ pub(crate) fn render(
     sig.inputs = early_param.into_iter().chain(case_params).collect();
     let early_item = early_fixture.as_ref().map(|fixture| {
         quote! {
-            #[allow(non_camel_case_types, dead_code)]
+            #[allow(non_camel_case_types, dead_code, reason = "rstest's fixture for the test's `TestLogs`, named after the test")]
             #[doc(hidden)]
             // Braced, so that the parameter of the same name is a binding.
             struct #fixture {}
             impl #fixture {
-                #[allow(dead_code)]
+                #[allow(dead_code, reason = "rstest calls it; unused where the test is stripped")]
                 fn default() -> ::logged_test::TestLogs {
                     #spec
                     ::logged_test::__private::start(&__logged_test_spec)
