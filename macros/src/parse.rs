@@ -6,9 +6,10 @@
 //! occurrence and stores the value. [`Options::build`] then checks the rules
 //! between options and against the kind of fn, and yields a [`Config`].
 //!
-//! The level and session names are *not* checked here: the expansion checks
-//! them at compile time with the run-time crate's own `const fn` rules, so
-//! each rule is written once.
+//! The values of `level`, `filter`, `session` and `deny` are *not* checked
+//! here: the expansion checks them at compile time with the run-time crate's
+//! own `const fn` rules (`render::render_checks`), so each rule is written
+//! once.
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;

@@ -1,6 +1,7 @@
 //! The generated code.
 //!
-//! A test fn becomes a fn without parameters that builds a `TestSpec`, calls
+//! A test fn becomes a fn without parameters (but those another attribute
+//! fills, and rstest's early fixture) that builds a `TestSpec`, calls
 //! `__private::start`, runs the user's body (in a closure for a sync fn, on a
 //! runtime or under the foreign runtime's `.await` for an `async fn`) and hands
 //! the result to `__private::finish`. Generated code names everything through

@@ -465,6 +465,48 @@ fn error_below_test_case() {
     ));
 }
 
+/// Users may deny `clippy::allow_attributes_without_reason`: every
+/// `#[allow(..)]` the expansion adds says why, in every form that adds one.
+#[test]
+fn generated_allows_carry_a_reason() {
+    for (args, item) in [
+        (
+            quote!(),
+            quote!(
+                fn sync(logs: &TestLogs) {}
+            ),
+        ),
+        (
+            quote!(),
+            quote!(
+                #[rstest]
+                fn early(logs: &TestLogs) {}
+            ),
+        ),
+        (
+            quote!(keep = 1),
+            quote!(
+                #[::core::prelude::v1::test]
+                fn recovered() {
+                    let body = async {};
+                    run(body)
+                }
+            ),
+        ),
+    ] {
+        let output = crate::expand(args, item).to_string();
+        let allows: Vec<&str> = output.split("# [allow").skip(1).collect();
+        assert!(!allows.is_empty(), "no `#[allow]` in {output}");
+        for allow in allows {
+            let attribute = allow.split(")]").next().unwrap_or_default();
+            assert!(
+                attribute.contains("reason ="),
+                "`#[allow{attribute})]` has no reason"
+            );
+        }
+    }
+}
+
 // The messages, one list per rejected form, after the kept item.
 
 /// The messages of the `compile_error!`s after the unchanged item.
