@@ -6,15 +6,18 @@
 //! occurrence and stores the value. [`Options::build`] then checks the rules
 //! between options and against the kind of fn, and yields a [`Config`].
 //!
-//! The level and session names are *not* checked here: the expansion checks
-//! them at compile time with the run-time crate's own `const fn` rules, so
-//! each rule is written once.
+//! The values of `level`, `filter`, `session` and `deny` are *not* checked
+//! here: the expansion checks them at compile time with the run-time crate's
+//! own `const fn` rules (`render::render_checks`), so each rule is written
+//! once.
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Lit, LitStr, Meta, Token};
+
+use crate::check::combine;
 
 /// Parses one option's value.
 type ParseValue = fn(&Meta) -> syn::Result<Value>;
@@ -386,14 +389,6 @@ fn value_error(option: &Meta, usage: &str) -> syn::Error {
         Meta::NameValue(name_value) => syn::Error::new_spanned(&name_value.value, usage),
         Meta::List(list) => syn::Error::new(list.delimiter.span().join(), usage),
     }
-}
-
-/// All `errors` as one (`syn::Error::combine`), or `None` when there are none.
-pub(crate) fn combine(errors: impl IntoIterator<Item = syn::Error>) -> Option<syn::Error> {
-    errors.into_iter().reduce(|mut all, error| {
-        all.combine(error);
-        all
-    })
 }
 
 /// " did you mean `x`?" for the candidate within two edits of `word`, else "".
