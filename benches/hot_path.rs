@@ -28,7 +28,7 @@
 //! snapshot shares the record chunks), and `captured/contains_10000` a
 //! `contains` over that snapshot (a scan, O(records)).
 //!
-//! Run with `cargo bench --bench hot_path`.
+//! Run with `cargo bench -p logged-test-benches --bench hot_path`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

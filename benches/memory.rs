@@ -10,7 +10,7 @@
 //!   1,000,000 records are queued at once (the worst case);
 //! - `running`: the persister drains on the other core as usual.
 //!
-//! Linux only. Run with `cargo bench --bench memory`; not a criterion bench.
+//! Linux only. Run with `cargo bench -p logged-test-benches --bench memory`; not a criterion bench.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -11,7 +11,7 @@
 //! - `session/*`: the round trip of `start_new_session` (the persister opens
 //!   the file and answers), blocking and async.
 //!
-//! Run with `cargo bench --bench per_test`.
+//! Run with `cargo bench -p logged-test-benches --bench per_test`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

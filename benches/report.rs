@@ -4,7 +4,7 @@
 //! marker, the report (the last 50 records) and the closest-record search,
 //! which stops after a fixed budget and says so in the report.
 //!
-//! Run with `cargo bench --bench report`.
+//! Run with `cargo bench -p logged-test-benches --bench report`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -3,8 +3,8 @@
 //! collector (the new thread then inherits the route).
 //!
 //! Compare the thread-creation hook on and off:
-//! `cargo bench --bench thread_spawn` and
-//! `cargo bench --bench thread_spawn --no-default-features`.
+//! `cargo bench -p logged-test-benches --bench thread_spawn` and
+//! `cargo bench -p logged-test-benches --bench thread_spawn --no-default-features`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

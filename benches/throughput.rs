@@ -8,7 +8,7 @@
 //!
 //! Collectors are made and dropped outside the timed part.
 //!
-//! Run with `cargo bench --bench throughput`.
+//! Run with `cargo bench -p logged-test-benches --bench throughput`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
