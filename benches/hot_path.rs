@@ -29,11 +29,8 @@
 //! `contains` over that snapshot (a scan, O(records)).
 //!
 //! Run with `cargo bench -p logged-test-benches --bench hot_path`.
-#![allow(
-    clippy::unwrap_used,
+#![expect(
     clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
 )]
 

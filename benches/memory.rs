@@ -11,11 +11,9 @@
 //! - `running`: the persister drains on the other core as usual.
 //!
 //! Linux only. Run with `cargo bench -p logged-test-benches --bench memory`; not a criterion bench.
-#![allow(
-    clippy::unwrap_used,
+#![expect(
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing,
     reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
 )]
 

@@ -12,11 +12,8 @@
 //!   the file and answers), blocking and async.
 //!
 //! Run with `cargo bench -p logged-test-benches --bench per_test`.
-#![allow(
-    clippy::unwrap_used,
+#![expect(
     clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
 )]
 

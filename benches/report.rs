@@ -5,11 +5,9 @@
 //! which stops after a fixed budget and says so in the report.
 //!
 //! Run with `cargo bench -p logged-test-benches --bench report`.
-#![allow(
-    clippy::unwrap_used,
+#![expect(
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing,
     reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
 )]
 

@@ -5,11 +5,8 @@
 //! Compare the thread-creation hook on and off:
 //! `cargo bench -p logged-test-benches --bench thread_spawn` and
 //! `cargo bench -p logged-test-benches --bench thread_spawn --no-default-features`.
-#![allow(
-    clippy::unwrap_used,
+#![expect(
     clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
 )]
 

@@ -9,11 +9,8 @@
 //! Collectors are made and dropped outside the timed part.
 //!
 //! Run with `cargo bench -p logged-test-benches --bench throughput`.
-#![allow(
-    clippy::unwrap_used,
+#![expect(
     clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
 )]
 

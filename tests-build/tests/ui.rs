@@ -15,24 +15,24 @@ fn ui() {
     t.pass("tests/ui/pass/*.rs");
 }
 
-#[allow(dead_code)]
+#[expect(dead_code, reason = "the file's `main` is for trybuild's binary build")]
 #[path = "ui/pass/async_current_thread.rs"]
 mod pass_async_current_thread;
-#[allow(dead_code)]
+#[expect(dead_code, reason = "the file's `main` is for trybuild's binary build")]
 #[path = "ui/pass/async_multi_thread.rs"]
 mod pass_async_multi_thread;
-#[allow(dead_code)]
+#[expect(dead_code, reason = "the file's `main` is for trybuild's binary build")]
 #[path = "ui/pass/hygiene.rs"]
 mod pass_hygiene;
-#[allow(dead_code)]
+#[expect(dead_code, reason = "the file's `main` is for trybuild's binary build")]
 #[path = "ui/pass/options.rs"]
 mod pass_options;
-#[allow(dead_code)]
+#[expect(dead_code, reason = "the file's `main` is for trybuild's binary build")]
 #[path = "ui/pass/result.rs"]
 mod pass_result;
-#[allow(dead_code)]
+#[expect(dead_code, reason = "the file's `main` is for trybuild's binary build")]
 #[path = "ui/pass/stacked.rs"]
 mod pass_stacked;
-#[allow(dead_code)]
+#[expect(dead_code, reason = "the file's `main` is for trybuild's binary build")]
 #[path = "ui/pass/sync.rs"]
 mod pass_sync;

@@ -1,10 +1,8 @@
 //! Assertion helpers: they pass when they should, and their failure reports
 //! say what was expected and show what was logged.
-#![allow(
+#![expect(
     clippy::unwrap_used,
     clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 

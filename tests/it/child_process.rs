@@ -4,13 +4,6 @@
 //! deadlock, and a server-like child is read until it exits or its guard is
 //! dropped. The children are `sh` scripts (Unix only).
 #![cfg(unix)]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code fails by panicking"
-)]
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};

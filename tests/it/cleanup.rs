@@ -2,11 +2,8 @@
 //! number of threads does not grow with the number of collectors alive.
 //! It runs in a process of its own (a child run of this binary,
 //! `common::run_alone`), because it counts process-wide state.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 

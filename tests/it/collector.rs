@@ -1,9 +1,6 @@
 //! `LogCollector` on its own: files, sessions, flush, drop, UI channel.
-#![allow(
-    clippy::unwrap_used,
+#![expect(
     clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 

@@ -3,7 +3,7 @@
 //! it (`src/engine/crash.rs`); a forked child never hangs (`src/engine/fork.rs`).
 //! Its own binary: each case kills a child process of this binary.
 #![cfg(unix)]
-#![allow(
+#![expect(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
@@ -30,7 +30,7 @@ fn mode() -> Option<String> {
 }
 
 #[inline(never)]
-#[allow(unconditional_recursion, reason = "it overflows the stack on purpose")]
+#[expect(unconditional_recursion, reason = "it overflows the stack on purpose")]
 fn overflow(depth: u64) -> u64 {
     let frame = std::hint::black_box([depth; 512]);
     frame[0] + overflow(std::hint::black_box(depth + 1))

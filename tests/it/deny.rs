@@ -3,12 +3,6 @@
 //!
 //! The failures are seen by re-running this test binary on the `#[ignore]`d
 //! children below (a failing child fails its process, not this test).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test code fails by panicking"
-)]
 
 use logged_test::{TestLogs, logged_test};
 

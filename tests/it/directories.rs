@@ -7,11 +7,8 @@
 //! a `tests/integration.rs`; member `ltdirs_b` has a `tests/integration.rs`
 //! too; every `common` test fails when `LTDIRS_FAIL` is set. `ltdirs_b`'s
 //! `flaky` fails until it has run `LTDIRS_FLAKY_PASSES_AT` times.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 

@@ -5,13 +5,6 @@
 //!
 //! The directory checks re-run this test binary on the `#[ignore]`d
 //! children below, with `LOGGED_TEST_DIR` pointing at a fresh directory.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
-)]
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};

@@ -1,11 +1,8 @@
 //! A test registered twice (`#[test]` written above `#[logged_test]`) runs
 //! twice in one process; the second start fails, naming the order to use.
 //! Checked by re-running this test binary on the `#[ignore]`d test below.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 

@@ -2,11 +2,9 @@
 //! binary on the `#[ignore]`d tests below (test-log's `tests/output.rs` way):
 //! the log tail and the file's path in the test's output, the directory kept
 //! on failure and removed on success, and the CI manifest.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 

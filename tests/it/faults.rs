@@ -6,9 +6,8 @@
 //! `#[ignore]`d `child_*` tests (test-log's `tests/output.rs` way), told what
 //! to do by `FAULTS_CHILD_MODE` and `FAULTS_CHILD_DIR`; run directly, the
 //! children do nothing.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"

@@ -7,13 +7,6 @@
 //! depending on the build profile, so the child simulates one: it makes the
 //! crate's wrapper forward unchanged before anything else, as if it were not
 //! the one called, and the run-time check must notice.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
-)]
 
 use crate::common;
 

@@ -5,11 +5,9 @@
 //! The manifest cases re-run this test binary on an `#[ignore]`d child test
 //! (test-log's `tests/output.rs` way), because `LOGGED_TEST_DIR` is read once
 //! per process; run directly, the child does nothing.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 #![cfg(unix)]

@@ -5,11 +5,9 @@
 //! `common::run_alone`), because it reads the process's peak
 //! resident set size (`VmHWM` in `/proc/self/status`, reset through
 //! `/proc/self/clear_refs`). Linux only.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 #![cfg(target_os = "linux")]

@@ -6,11 +6,8 @@
 //! threads get the other rules: the tests that need it are ignored (cfg
 //! `logged_test_inherit`, which `build.rs` sets for every target of the
 //! package), and only the checks that hold either way run.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 

@@ -3,12 +3,7 @@
 //! makes two threads logging side by side give the same text every run
 //! (20 tests at once below). With the `insta` feature, the same through
 //! `assert_log_snapshot!` and the snapshots in `tests/snapshots/`.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test code fails by panicking"
-)]
+#![expect(clippy::unwrap_used, reason = "test code fails by panicking")]
 
 use std::sync::mpsc;
 

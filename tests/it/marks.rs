@@ -1,12 +1,6 @@
 //! Marks and clearing: `since(mark)` holds what came after the mark and
 //! takes every assertion, `wait_for_since` ignores matches before the mark,
 //! and `clear()` hides earlier records from assertions but not from the file.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "test code fails by panicking"
-)]
 
 use std::time::Duration;
 

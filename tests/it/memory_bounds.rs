@@ -5,12 +5,7 @@
 //! - loggers faster than the disk wait for the persister (backpressure)
 //!   instead of queueing without limit.
 #![cfg(target_os = "linux")]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests"
-)]
+#![expect(clippy::unwrap_used, clippy::panic, reason = "tests")]
 
 use crate::common;
 

@@ -7,11 +7,8 @@
 //! Each case is a pair of `#[ignore]`d tests run together in a child process
 //! (`--test-threads=2`), meeting at a barrier so that they overlap; the
 //! parent checks that the child passed.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 

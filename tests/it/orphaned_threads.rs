@@ -6,11 +6,8 @@
 //!
 //! Each "test" below is a thread that creates a `TestLogs` and ends, the way
 //! libtest runs tests one after another (`--test-threads=1`).
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 

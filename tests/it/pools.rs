@@ -5,11 +5,8 @@
 //! with 4 test threads (no test ever holds another test's record). And a
 //! worker created lazily by one test without `detached`: the next test's
 //! report names the thread, the test that started it, and `detached`.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 

@@ -5,10 +5,7 @@
 //! ```sh
 //! cargo test --release --test it -- --ignored --nocapture removal_stall::
 //! ```
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
+#![expect(
     clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]

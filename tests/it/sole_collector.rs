@@ -3,11 +3,8 @@
 //! threads this test starts inherit no route from it.)
 //! It runs in a process of its own (a child run of this binary,
 //! `common::run_alone`), because it depends on the process-wide count.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 

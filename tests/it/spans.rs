@@ -1,7 +1,7 @@
 //! Span fields and ancestry (feature `tracing`): every record carries the
 //! chain of its spans with their fields, in memory and in the session file.
 #![cfg(feature = "tracing")]
-#![allow(
+#![expect(
     clippy::panic,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]

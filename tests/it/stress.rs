@@ -10,11 +10,9 @@
 //! there are CPUs), and `all_32_tests_run_at_once_in_one_process` with
 //! `--test-threads=32`, where each waits for the other 31 before it logs: all
 //! 32 collectors are alive and logging at once, under either runner.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 

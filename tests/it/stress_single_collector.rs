@@ -1,9 +1,8 @@
 //! One collector under load: many producers with concurrent flushes, and
 //! sessions switched while other threads log. Figures quoted in the README's
 //! "Guarantees".
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"

@@ -1,10 +1,7 @@
 //! `tracing` events captured like `log` records (feature `tracing`): fields,
 //! spans, the same routing, levels and assertions.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 #![cfg(feature = "tracing")]

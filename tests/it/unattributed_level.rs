@@ -2,11 +2,8 @@
 //! `LOGGED_TEST_UNATTRIBUTED=<level>` changes the level, and every one is
 //! counted; an invalid value is an error naming the variable. Each case is
 //! a child process, since the variable is read once per process.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 

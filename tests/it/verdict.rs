@@ -2,11 +2,9 @@
 //! record where it happened: checked by re-running this binary on the
 //! `#[ignore]`d children below with `LOGGED_TEST_DIR` set, and comparing
 //! each manifest line with what libtest printed for that test.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 

@@ -6,11 +6,8 @@
 //!
 //! Each case re-runs this test binary on an `#[ignore]`d child, with
 //! libtest capturing its output as usual.
-#![allow(
+#![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"
 )]
 

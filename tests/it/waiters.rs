@@ -1,7 +1,7 @@
 //! A waiter is woken after the collector's lock is released: a task whose
 //! waker logs into the same collector (an instrumented executor, a traced
 //! runtime) does not deadlock the thread that logged the marker.
-#![allow(
+#![expect(
     clippy::unwrap_used,
     clippy::panic,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"

@@ -3,11 +3,14 @@
 //! changes nothing.
 
 // trybuild builds this file as a binary, where the tests that use the imports are stripped.
-#![allow(unused_imports)]
+#![allow(
+    unused_imports,
+    reason = "used only by the tests, which a build as a binary strips; compiled as a module of `tests/ui.rs` in test mode they are used"
+)]
 
 use logged_test::{TestLogs, logged_test};
 
-#[allow(dead_code)]
+#[expect(dead_code, reason = "the expansion must never call these")]
 trait Everything {
     fn scope(&self, _: u8) {}
     fn collector(&self, _: u8) {}

@@ -1,7 +1,10 @@
 //! Sync tests: with and without the `&TestLogs` parameter, next to other attributes.
 
 // trybuild builds this file as a binary, where the tests that use the imports are stripped.
-#![allow(unused_imports)]
+#![allow(
+    unused_imports,
+    reason = "used only by the tests, which a build as a binary strips; compiled as a module of `tests/ui.rs` in test mode they are used"
+)]
 
 use logged_test::{TestLogs, logged_test};
 
