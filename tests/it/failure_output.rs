@@ -102,7 +102,7 @@ fn a_panicking_test_prints_its_log_tail_and_keeps_its_directory() {
     assert!(!out.contains("child-tail-line-11\n"), "{out}");
     assert!(
         out.contains(
-            "logged_test: panicked at tests/it/failure_output.rs:24:5: child body failed on purpose"
+            "logged_test: panicked at tests/it/failure_output.rs:22:5: child body failed on purpose"
         ),
         "{out}"
     );
