@@ -144,12 +144,41 @@ fn cargo(workspace: &Path, args: &[&str]) -> Command {
     command
 }
 
-/// One cargo at a time: they share this crate's target directory (and its lock).
+/// One cargo at a time: they share this crate's target directory (and its
+/// lock), and the workspaces build to the same file names there, so one run
+/// rebuilding a test binary while another runs it would delete it under the
+/// other. Across threads a mutex; across processes (`cargo nextest run`, a
+/// process per test) a lock on a file in the target directory, too.
 fn run(mut command: Command) -> Output {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _file_lock = lock_file(&target_dir().join("ltdirs.lock"));
     command.output().unwrap()
 }
+
+/// Holds an exclusive `flock` on `path` until dropped (closing the file
+/// releases it).
+#[cfg(unix)]
+fn lock_file(path: &Path) -> std::fs::File {
+    use std::os::fd::AsRawFd as _;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .unwrap();
+    loop {
+        // SAFETY: `file` is open for the whole call; `flock` takes any fd.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+            return file;
+        }
+        let err = std::io::Error::last_os_error();
+        assert_eq!(err.kind(), std::io::ErrorKind::Interrupted, "flock: {err}");
+    }
+}
+
+#[cfg(not(unix))]
+fn lock_file(_path: &Path) {}
 
 fn text(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
