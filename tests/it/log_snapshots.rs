@@ -2,7 +2,7 @@
 //! redactions, the level and target selection, and grouping by thread that
 //! makes two threads logging side by side give the same text every run
 //! (20 tests at once below). With the `insta` feature, the same through
-//! `assert_log_snapshot!` and the snapshots in `tests/snapshots/`.
+//! `assert_log_snapshot!` and the snapshots in `tests/it/snapshots/`.
 #![expect(clippy::unwrap_used, reason = "test code fails by panicking")]
 
 use std::sync::mpsc;

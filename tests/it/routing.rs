@@ -1,6 +1,6 @@
 //! Routing rules 1, 2 and 5 in one process with parallel tests (rule 3,
-//! inheritance, is in `tests/inherit.rs` and `tests/orphaned_threads.rs`).
-//! (Rule 4 needs a process with one collector: see `tests/sole_collector.rs`.)
+//! inheritance, is in `inherit` and `orphaned_threads`).
+//! (Rule 4 needs a process with one collector: see `sole_collector`.)
 #![expect(
     clippy::unwrap_used,
     reason = "helpers outside `#[test]` fns fail the test by panicking, as the tests themselves may"

@@ -1,7 +1,7 @@
 //! Every stacking order the README's table says works, one test each: the
 //! test runs once, gets its `TestLogs`, and captures what its body logs.
-//! (The orders that do not work are compile errors, pinned in `tests/ui`, or
-//! fail at run time, checked in `tests/failure_output.rs`.)
+//! (The orders that do not work are compile errors, pinned in `tests-build/tests/ui`, or
+//! fail at run time, checked in `failure_output`.)
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
