@@ -9,6 +9,7 @@
 mod common;
 
 mod assertions;
+mod child_env;
 mod child_process;
 mod cleanup;
 mod collector;
