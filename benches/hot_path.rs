@@ -28,12 +28,9 @@
 //! snapshot shares the record chunks), and `captured/contains_10000` a
 //! `contains` over that snapshot (a scan, O(records)).
 //!
-//! Run with `cargo bench --bench hot_path`.
-#![allow(
-    clippy::unwrap_used,
+//! Run with `cargo bench -p logged-test-benches --bench hot_path`.
+#![expect(
     clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
 )]
 

@@ -10,12 +10,10 @@
 //!   1,000,000 records are queued at once (the worst case);
 //! - `running`: the persister drains on the other core as usual.
 //!
-//! Linux only. Run with `cargo bench --bench memory`; not a criterion bench.
-#![allow(
-    clippy::unwrap_used,
+//! Linux only. Run with `cargo bench -p logged-test-benches --bench memory`; not a criterion bench.
+#![expect(
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing,
     reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
 )]
 

@@ -11,12 +11,9 @@
 //! - `session/*`: the round trip of `start_new_session` (the persister opens
 //!   the file and answers), blocking and async.
 //!
-//! Run with `cargo bench --bench per_test`.
-#![allow(
-    clippy::unwrap_used,
+//! Run with `cargo bench -p logged-test-benches --bench per_test`.
+#![expect(
     clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
 )]
 

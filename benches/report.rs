@@ -4,12 +4,10 @@
 //! marker, the report (the last 50 records) and the closest-record search,
 //! which stops after a fixed budget and says so in the report.
 //!
-//! Run with `cargo bench --bench report`.
-#![allow(
-    clippy::unwrap_used,
+//! Run with `cargo bench -p logged-test-benches --bench report`.
+#![expect(
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing,
     reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
 )]
 

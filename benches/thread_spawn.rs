@@ -3,13 +3,10 @@
 //! collector (the new thread then inherits the route).
 //!
 //! Compare the thread-creation hook on and off:
-//! `cargo bench --bench thread_spawn` and
-//! `cargo bench --bench thread_spawn --no-default-features`.
-#![allow(
-    clippy::unwrap_used,
+//! `cargo bench -p logged-test-benches --bench thread_spawn` and
+//! `cargo bench -p logged-test-benches --bench thread_spawn --no-default-features`.
+#![expect(
     clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
 )]
 

@@ -8,12 +8,9 @@
 //!
 //! Collectors are made and dropped outside the timed part.
 //!
-//! Run with `cargo bench --bench throughput`.
-#![allow(
-    clippy::unwrap_used,
+//! Run with `cargo bench -p logged-test-benches --bench throughput`.
+#![expect(
     clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
 )]
 

@@ -7,12 +7,9 @@
 //! Measured as in `hot_path`: `enqueue` is only the N calls on the logging
 //! thread; `end_to_end` adds the wait until all N are written, divided by N.
 //!
-//! Run with `cargo bench --features tracing --bench tracing`.
-#![allow(
-    clippy::unwrap_used,
+//! Run with `cargo bench -p logged-test-benches --features tracing --bench tracing`.
+#![expect(
     clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
     reason = "a benchmark whose set-up fails should stop loudly, not measure something else"
 )]
 
