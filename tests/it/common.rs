@@ -84,6 +84,26 @@ pub(crate) fn run_alone(name: &str) -> String {
     text
 }
 
+/// Runs every `#[ignore]`d test under the module path `prefix` (`module::`)
+/// in one process of their own, one after another, for tests that must know
+/// every collector alive in the process; fails with the child's output
+/// unless exactly `expected` tests ran and passed. The children check
+/// [`alone`] with `prefix` first.
+#[track_caller]
+pub(crate) fn run_alone_together(prefix: &str, expected: usize) -> String {
+    let output = this_binary()
+        .args(["--ignored", prefix, "--test-threads=1", "--nocapture"])
+        .env(ALONE, prefix)
+        .output()
+        .expect("run the test binary");
+    let text = text(&output);
+    assert!(
+        output.status.success() && text.contains(&format!("test result: ok. {expected} passed")),
+        "the tests under `{prefix}` failed in a process of their own:\n{text}"
+    );
+    text
+}
+
 /// Whether this process is the one [`run_alone`] started for `name`: the
 /// child test returns at once otherwise (run with `--ignored` next to the
 /// other tests, it would change or miscount their process-wide state).

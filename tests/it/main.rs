@@ -19,6 +19,7 @@ mod diagnostics;
 mod directories;
 mod disk_when_needed;
 mod double_start;
+mod early_records;
 mod everyday;
 mod failure_output;
 mod faults;
