@@ -125,7 +125,7 @@
 #![deny(missing_docs)]
 // Doctests are built without `--test`, so the `#[test]` fns that examples of
 // `#[logged_test]` expand to are compiled out, leaving their imports unused.
-// The same examples are type-checked and run by `tests/readme.rs`.
+// The same examples are type-checked and run by `tests/it/readme.rs`.
 #![doc(test(attr(deny(warnings), allow(unused_imports, unnameable_test_items))))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
