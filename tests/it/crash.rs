@@ -533,6 +533,9 @@ fn a_real_nextest_run_shows_the_crashed_records() {
         (cfg!(feature = "inherit"), "inherit"),
         (cfg!(feature = "tracing"), "tracing"),
         (cfg!(feature = "rstest"), "rstest"),
+        (cfg!(feature = "kv"), "kv"),
+        (cfg!(feature = "insta"), "insta"),
+        (cfg!(feature = "tokio-process"), "tokio-process"),
     ] {
         if on {
             features.push(feature);
