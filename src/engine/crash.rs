@@ -434,23 +434,30 @@ enum Reason {
     Exit,
 }
 
+/// The tracked collectors of this process (not a parent's, after a fork).
+/// Only while `DUMP` is set (see [`untrack`]): slots are never freed then.
+/// Allocates nothing.
+fn tracked_during_dump() -> impl Iterator<Item = &'static Tracked> {
+    let epoch = fork::epoch();
+    TRACKED
+        .iter()
+        .filter_map(|cell| {
+            let raw = cell.load(Ordering::SeqCst);
+            // SAFETY: `DUMP` was set before this load, so `untrack` no longer
+            // frees what it takes out of a slot: `raw` is null or a live
+            // `Tracked` from `Arc::into_raw`, which stays alive until the
+            // process ends.
+            unsafe { raw.as_ref() }
+        })
+        .filter(move |tracked| tracked.fork_epoch == epoch)
+}
+
 /// The collectors of running tests in this process (not a parent's).
 /// Only while `DUMP` is set (see [`untrack`]).
 fn running_tests() -> usize {
-    let epoch = fork::epoch();
-    let mut n = 0;
-    for cell in &TRACKED {
-        let raw = cell.load(Ordering::SeqCst);
-        // SAFETY: `DUMP` was set before this load, so `untrack` no longer
-        // frees what it takes out of a slot: `raw` is null or a live
-        // `Tracked` from `Arc::into_raw`.
-        if let Some(tracked) = unsafe { raw.as_ref() } {
-            if tracked.fork_epoch == epoch && tracked.harness.get().is_some() {
-                n += 1;
-            }
-        }
-    }
-    n
+    tracked_during_dump()
+        .filter(|tracked| tracked.harness.get().is_some())
+        .count()
 }
 
 /// Writes every running test's log, its manifest line and a report on
@@ -586,19 +593,9 @@ fn dump_claimed(reason: Reason) {
         None => &mut no_path,
     };
     let persister = freeze_persister();
-    let epoch = fork::epoch();
     let echo = ECHO.load(Ordering::Relaxed);
     let mut header_done = false;
-    for cell in &TRACKED {
-        let raw = cell.load(Ordering::SeqCst);
-        // SAFETY: `DUMP` is set, so `untrack` never frees what a slot held
-        // (see there); `raw` is null or a live `Tracked`.
-        let Some(tracked) = (unsafe { raw.as_ref() }) else {
-            continue;
-        };
-        if tracked.fork_epoch != epoch {
-            continue;
-        }
+    for tracked in tracked_during_dump() {
         let Some(harness) = tracked.harness.get() else {
             continue;
         };
@@ -672,23 +669,7 @@ fn freeze_persister() -> Persister {
 /// Whether a collector on disk still has something queued (or its store is
 /// busy): the persister will get to it within a poll.
 fn disk_work_pending() -> bool {
-    let epoch = fork::epoch();
-    let mut pending = false;
-    for cell in &TRACKED {
-        let raw = cell.load(Ordering::SeqCst);
-        // SAFETY: called only during a dump, when slots are never freed.
-        let Some(tracked) = (unsafe { raw.as_ref() }) else {
-            continue;
-        };
-        if tracked.fork_epoch != epoch {
-            continue;
-        }
-        pending |= queued_for_disk(&tracked.core);
-        if pending {
-            break;
-        }
-    }
-    pending
+    tracked_during_dump().any(|tracked| queued_for_disk(&tracked.core))
 }
 
 /// What the dump did with one test's log.
