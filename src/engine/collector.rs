@@ -695,11 +695,14 @@ impl LogCollector {
     /// them: a `TestLogs` adopts what an rstest fixture listed before
     /// `test_logs` logged while it was built.
     pub(crate) fn adopt_early_records(&self) {
-        let (entries, dropped) = crate::engine::unattributed::take_early();
+        use crate::engine::unattributed::{EARLY_BYTES, EARLY_RECORDS, take_early};
+        let (entries, dropped) = take_early();
         if dropped > 0 {
             let text = format!(
                 "logged-test: {dropped} earlier records of this thread, logged before its \
-                 test's logs were set up, were dropped (the newest 256 or 64 KiB are kept)"
+                 test's logs were set up, were dropped (the newest {EARLY_RECORDS} or {} KiB \
+                 are kept)",
+                EARLY_BYTES / 1024
             );
             let mut note = capture::entry(
                 log::Level::Info,

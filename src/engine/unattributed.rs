@@ -240,9 +240,9 @@ pub fn unattributed_count() -> u64 {
 }
 
 /// How many records a thread keeps from before it was ever routed.
-const EARLY_RECORDS: usize = 256;
+pub(crate) const EARLY_RECORDS: usize = 256;
 /// How many bytes of them (the entries and what they own).
-const EARLY_BYTES: usize = 64 * 1024;
+pub(crate) const EARLY_BYTES: usize = 64 * 1024;
 
 /// The records this thread logged while it had never had a route (rules 1
 /// to 3 gave nothing and rule 4 did not apply): a libtest test thread
